@@ -1,0 +1,2 @@
+DROP TABLE kit_outbox;
+DROP TABLE kit_idempotency;

@@ -1,0 +1,342 @@
+//! Who is calling: every service verifies the gateway's access token itself (defence in
+//! depth), so a request that bypasses the gateway gets no further.
+//!
+//! The algorithm comes from the key, never from the token: a key published as RS256 only ever
+//! verifies RS256 signatures, which rules out `alg: none` and HMAC-with-the-public-key tricks.
+
+use crate::error::{ApiError, ApiResult};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, KeyAlgorithm};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use utoipa::ToSchema;
+
+/// Clock skew tolerated on `exp`/`nbf`.
+pub const LEEWAY_SECS: u64 = 30;
+/// An unknown `kid` triggers a JWKS refetch at most this often.
+const REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    OfficeStaff,
+    Coordinator,
+    Member,
+    Resident,
+    Integrator,
+    Dashboard,
+    /// Another Xieshang service calling an internal endpoint.
+    Service,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::Admin,
+        Role::OfficeStaff,
+        Role::Coordinator,
+        Role::Member,
+        Role::Resident,
+        Role::Integrator,
+        Role::Dashboard,
+        Role::Service,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::OfficeStaff => "office_staff",
+            Role::Coordinator => "coordinator",
+            Role::Member => "member",
+            Role::Resident => "resident",
+            Role::Integrator => "integrator",
+            Role::Dashboard => "dashboard",
+            Role::Service => "service",
+        }
+    }
+}
+
+/// The access token's claims, as the gateway issues them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub roles: Vec<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_id: Option<String>,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    pub jti: String,
+}
+
+/// The verified caller, handed to handlers.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub sub: String,
+    pub roles: Vec<Role>,
+    pub district: Option<String>,
+    pub member_id: Option<String>,
+    pub token_id: String,
+}
+
+impl From<Claims> for Caller {
+    fn from(c: Claims) -> Self {
+        Caller {
+            sub: c.sub,
+            roles: c.roles,
+            district: c.district,
+            member_id: c.member_id,
+            token_id: c.jti,
+        }
+    }
+}
+
+impl Caller {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn has_any(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.has(*r))
+    }
+
+    /// 403 unless the caller holds one of `roles`.
+    pub fn require_any(&self, roles: &[Role]) -> ApiResult<()> {
+        if self.has_any(roles) {
+            Ok(())
+        } else {
+            let names: Vec<_> = roles.iter().map(|r| r.as_str()).collect();
+            Err(ApiError::Forbidden(format!(
+                "this needs one of the roles: {}",
+                names.join(", ")
+            )))
+        }
+    }
+
+    /// Admins and services act across districts; everyone else within their own district.
+    pub fn is_citywide(&self) -> bool {
+        self.has_any(&[Role::Admin, Role::Service])
+    }
+
+    /// Does the caller's scope cover `district`?
+    pub fn covers_district(&self, district: &str) -> bool {
+        self.is_citywide() || self.district.as_deref() == Some(district)
+    }
+
+    /// 403 unless the caller's scope covers `district`.
+    pub fn require_district(&self, district: &str) -> ApiResult<()> {
+        if self.covers_district(district) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "your scope does not cover district {district}"
+            )))
+        }
+    }
+
+    /// The district a listing is confined to: `None` for citywide callers, else their own.
+    pub fn district_scope(&self) -> Option<&str> {
+        if self.is_citywide() {
+            None
+        } else {
+            self.district.as_deref()
+        }
+    }
+}
+
+/// Where the verifier finds public keys.
+#[derive(Clone)]
+pub enum KeySource {
+    /// The gateway's JWKS endpoint, fetched and cached; refetched (bounded) on an unknown kid.
+    Url(String),
+    /// A fixed set, e.g. read from a file at start.
+    Static(JwkSet),
+    /// Keys held by the same process (whole-stack mode and tests).
+    Shared(Arc<dyn Fn() -> JwkSet + Send + Sync>),
+}
+
+struct VerifyingKey {
+    alg: Algorithm,
+    key: DecodingKey,
+}
+
+pub struct Verifier {
+    source: KeySource,
+    issuer: String,
+    audience: String,
+    keys: RwLock<HashMap<String, Arc<VerifyingKey>>>,
+    last_fetch: Mutex<Option<Instant>>,
+    http: reqwest::Client,
+}
+
+impl Verifier {
+    pub fn new(source: KeySource, issuer: &str, audience: &str) -> Verifier {
+        let v = Verifier {
+            source,
+            issuer: issuer.to_string(),
+            audience: audience.to_string(),
+            keys: RwLock::new(HashMap::new()),
+            last_fetch: Mutex::new(None),
+            http: crate::http_client(Duration::from_secs(2), Duration::from_secs(5)),
+        };
+        if let KeySource::Static(set) = &v.source {
+            v.install(set);
+        }
+        v
+    }
+
+    fn install(&self, set: &JwkSet) {
+        let mut map = HashMap::new();
+        for jwk in &set.keys {
+            let (Some(kid), Some(alg)) = (jwk.common.key_id.clone(), algorithm_of(jwk)) else {
+                continue;
+            };
+            match DecodingKey::from_jwk(jwk) {
+                Ok(key) => {
+                    map.insert(kid, Arc::new(VerifyingKey { alg, key }));
+                }
+                Err(e) => tracing::warn!(kid, error = %e, "ignoring unusable JWK"),
+            }
+        }
+        if let Ok(mut keys) = self.keys.write() {
+            *keys = map;
+        }
+    }
+
+    fn cached(&self, kid: &str) -> Option<Arc<VerifyingKey>> {
+        self.keys.read().ok().and_then(|k| k.get(kid).cloned())
+    }
+
+    async fn refresh(&self) -> ApiResult<()> {
+        {
+            let mut last = self
+                .last_fetch
+                .lock()
+                .map_err(|_| ApiError::internal(anyhow::anyhow!("key cache poisoned")))?;
+            if last.is_some_and(|t| t.elapsed() < REFETCH_INTERVAL) {
+                return Ok(());
+            }
+            *last = Some(Instant::now());
+        }
+        let set = match &self.source {
+            KeySource::Static(_) => return Ok(()),
+            KeySource::Shared(f) => f(),
+            KeySource::Url(url) => {
+                let res = self.http.get(url).send().await.map_err(|e| {
+                    tracing::warn!(error = %e, url, "fetching JWKS failed");
+                    ApiError::Unavailable("token keys unavailable".into())
+                })?;
+                res.error_for_status()
+                    .map_err(|e| ApiError::Unavailable(format!("token keys unavailable: {e}")))?
+                    .json::<JwkSet>()
+                    .await
+                    .map_err(|e| ApiError::Unavailable(format!("token keys unreadable: {e}")))?
+            }
+        };
+        self.install(&set);
+        Ok(())
+    }
+
+    /// Verify a compact JWS and return its claims.
+    pub async fn verify(&self, token: &str) -> ApiResult<Claims> {
+        let unauthorized = |why: &str| ApiError::Unauthorized(format!("invalid token: {why}"));
+        let header = jsonwebtoken::decode_header(token).map_err(|_| unauthorized("malformed"))?;
+        let kid = header.kid.ok_or_else(|| unauthorized("no key id"))?;
+        let key = match self.cached(&kid) {
+            Some(k) => k,
+            None => {
+                self.refresh().await?;
+                self.cached(&kid).ok_or_else(|| unauthorized("unknown key id"))?
+            }
+        };
+        if header.alg != key.alg {
+            return Err(unauthorized("algorithm does not match the key"));
+        }
+        let mut validation = Validation::new(key.alg);
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind as K;
+            match e.kind() {
+                K::ExpiredSignature => unauthorized("expired"),
+                K::ImmatureSignature => unauthorized("not yet valid"),
+                K::InvalidIssuer => unauthorized("wrong issuer"),
+                K::InvalidAudience => unauthorized("wrong audience"),
+                K::MissingRequiredClaim(c) => unauthorized(&format!("missing claim {c}")),
+                K::InvalidSignature => unauthorized("bad signature"),
+                _ => unauthorized("rejected"),
+            }
+        })?;
+        Ok(data.claims)
+    }
+}
+
+/// The algorithm a JWK is for: its `alg`, or what its key type implies.
+fn algorithm_of(jwk: &jsonwebtoken::jwk::Jwk) -> Option<Algorithm> {
+    match (&jwk.common.key_algorithm, &jwk.algorithm) {
+        (Some(KeyAlgorithm::RS256), AlgorithmParameters::RSA(_)) => Some(Algorithm::RS256),
+        (Some(KeyAlgorithm::ES256), AlgorithmParameters::EllipticCurve(_)) => {
+            Some(Algorithm::ES256)
+        }
+        (None, AlgorithmParameters::RSA(_)) => Some(Algorithm::RS256),
+        (None, AlgorithmParameters::EllipticCurve(_)) => Some(Algorithm::ES256),
+        // Symmetric keys are never accepted for verification.
+        _ => None,
+    }
+}
+
+/// The bearer token from `Authorization`, if well-formed.
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?;
+    let value = value.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let verifier = req.app_data::<web::Data<Verifier>>().cloned();
+        let token = bearer(req).map(str::to_owned);
+        Box::pin(async move {
+            let verifier = verifier
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no token verifier configured")))?;
+            let token = token.ok_or_else(|| {
+                ApiError::Unauthorized("send an access token: Authorization: Bearer <token>".into())
+            })?;
+            Ok(Caller::from(verifier.verify(&token).await?))
+        })
+    }
+}
+
+/// For public endpoints that show more to a signed-in caller: absent token is `None`, a
+/// present but invalid one is still a 401.
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequest for MaybeCaller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if bearer(req).is_none() {
+            return Box::pin(async { Ok(MaybeCaller(None)) });
+        }
+        let fut = Caller::from_request(req, payload);
+        Box::pin(async move { fut.await.map(|c| MaybeCaller(Some(c))) })
+    }
+}

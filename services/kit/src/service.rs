@@ -1,0 +1,208 @@
+//! How every service is assembled and started, so that all four have the same shape:
+//! the kit's middleware, extractor configs, health, metrics and OpenAPI around the routes
+//! the service declares in one function.
+
+use crate::auth::{KeySource, Verifier};
+use crate::db::{Db, Migrations, PoolOptions};
+use crate::extract::{self, BodyLimit};
+use crate::telemetry::{self, Metrics};
+use actix_web::dev::ServerHandle;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder};
+use utoipa::{PartialSchema, ToSchema};
+use utoipa_actix_web::AppExt;
+
+pub const DEFAULT_ISSUER: &str = "xieshang-gateway";
+pub const DEFAULT_AUDIENCE: &str = "xieshang";
+/// Services close idle keep-alive connections after this; HTTP clients must idle out sooner.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(5);
+
+/// What a service is: its name, its migrations and its routes.
+pub struct ServiceSpec {
+    /// `membership`, `consultation`, `reports` or `liaison`.
+    pub name: &'static str,
+    pub description: &'static str,
+    pub migrations: &'static Migrations,
+    /// Registers every route of the service, nested by scope (`/api/v1`, `/internal/v1`).
+    pub routes: fn(&mut utoipa_actix_web::service_config::ServiceConfig),
+}
+
+/// How to run one service.
+#[derive(Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub pool: PoolOptions,
+    pub keys: KeySource,
+    pub issuer: String,
+    pub audience: String,
+    pub workers: usize,
+    pub body_limit: usize,
+}
+
+impl Settings {
+    pub fn new(bind: SocketAddr, database_url: String, keys: KeySource) -> Settings {
+        Settings {
+            bind,
+            database_url,
+            pool: PoolOptions::default(),
+            keys,
+            issuer: DEFAULT_ISSUER.into(),
+            audience: DEFAULT_AUDIENCE.into(),
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            body_limit: extract::DEFAULT_BODY_LIMIT,
+        }
+    }
+}
+
+/// A started server.
+pub struct Running {
+    pub name: &'static str,
+    pub addr: SocketAddr,
+    handle: ServerHandle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stop accepting, finish in-flight requests, and wait.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        let _ = self.task.await;
+    }
+
+    /// Wait until the server stops by itself (e.g. on Ctrl-C).
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.task
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.handle.clone()
+    }
+}
+
+/// The base document every service and the gateway start from: title, bearer scheme, the
+/// problem schema.
+pub fn base_openapi(title: &str, description: &str) -> OpenApi {
+    let mut components = ComponentsBuilder::new()
+        .security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        )
+        .build();
+    components
+        .schemas
+        .insert(crate::error::Problem::name().into_owned(), crate::error::Problem::schema());
+    components.schemas.insert(
+        crate::error::FieldError::name().into_owned(),
+        crate::error::FieldError::schema(),
+    );
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title(title)
+                .version("1.0.0")
+                .description(Some(description))
+                .build(),
+        )
+        .components(Some(components))
+        .security(Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]))
+        .build()
+}
+
+/// The service's OpenAPI document, generated from its routes (what `openapi/<name>.json` holds).
+pub fn openapi(spec: &ServiceSpec) -> OpenApi {
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(base_openapi(
+            &format!("Xieshang {} service", spec.name),
+            spec.description,
+        ))
+        .configure(spec.routes)
+        .split_for_parts();
+    doc
+}
+
+/// Connect, migrate and start serving.
+pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Result<Running> {
+    let db = Db::connect(&settings.database_url, &settings.pool)?;
+    let migrate_db = db.clone();
+    tokio::task::spawn_blocking(move || migrate_db.migrate(spec.migrations))
+        .await
+        .context("migration task")?
+        .with_context(|| format!("migrating the {} database", spec.name))?;
+    let verifier = web::Data::new(Verifier::new(
+        settings.keys.clone(),
+        &settings.issuer,
+        &settings.audience,
+    ));
+    let metrics = web::Data::new(Metrics::new(spec.name));
+    let doc = Arc::new(openapi(spec));
+    let db = web::Data::new(db);
+    let body_limit = settings.body_limit;
+    let listener =
+        TcpListener::bind(settings.bind).with_context(|| format!("binding {}", settings.bind))?;
+    let addr = listener.local_addr()?;
+    let server = HttpServer::new(move || {
+        let doc = doc.clone();
+        App::new()
+            .app_data(db.clone())
+            .app_data(verifier.clone())
+            .app_data(metrics.clone())
+            .app_data(BodyLimit(body_limit))
+            .app_data(extract::path_config())
+            .app_data(extract::json_config())
+            .app_data(extract::query_config())
+            .wrap(Compress::default())
+            .wrap(from_fn(telemetry::middleware))
+            .configure(|cfg| {
+                let mut cfg = utoipa_actix_web::service_config::ServiceConfig::new(cfg);
+                (spec.routes)(&mut cfg);
+            })
+            .route("/healthz", web::get().to(telemetry::healthz))
+            .route("/readyz", web::get().to(telemetry::readyz))
+            .route("/metrics", web::get().to(telemetry::metrics))
+            .route(
+                "/openapi.json",
+                web::get().to(move || {
+                    let doc = doc.clone();
+                    async move { HttpResponse::Ok().json(&*doc) }
+                }),
+            )
+            .default_service(web::to(telemetry::not_found))
+    })
+    .workers(settings.workers)
+    .keep_alive(KEEP_ALIVE)
+    .shutdown_timeout(10)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+    tracing::info!(service = spec.name, %addr, "listening");
+    Ok(Running {
+        name: spec.name,
+        addr,
+        handle,
+        task,
+    })
+}

@@ -1,0 +1,239 @@
+//! Logs, request ids, metrics and health: the same on every service and on the gateway.
+
+use crate::db::Db;
+use crate::error::{ApiError, PROBLEM_JSON, Problem};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use futures_util::future::{Ready, ready};
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use std::time::{Duration, Instant};
+use tracing::Instrument;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Install the global subscriber once; later calls (tests, whole-stack mode) are no-ops.
+pub fn init(filter: &str, format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let _ = match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+        LogFormat::Pretty => builder.compact().try_init(),
+    };
+}
+
+/// The request's id: the client's `X-Request-Id` when sane, else a new one.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+impl FromRequest for RequestId {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(req
+            .extensions()
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(|| RequestId(new_request_id()))))
+    }
+}
+
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Up to 128 characters of `[A-Za-z0-9._:-]`: safe to log and to pass on.
+pub fn sane_request_id(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 128
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+/// Request count and latency by route pattern and status, for Prometheus.
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+}
+
+impl Metrics {
+    pub fn new(service: &str) -> Metrics {
+        let registry = Registry::new_custom(Some("xieshang".into()), Some(
+            [("service".to_string(), service.to_string())].into_iter().collect(),
+        ))
+        .unwrap_or_default();
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests by route and status"),
+            &["method", "route", "status"],
+        )
+        .expect("static metric definition");
+        let latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
+                .buckets(vec![
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                    10.0,
+                ]),
+            &["method", "route", "status"],
+        )
+        .expect("static metric definition");
+        let _ = registry.register(Box::new(requests.clone()));
+        let _ = registry.register(Box::new(latency.clone()));
+        Metrics {
+            registry,
+            requests,
+            latency,
+        }
+    }
+
+    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let status = status.to_string();
+        let labels = [method, route, status.as_str()];
+        self.requests.with_label_values(&labels).inc();
+        self.latency
+            .with_label_values(&labels)
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+/// The middleware every app wraps: request id in and out, a span around the request, metrics,
+/// and every error answered as problem+json (with `instance` and `request_id` filled in), even
+/// when it came from actix-web itself.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let rid = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| sane_request_id(v))
+        .map(str::to_owned)
+        .unwrap_or_else(new_request_id);
+    req.extensions_mut().insert(RequestId(rid.clone()));
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let method = req.method().to_string();
+    let span = tracing::info_span!("request", request_id = %rid, method = %method, path = %req.path());
+    let started = Instant::now();
+    let res = next.call(req).instrument(span.clone()).await?;
+    let mut res = res.map_into_boxed_body();
+    let status = res.status();
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_string());
+    let elapsed = started.elapsed();
+    if let Some(m) = metrics {
+        m.observe(&method, &route, status.as_u16(), elapsed);
+    }
+    if let Ok(v) = HeaderValue::from_str(&rid) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    let ms = elapsed.as_secs_f64() * 1000.0;
+    if status.is_server_error() {
+        tracing::warn!(parent: &span, status = status.as_u16(), ms, route, "request failed");
+    } else {
+        tracing::info!(parent: &span, status = status.as_u16(), ms, route, "request");
+    }
+    if status.is_client_error() || status.is_server_error() {
+        res = as_problem(res, &rid).await;
+    }
+    Ok(res)
+}
+
+async fn as_problem(res: ServiceResponse<BoxBody>, rid: &str) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    let (req, res) = res.into_parts();
+    let (head, body) = res.into_parts();
+    let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
+    let parsed = if is_problem {
+        serde_json::from_slice::<Problem>(&bytes).ok()
+    } else {
+        None
+    };
+    let mut problem = parsed.unwrap_or_else(|| {
+        let text = String::from_utf8_lossy(&bytes).trim().to_string();
+        Problem {
+            type_: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail: (!text.is_empty() && text.len() < 500 && !text.starts_with('<')).then_some(text),
+            instance: None,
+            errors: Vec::new(),
+            allowed_actions: None,
+            request_id: None,
+        }
+    });
+    problem.instance = Some(req.path().to_string());
+    problem.request_id = Some(rid.to_string());
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    let mut res = head.set_body(BoxBody::new(body));
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    res.headers_mut().remove(header::CONTENT_LENGTH);
+    ServiceResponse::new(req, res)
+}
+
+/// `GET /healthz`: the process is alive.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// `GET /readyz`: the database answers within a second.
+pub async fn readyz(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
+    db.ping(Duration::from_secs(1)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready", "database": "ok"})))
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(m: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(m.render())
+}
+
+/// Unmatched paths: 404 problem+json.
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
+        "no route for {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+pub fn status_problem(status: StatusCode, detail: &str) -> HttpResponse {
+    crate::error::problem_response(&Problem {
+        type_: "about:blank".into(),
+        title: status.canonical_reason().unwrap_or("Error").to_string(),
+        status: status.as_u16(),
+        detail: Some(detail.to_string()),
+        instance: None,
+        errors: Vec::new(),
+        allowed_actions: None,
+        request_id: None,
+    })
+}
