@@ -1,1 +1,188 @@
+//! The Xieshang gateway: the only public entry of the system.
+//!
+//! - [`accounts`]: people and machine clients, the admin API
+//! - [`tokens`]: the OAuth 2.0 token endpoint, refresh rotation, revocation, JWKS
+//! - [`gate`]: the token check and rate limit every request passes
+//! - [`proxy`]: routing `/api/v1/...` to the services
+//! - [`limits`]: rate limits, login limits, CORS
+//! - [`openapi`]: the merged API document
 
+pub mod accounts;
+mod config;
+pub mod gate;
+pub mod health;
+pub mod limits;
+pub mod openapi;
+pub mod proxy;
+mod schema;
+pub mod tokens;
+
+pub use config::{GatewaySettings, default_routes};
+pub use openapi::openapi;
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context;
+use std::net::{IpAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa_swagger_ui::SwaggerUi;
+use xs_kit::Db;
+use xs_kit::auth::{KeySource, Verifier};
+use xs_kit::db::{Migrations, PoolOptions};
+use xs_kit::extract::{self, BodyLimit};
+use xs_kit::service::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, KEEP_ALIVE, Running};
+use xs_kit::telemetry::{self, Metrics};
+
+/// The gateway's tables (accounts, refresh tokens), after the kit's own.
+pub static MIGRATIONS: Migrations = Migrations {
+    sqlite: diesel_migrations::embed_migrations!("migrations/sqlite"),
+    postgres: diesel_migrations::embed_migrations!("migrations/postgres"),
+};
+
+/// What handlers and the gate share.
+pub struct Shared {
+    pub db: Db,
+    pub signer: tokens::Signer,
+    pub verifier: Verifier,
+    pub disabled: gate::DisabledSubjects,
+    pub rate: limits::RateLimiter,
+    /// Failed sign-ins per account, and per client IP.
+    pub logins: limits::AttemptLimiter,
+    pub login_ips: limits::AttemptLimiter,
+    pub registrations: limits::AttemptLimiter,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub refresh_ttl: Duration,
+}
+
+/// The running gateway.
+pub struct Gateway {
+    pub running: Running,
+    signer: tokens::Signer,
+}
+
+impl Gateway {
+    /// The gateway's public keys, for services in the same process to verify tokens without HTTP.
+    pub fn key_source(&self) -> KeySource {
+        let keys = self.signer.keys();
+        KeySource::Shared(Arc::new(move || xs_kit::keys::jwks(&keys)))
+    }
+
+    pub fn url(&self) -> String {
+        self.running.url()
+    }
+
+    pub async fn stop(self) {
+        self.running.stop().await;
+    }
+}
+
+/// The gateway's own routes (documented in the API document), in match order: its `/api/v1`
+/// resources come before the proxy's catch-all.
+pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(tokens::token_endpoint)
+        .service(tokens::revoke)
+        .service(tokens::jwks)
+        .service(accounts::me)
+        .service(accounts::register)
+        .service(accounts::list)
+        .service(accounts::create)
+        .service(accounts::read)
+        .service(accounts::update)
+        .service(accounts::create_client)
+        .service(health::readyz);
+}
+
+/// Connect and migrate the gateway's database, create the first admin, load the keys, and
+/// start serving.
+pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
+    let db = Db::connect(&settings.database_url, &PoolOptions::default())?;
+    let migrate_db = db.clone();
+    tokio::task::spawn_blocking(move || migrate_db.migrate(&MIGRATIONS))
+        .await
+        .context("migration task")?
+        .context("migrating the gateway database")?;
+    accounts::ensure_admin(&db, settings.admin_password.clone()).await?;
+    let keys_dir = settings.keys_dir.clone();
+    let keys = tokio::task::spawn_blocking(move || xs_kit::keys::load_or_create_dir(&keys_dir))
+        .await
+        .context("key loading task")?
+        .context("loading the signing keys")?;
+    let signer = tokens::Signer::new(keys, settings.access_ttl)?;
+    let own_keys = signer.keys();
+    let verifier = Verifier::new(
+        KeySource::Shared(Arc::new(move || xs_kit::keys::jwks(&own_keys))),
+        DEFAULT_ISSUER,
+        DEFAULT_AUDIENCE,
+    );
+    let disabled = accounts::disabled_ids(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading disabled accounts: {e}"))?;
+    tokio::task::spawn_blocking(accounts::prepare)
+        .await
+        .context("preparing password checks")?;
+    let shared = web::Data::new(Shared {
+        db: db.clone(),
+        signer: signer.clone(),
+        verifier,
+        disabled: gate::DisabledSubjects::new(disabled),
+        rate: limits::RateLimiter::new(settings.rate_limit_per_minute, Duration::from_secs(60)),
+        logins: tokens::login_limiter(),
+        login_ips: tokens::login_ip_limiter(),
+        registrations: accounts::registration_limiter(),
+        trusted_proxies: settings.trusted_proxies.clone(),
+        refresh_ttl: settings.refresh_ttl,
+    });
+    let proxy = web::Data::new(proxy::Proxy::new(&settings)?);
+    let cors = web::Data::new(limits::CorsPolicy::new(&settings.cors_origins));
+    let metrics = web::Data::new(Metrics::new("gateway"));
+    let doc = openapi(&settings.service_docs);
+    let db = web::Data::new(db);
+    let body_limit = settings.body_limit;
+    let listener =
+        TcpListener::bind(settings.bind).with_context(|| format!("binding {}", settings.bind))?;
+    let addr = listener.local_addr()?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(shared.clone())
+            .app_data(proxy.clone())
+            .app_data(cors.clone())
+            .app_data(metrics.clone())
+            .app_data(db.clone())
+            .app_data(BodyLimit(body_limit))
+            .app_data(extract::path_config())
+            .app_data(extract::json_config())
+            .app_data(extract::query_config())
+            .wrap(from_fn(gate::gate))
+            .wrap(from_fn(limits::cors))
+            .wrap(from_fn(telemetry::middleware))
+            .wrap(from_fn(gate::keep_body))
+            .configure(|cfg| {
+                let mut cfg = utoipa_actix_web::service_config::ServiceConfig::new(cfg);
+                routes(&mut cfg);
+            })
+            .route("/healthz", web::get().to(telemetry::healthz))
+            .route("/metrics", web::get().to(telemetry::metrics))
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header(("Location", "/docs/"))
+                        .finish()
+                }),
+            )
+            .route("/api/v1/{tail:.*}", web::to(proxy::forward))
+            .default_service(web::to(telemetry::not_found))
+    })
+    .workers(settings.workers.max(1))
+    .keep_alive(KEEP_ALIVE)
+    .shutdown_timeout(10)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok(Gateway {
+        running: Running::spawn("gateway", addr, server),
+        signer,
+    })
+}

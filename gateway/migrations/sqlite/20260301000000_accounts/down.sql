@@ -1,0 +1,2 @@
+DROP TABLE gw_refresh_tokens;
+DROP TABLE gw_accounts;

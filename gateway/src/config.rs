@@ -1,0 +1,114 @@
+//! How the gateway is configured: where it listens, its own database and keys, the services
+//! behind it and the limits it enforces.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything the gateway needs to run. [`GatewaySettings::new`] fills in the defaults.
+#[derive(Clone)]
+pub struct GatewaySettings {
+    pub bind: SocketAddr,
+    /// The gateway's own database: accounts, clients, refresh tokens.
+    pub database_url: String,
+    /// Signing keys (`<kid>.pem`); the newest signs, all are published.
+    pub keys_dir: PathBuf,
+    /// Service name -> base URLs of its replicas, e.g. `membership` -> `["http://127.0.0.1:8081"]`.
+    pub upstreams: HashMap<String, Vec<String>>,
+    /// Resource path prefix under `/api/v1` -> service name; the longest prefix wins.
+    pub routes: Vec<(String, String)>,
+    /// The first admin's password (`XS_ADMIN_PASSWORD`); random and printed once when absent.
+    pub admin_password: Option<String>,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub connect_timeout: Duration,
+    pub upstream_timeout: Duration,
+    /// Requests per minute per token subject (per client IP when anonymous).
+    pub rate_limit_per_minute: u32,
+    /// The largest request body accepted; larger is a 413.
+    pub body_limit: usize,
+    /// Origins allowed to call from a browser; `*` allows any.
+    pub cors_origins: Vec<String>,
+    /// Peers whose `X-Forwarded-*` headers are believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// The services' OpenAPI documents, merged into `/openapi.json`.
+    pub service_docs: Vec<utoipa::openapi::OpenApi>,
+    pub workers: usize,
+}
+
+impl GatewaySettings {
+    pub fn new(bind: SocketAddr, database_url: String, keys_dir: PathBuf) -> Self {
+        GatewaySettings {
+            bind,
+            database_url,
+            keys_dir,
+            upstreams: HashMap::new(),
+            routes: default_routes(),
+            admin_password: None,
+            access_ttl: Duration::from_secs(15 * 60),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            connect_timeout: Duration::from_secs(2),
+            upstream_timeout: Duration::from_secs(30),
+            rate_limit_per_minute: 600,
+            body_limit: 1024 * 1024,
+            cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            service_docs: Vec::new(),
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// Which service owns which resource under `/api/v1`.
+pub fn default_routes() -> Vec<(String, String)> {
+    let table: [(&str, &[&str]); 4] = [
+        (
+            "membership",
+            &[
+                "districts",
+                "subdistricts",
+                "communities",
+                "sectors",
+                "members",
+                "workrooms",
+                "check-ins",
+                "bulletins",
+                "activities",
+                "evaluation-rules",
+                "evaluations",
+                "stats/membership",
+            ],
+        ),
+        (
+            "consultation",
+            &[
+                "topics",
+                "consultations",
+                "mediation-cases",
+                "receptions",
+                "stats/consultation",
+            ],
+        ),
+        ("reports", &["reports", "stats/reports"]),
+        (
+            "liaison",
+            &[
+                "liaison-points",
+                "liaison-events",
+                "taiwan-enterprises",
+                "youth-bases",
+                "compatriot-requests",
+                "stats/liaison",
+            ],
+        ),
+    ];
+    table
+        .iter()
+        .flat_map(|(service, prefixes)| {
+            prefixes
+                .iter()
+                .map(move |p| (p.to_string(), service.to_string()))
+        })
+        .collect()
+}

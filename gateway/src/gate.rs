@@ -1,0 +1,176 @@
+//! What every request passes before it reaches a handler or a service: the token check
+//! (with the disabled-account list), the rate limit and its headers.
+
+use crate::Shared;
+use crate::limits::client_ip;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
+use bytes::Bytes;
+use futures_util::future::{Ready, ready};
+use std::collections::HashSet;
+use std::sync::RwLock;
+use xs_kit::auth::bearer;
+use xs_kit::{ApiError, Caller};
+
+/// Accounts disabled since their tokens were issued. Checked on every request, so a disabled
+/// account is refused at once rather than when its access token expires. Loaded from the
+/// database at start and kept current by the accounts API.
+#[derive(Default)]
+pub struct DisabledSubjects(RwLock<HashSet<String>>);
+
+impl DisabledSubjects {
+    pub fn new(ids: impl IntoIterator<Item = String>) -> Self {
+        DisabledSubjects(RwLock::new(ids.into_iter().collect()))
+    }
+
+    pub fn contains(&self, sub: &str) -> bool {
+        self.0.read().map(|s| s.contains(sub)).unwrap_or(true)
+    }
+
+    pub fn set(&self, sub: &str, disabled: bool) {
+        let mut s = self.0.write().unwrap_or_else(|p| p.into_inner());
+        if disabled {
+            s.insert(sub.to_string());
+        } else {
+            s.remove(sub);
+        }
+    }
+}
+
+/// Why a presented token was refused, for handlers where a token is optional.
+#[derive(Debug, Clone)]
+struct Rejected(String);
+
+/// The caller the gate verified. 401 when the request carried no valid token.
+#[derive(Debug, Clone)]
+pub struct Authed(pub Caller);
+
+impl FromRequest for Authed {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let ext = req.extensions();
+        ready(match (ext.get::<Caller>(), ext.get::<Rejected>()) {
+            (Some(c), _) => Ok(Authed(c.clone())),
+            (None, Some(r)) => Err(ApiError::Unauthorized(r.0.clone())),
+            (None, None) => Err(ApiError::Unauthorized(
+                "send an access token: Authorization: Bearer <token>".into(),
+            )),
+        })
+    }
+}
+
+impl Shared {
+    /// Verify an access token and refuse disabled accounts.
+    pub async fn authenticate(&self, token: &str) -> Result<Caller, ApiError> {
+        let claims = self.verifier.verify(token).await?;
+        if self.disabled.contains(&claims.sub) {
+            return Err(ApiError::Unauthorized(
+                "invalid token: the account is disabled".into(),
+            ));
+        }
+        Ok(Caller::from(claims))
+    }
+}
+
+/// Paths that are never limited or checked: probes and metrics.
+fn exempt(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
+/// Every `/api/v1` request needs a valid token; elsewhere a valid token identifies the caller
+/// for the handler. Each request counts against its caller's (else its IP's) rate limit, and
+/// every response reports the limit in `RateLimit-*` headers.
+pub async fn gate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let shared = req.app_data::<web::Data<Shared>>().cloned();
+    let Some(shared) = shared.filter(|_| !exempt(req.path())) else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    let path = req.path();
+    let is_api = path == "/api/v1" || path.starts_with("/api/v1/");
+    let auth = match bearer(req.request()) {
+        Some(token) => {
+            let token = token.to_string();
+            Some(shared.authenticate(&token).await)
+        }
+        None => None,
+    };
+    let key = match &auth {
+        Some(Ok(c)) => format!("sub:{}", c.sub),
+        _ => match client_ip(req.request(), &shared.trusted_proxies) {
+            Some(ip) => format!("ip:{ip}"),
+            None => "ip:unknown".to_string(),
+        },
+    };
+    let decision = shared.rate.check(&key);
+    if !decision.allowed {
+        let mut res = req.into_response(decision.refusal().error_response());
+        decision.apply(res.headers_mut());
+        return Ok(res);
+    }
+    let refusal = match auth {
+        Some(Ok(caller)) => {
+            req.extensions_mut().insert(caller);
+            None
+        }
+        Some(Err(e)) if is_api => Some(e),
+        None if is_api => Some(ApiError::Unauthorized(
+            "send an access token: Authorization: Bearer <token>".into(),
+        )),
+        Some(Err(e)) => {
+            let why = match &e {
+                ApiError::Unauthorized(d) => d.clone(),
+                other => other.to_string(),
+            };
+            req.extensions_mut().insert(Rejected(why));
+            None
+        }
+        None => None,
+    };
+    let mut res = match refusal {
+        Some(e) => req.into_response(e.error_response()),
+        None => next.call(req).await?.map_into_boxed_body(),
+    };
+    decision.apply(res.headers_mut());
+    Ok(res)
+}
+
+/// An error body that is itself the contract (an RFC 6749 token error, a readiness report) and
+/// must reach the client as written rather than be recast as problem+json.
+#[derive(Debug, Clone)]
+pub struct KeepBody {
+    pub body: Bytes,
+    pub content_type: &'static str,
+}
+
+/// Outermost: restores bodies marked [`KeepBody`] after the kit's middleware has done its work
+/// (request id, logs, metrics).
+pub async fn keep_body(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    let keep = res.response().extensions().get::<KeepBody>().cloned();
+    let Some(keep) = keep else {
+        return Ok(res);
+    };
+    let (req, res) = res.into_parts();
+    let (head, _) = res.into_parts();
+    let mut res = head.set_body(BoxBody::new(keep.body));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(keep.content_type),
+    );
+    res.headers_mut().remove(header::CONTENT_LENGTH);
+    Ok(ServiceResponse::new(req, res))
+}

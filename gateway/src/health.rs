@@ -1,0 +1,105 @@
+//! `GET /readyz`: the gateway's database and every service behind it.
+
+use crate::Shared;
+use crate::gate::KeepBody;
+use crate::proxy::Proxy;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use utoipa::ToSchema;
+
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` or `unavailable`.
+    pub status: String,
+    /// `ok` or `down`.
+    pub database: String,
+    /// Per service: `ok` when at least one replica is ready, else `down`.
+    pub services: BTreeMap<String, ServiceReadiness>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceReadiness {
+    pub status: String,
+    pub replicas: Vec<ReplicaReadiness>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplicaReadiness {
+    pub url: String,
+    pub ready: bool,
+}
+
+async fn probe(client: &reqwest::Client, base: &str) -> bool {
+    client
+        .get(format!("{base}/readyz"))
+        .timeout(PROBE_TIMEOUT)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+}
+
+/// Ready when the gateway's database answers and every service has a ready replica.
+#[utoipa::path(
+    tag = "health",
+    security(()),
+    responses(
+        (status = 200, description = "Everything is ready", body = Readiness),
+        (status = 503, description = "Something is down", body = Readiness)
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(shared: web::Data<Shared>, proxy: web::Data<Proxy>) -> HttpResponse {
+    let db_ok = shared.db.ping(Duration::from_secs(1)).await.is_ok();
+    let checks = proxy.services.values().map(|pool| {
+        let client = proxy.client().clone();
+        let pool = pool.clone();
+        async move {
+            let bases: Vec<String> = pool.upstreams.iter().map(|u| u.base.clone()).collect();
+            let results =
+                futures_util::future::join_all(bases.iter().map(|b| probe(&client, b))).await;
+            let replicas: Vec<ReplicaReadiness> = bases
+                .into_iter()
+                .zip(results)
+                .map(|(url, ready)| ReplicaReadiness { url, ready })
+                .collect();
+            let up = replicas.iter().any(|r| r.ready);
+            (
+                pool.name.clone(),
+                ServiceReadiness {
+                    status: if up { "ok" } else { "down" }.into(),
+                    replicas,
+                },
+            )
+        }
+    });
+    let services: BTreeMap<_, _> = futures_util::future::join_all(checks)
+        .await
+        .into_iter()
+        .collect();
+    let ready = db_ok && services.values().all(|s| s.status == "ok");
+    let report = Readiness {
+        status: if ready { "ready" } else { "unavailable" }.into(),
+        database: if db_ok { "ok" } else { "down" }.into(),
+        services,
+    };
+    let body = serde_json::to_vec(&report).unwrap_or_default();
+    let mut res = HttpResponse::build(if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    })
+    .content_type("application/json")
+    .body(body.clone());
+    if !ready {
+        res.extensions_mut().insert(KeepBody {
+            body: body.into(),
+            content_type: "application/json",
+        });
+    }
+    res
+}

@@ -1,0 +1,301 @@
+//! Limits the gateway enforces before anything reaches a service: request rates per caller,
+//! login and registration attempts, and which browser origins may call (CORS).
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use xs_kit::ApiError;
+
+pub const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+pub const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+pub const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+
+/// Entries beyond this make the next check sweep out windows that have ended.
+const SWEEP_ABOVE: usize = 10_000;
+
+/// A fixed-window counter per key, exact under concurrency: one mutex guards every count, so
+/// of N concurrent requests against a limit L exactly L pass.
+pub struct RateLimiter {
+    limit: u32,
+    window: Duration,
+    windows: Mutex<HashMap<String, Window>>,
+}
+
+struct Window {
+    start: Instant,
+    count: u32,
+}
+
+/// The outcome of one check, with what the `RateLimit-*` headers report.
+#[derive(Debug, Clone, Copy)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    /// Seconds until the window resets.
+    pub reset_secs: u64,
+}
+
+impl RateLimiter {
+    pub fn new(limit: u32, window: Duration) -> RateLimiter {
+        RateLimiter {
+            limit,
+            window,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn check(&self, key: &str) -> Decision {
+        let now = Instant::now();
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if windows.len() > SWEEP_ABOVE {
+            windows.retain(|_, w| now.duration_since(w.start) < self.window);
+        }
+        let w = windows.entry(key.to_string()).or_insert(Window {
+            start: now,
+            count: 0,
+        });
+        if now.duration_since(w.start) >= self.window {
+            *w = Window {
+                start: now,
+                count: 0,
+            };
+        }
+        let left = self.window.saturating_sub(now.duration_since(w.start));
+        let reset_secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+        let allowed = w.count < self.limit;
+        if allowed {
+            w.count += 1;
+        }
+        Decision {
+            allowed,
+            limit: self.limit,
+            remaining: self.limit - w.count,
+            reset_secs: reset_secs.max(1),
+        }
+    }
+}
+
+impl Decision {
+    pub fn apply(&self, headers: &mut HeaderMap) {
+        for (name, value) in [
+            (RATELIMIT_LIMIT, u64::from(self.limit)),
+            (RATELIMIT_REMAINING, u64::from(self.remaining)),
+            (RATELIMIT_RESET, self.reset_secs),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(&value.to_string()) {
+                headers.insert(name, v);
+            }
+        }
+    }
+
+    pub fn refusal(&self) -> ApiError {
+        ApiError::TooManyRequests {
+            detail: format!(
+                "more than {} requests a minute; retry in {} s",
+                self.limit, self.reset_secs
+            ),
+            retry_after_secs: self.reset_secs,
+        }
+    }
+}
+
+/// Counts events (failed logins, registrations) per key over a sliding period and refuses
+/// once `max` happened within it.
+pub struct AttemptLimiter {
+    max: usize,
+    period: Duration,
+    events: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl AttemptLimiter {
+    pub fn new(max: usize, period: Duration) -> AttemptLimiter {
+        AttemptLimiter {
+            max,
+            period,
+            events: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Some(seconds to wait)` when `key` has used up its attempts.
+    pub fn blocked(&self, key: &str) -> Option<u64> {
+        let now = Instant::now();
+        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        let q = events.get_mut(key)?;
+        while q
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.period)
+        {
+            q.pop_front();
+        }
+        if q.len() >= self.max {
+            let oldest = q.front().copied().unwrap_or(now);
+            let wait = self.period.saturating_sub(now.duration_since(oldest));
+            Some(wait.as_secs().max(1))
+        } else {
+            None
+        }
+    }
+
+    pub fn record(&self, key: &str) {
+        let now = Instant::now();
+        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        if events.len() > SWEEP_ABOVE {
+            let period = self.period;
+            events.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < period));
+        }
+        events.entry(key.to_string()).or_default().push_back(now);
+    }
+
+    /// Check and count in one step: `Err(seconds to wait)` when refused.
+    pub fn hit(&self, key: &str) -> Result<(), u64> {
+        if let Some(wait) = self.blocked(key) {
+            return Err(wait);
+        }
+        self.record(key);
+        Ok(())
+    }
+
+    pub fn clear(&self, key: &str) {
+        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        events.remove(key);
+    }
+}
+
+/// The client's address: the peer, or, when the peer is a trusted proxy, the nearest address
+/// in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(req: &HttpRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let chain: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    for hop in chain.iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return Some(ip),
+            Err(_) => break,
+        }
+    }
+    Some(peer)
+}
+
+/// Which browser origins may call the API.
+pub struct CorsPolicy {
+    origins: Vec<String>,
+}
+
+const CORS_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+const CORS_HEADERS: &str =
+    "authorization, content-type, if-match, if-none-match, idempotency-key, x-request-id";
+const CORS_EXPOSE: &str = "etag, location, x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset, idempotent-replayed";
+
+impl CorsPolicy {
+    pub fn new(origins: &[String]) -> CorsPolicy {
+        CorsPolicy {
+            origins: origins
+                .iter()
+                .map(|o| o.trim_end_matches('/').to_string())
+                .collect(),
+        }
+    }
+
+    pub fn allows(&self, origin: &str) -> bool {
+        self.origins.iter().any(|o| o == "*" || o == origin)
+    }
+}
+
+/// CORS with an allow-list: preflights are answered here; other responses to an allowed
+/// origin carry `Access-Control-Allow-Origin`. Services' own CORS headers never pass.
+pub async fn cors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let policy = req.app_data::<web::Data<CorsPolicy>>().cloned();
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (Some(policy), Some(origin)) = (policy, origin) else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    let allowed = policy.allows(&origin);
+    let preflight = req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if preflight {
+        let res = if allowed {
+            HttpResponse::NoContent()
+                .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, CORS_METHODS))
+                .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, CORS_HEADERS))
+                .insert_header((header::ACCESS_CONTROL_MAX_AGE, "600"))
+                .finish()
+        } else {
+            ApiError::Forbidden(format!("origin {origin} may not call this API")).error_response()
+        };
+        let mut res = req.into_response(res);
+        if allowed {
+            allow_origin(res.headers_mut(), &origin);
+        }
+        return Ok(res);
+    }
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    if allowed {
+        allow_origin(res.headers_mut(), &origin);
+        res.headers_mut().insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(CORS_EXPOSE),
+        );
+    }
+    Ok(res)
+}
+
+fn allow_origin(headers: &mut HeaderMap, origin: &str) {
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+    }
+    headers.append(header::VARY, HeaderValue::from_static("origin"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_window_counts_exactly() {
+        let l = RateLimiter::new(3, Duration::from_secs(60));
+        let results: Vec<bool> = (0..5).map(|_| l.check("a").allowed).collect();
+        assert_eq!(results, vec![true, true, true, false, false]);
+        assert!(l.check("b").allowed);
+        let d = l.check("a");
+        assert_eq!((d.limit, d.remaining), (3, 0));
+        assert!(d.reset_secs >= 1 && d.reset_secs <= 60);
+    }
+
+    #[test]
+    fn attempts_block_after_max() {
+        let l = AttemptLimiter::new(2, Duration::from_secs(60));
+        assert!(l.hit("k").is_ok());
+        assert!(l.hit("k").is_ok());
+        assert!(l.hit("k").is_err());
+        l.clear("k");
+        assert!(l.blocked("k").is_none());
+    }
+}

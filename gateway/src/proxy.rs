@@ -1,0 +1,656 @@
+//! Forwarding `/api/v1/...` to the owning service, in phases:
+//! pick the route → pick an upstream → rewrite the request → forward → filter the response.
+//!
+//! Bodies stream both ways. Replicas are used round-robin; one that fails to connect is skipped
+//! for a while, and one that fails repeatedly is cut off (a circuit breaker) for longer.
+
+use actix_web::body::SizedStream;
+use actix_web::http::StatusCode;
+use actix_web::http::header as ax;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use xs_kit::telemetry::RequestId;
+use xs_kit::{ApiError, ApiResult};
+
+/// A replica that refused a connection is skipped this long.
+pub const PASSIVE_SKIP: Duration = Duration::from_secs(5);
+/// Consecutive failures that open a replica's circuit...
+pub const BREAKER_THRESHOLD: u32 = 5;
+/// ...for this long.
+pub const BREAKER_OPEN: Duration = Duration::from_secs(10);
+
+/// Headers a client may use to claim an identity; only the token says who the caller is.
+const IDENTITY_PREFIXES: &[&str] = &[
+    "x-user",
+    "x-auth",
+    "x-remote-",
+    "remote-user",
+    "x-caller",
+    "x-role",
+    "x-district",
+    "x-member",
+    "x-subject",
+    "x-account",
+    "x-consumer",
+    "x-client-",
+    "x-identity",
+    "x-internal",
+    "x-forwarded-user",
+    "x-forwarded-email",
+    "x-forwarded-groups",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Upstreams
+
+#[derive(Default)]
+struct Health {
+    failures: u32,
+    skip_until: Option<Instant>,
+}
+
+pub struct Upstream {
+    pub base: String,
+    health: Mutex<Health>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    Connect,
+    Timeout,
+    Io,
+}
+
+impl Upstream {
+    fn new(base: &str) -> Upstream {
+        Upstream {
+            base: base.trim_end_matches('/').to_string(),
+            health: Mutex::new(Health::default()),
+        }
+    }
+
+    fn health(&self) -> std::sync::MutexGuard<'_, Health> {
+        self.health.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn available(&self, now: Instant) -> bool {
+        self.health().skip_until.is_none_or(|t| now >= t)
+    }
+
+    fn succeeded(&self) {
+        *self.health() = Health::default();
+    }
+
+    fn failed(&self, kind: Failure) {
+        let now = Instant::now();
+        let mut h = self.health();
+        h.failures += 1;
+        if h.failures >= BREAKER_THRESHOLD {
+            h.skip_until = Some(now + BREAKER_OPEN);
+            tracing::warn!(upstream = %self.base, failures = h.failures, "circuit open");
+        } else if kind == Failure::Connect {
+            h.skip_until = Some(now + PASSIVE_SKIP);
+        }
+    }
+}
+
+/// The replicas of one service.
+pub struct ServicePool {
+    pub name: String,
+    pub upstreams: Vec<Upstream>,
+    next: AtomicUsize,
+}
+
+impl ServicePool {
+    fn new(name: &str, bases: &[String]) -> ServicePool {
+        ServicePool {
+            name: name.to_string(),
+            upstreams: bases.iter().map(|b| Upstream::new(b)).collect(),
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// Round-robin over the available replicas other than `exclude`; when none is available,
+    /// the one whose skip ends first (better to try than to refuse outright).
+    fn pick(&self, exclude: Option<usize>) -> Option<usize> {
+        let n = self.upstreams.len();
+        if n == 0 {
+            return None;
+        }
+        let now = Instant::now();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let candidates = (0..n)
+            .map(|i| (start + i) % n)
+            .filter(|i| Some(*i) != exclude);
+        let mut fallback: Option<(usize, Option<Instant>)> = None;
+        for i in candidates {
+            if self.upstreams[i].available(now) {
+                return Some(i);
+            }
+            let until = self.upstreams[i].health().skip_until;
+            if fallback.is_none_or(|(_, f)| until < f) {
+                fallback = Some((i, until));
+            }
+        }
+        fallback.map(|(i, _)| i)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The proxy
+
+pub struct Proxy {
+    /// Prefix -> service, longest prefix first.
+    routes: Vec<(String, String)>,
+    pub services: HashMap<String, Arc<ServicePool>>,
+    client: reqwest::Client,
+    trusted: Vec<IpAddr>,
+    body_limit: usize,
+}
+
+impl Proxy {
+    pub fn new(settings: &crate::GatewaySettings) -> anyhow::Result<Proxy> {
+        let mut routes: Vec<(String, String)> = settings
+            .routes
+            .iter()
+            .map(|(p, s)| (p.trim_matches('/').to_string(), s.clone()))
+            .collect();
+        routes.sort_by_key(|r| std::cmp::Reverse(r.0.len()));
+        let client = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.upstream_timeout)
+            .pool_idle_timeout(xs_kit::service::KEEP_ALIVE.saturating_sub(Duration::from_secs(1)))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Proxy {
+            routes,
+            services: settings
+                .upstreams
+                .iter()
+                .map(|(name, bases)| (name.clone(), Arc::new(ServicePool::new(name, bases))))
+                .collect(),
+            client,
+            trusted: settings.trusted_proxies.clone(),
+            body_limit: settings.body_limit,
+        })
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Phase 1: which service owns `/api/v1/<tail>`.
+    pub fn route(&self, tail: &str) -> Option<&str> {
+        self.routes
+            .iter()
+            .find(|(prefix, _)| {
+                tail == prefix
+                    || tail
+                        .strip_prefix(prefix.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+            })
+            .map(|(_, service)| service.as_str())
+    }
+
+    /// Phase 3: the headers the service gets.
+    fn request_headers(&self, req: &HttpRequest) -> reqwest::header::HeaderMap {
+        let named = connection_tokens(req.headers().get_all(ax::CONNECTION));
+        let peer = req.peer_addr().map(|a| a.ip());
+        let trusted = peer.is_some_and(|p| self.trusted.contains(&p));
+        let mut out = reqwest::header::HeaderMap::new();
+        for (name, value) in req.headers() {
+            let n = name.as_str();
+            if hop_by_hop(n, &named)
+                || n == "host"
+                || n == "forwarded"
+                || n == "x-real-ip"
+                || n.starts_with("x-forwarded-")
+                || n == "x-request-id"
+                || IDENTITY_PREFIXES.iter().any(|p| n.starts_with(p))
+            {
+                continue;
+            }
+            put(&mut out, n, value.as_bytes(), true);
+        }
+        let incoming = |h: &str| -> Option<String> {
+            let parts: Vec<&str> = req
+                .headers()
+                .get_all(h)
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            (!parts.is_empty()).then(|| parts.join(", "))
+        };
+        let xff = match (trusted.then(|| incoming("x-forwarded-for")).flatten(), peer) {
+            (Some(prior), Some(ip)) => Some(format!("{prior}, {ip}")),
+            (None, Some(ip)) => Some(ip.to_string()),
+            (prior, None) => prior,
+        };
+        if let Some(xff) = xff {
+            put(&mut out, "x-forwarded-for", xff.as_bytes(), false);
+        }
+        let proto = trusted
+            .then(|| incoming("x-forwarded-proto"))
+            .flatten()
+            .unwrap_or_else(|| {
+                if req.app_config().secure() {
+                    "https"
+                } else {
+                    "http"
+                }
+                .to_string()
+            });
+        put(&mut out, "x-forwarded-proto", proto.as_bytes(), false);
+        let host = trusted
+            .then(|| incoming("x-forwarded-host"))
+            .flatten()
+            .or_else(|| {
+                req.headers()
+                    .get(ax::HOST)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            });
+        if let Some(host) = host {
+            put(&mut out, "x-forwarded-host", host.as_bytes(), false);
+        }
+        if let Some(rid) = req.extensions().get::<RequestId>() {
+            put(&mut out, "x-request-id", rid.0.as_bytes(), false);
+        }
+        out
+    }
+}
+
+fn put(map: &mut reqwest::header::HeaderMap, name: &str, value: &[u8], append: bool) {
+    let (Ok(n), Ok(v)) = (
+        reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+        reqwest::header::HeaderValue::from_bytes(value),
+    ) else {
+        return;
+    };
+    if append {
+        map.append(n, v);
+    } else {
+        map.insert(n, v);
+    }
+}
+
+/// The header names a `Connection` header lists (they apply to one hop only).
+fn connection_tokens<'a>(values: impl Iterator<Item = &'a ax::HeaderValue>) -> Vec<String> {
+    values
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// RFC 9110 §7.6.1: headers meant for one connection, never forwarded.
+fn hop_by_hop(name: &str, named: &[String]) -> bool {
+    matches!(
+        name,
+        "connection" | "keep-alive" | "te" | "trailer" | "transfer-encoding" | "upgrade"
+    ) || name.starts_with("proxy-")
+        || named.iter().any(|t| t == name)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request bodies
+
+type Chunk = Result<Bytes, std::io::Error>;
+
+/// The request body, pumped from actix's (non-`Send`) payload through a channel. The channel's
+/// receiver is handed to the first attempt that reads it; while none has, the body is intact
+/// and the request can still be retried on another replica.
+struct BodySource {
+    slot: Arc<Mutex<Option<mpsc::Receiver<Chunk>>>>,
+    too_large: Arc<AtomicBool>,
+}
+
+impl BodySource {
+    fn pump(mut payload: web::Payload, limit: usize) -> BodySource {
+        let (tx, rx) = mpsc::channel::<Chunk>(8);
+        let too_large = Arc::new(AtomicBool::new(false));
+        let flag = too_large.clone();
+        actix_web::rt::spawn(async move {
+            let mut seen = 0usize;
+            while let Some(chunk) = payload.next().await {
+                let item = match chunk {
+                    Ok(b) => {
+                        seen += b.len();
+                        if seen > limit {
+                            flag.store(true, Ordering::SeqCst);
+                            let _ = tx
+                                .send(Err(std::io::Error::other("request body too large")))
+                                .await;
+                            return;
+                        }
+                        Ok(b)
+                    }
+                    Err(e) => Err(std::io::Error::other(e.to_string())),
+                };
+                let stop = item.is_err();
+                if tx.send(item).await.is_err() || stop {
+                    return;
+                }
+            }
+        });
+        BodySource {
+            slot: Arc::new(Mutex::new(Some(rx))),
+            too_large,
+        }
+    }
+
+    fn unread(&self) -> bool {
+        self.slot.lock().map(|s| s.is_some()).unwrap_or(false)
+    }
+
+    fn too_large(&self) -> bool {
+        self.too_large.load(Ordering::SeqCst)
+    }
+
+    fn body(&self) -> reqwest::Body {
+        reqwest::Body::wrap_stream(TakeOnce {
+            slot: self.slot.clone(),
+            rx: None,
+        })
+    }
+}
+
+struct TakeOnce {
+    slot: Arc<Mutex<Option<mpsc::Receiver<Chunk>>>>,
+    rx: Option<mpsc::Receiver<Chunk>>,
+}
+
+impl Stream for TakeOnce {
+    type Item = Chunk;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Chunk>> {
+        let this = self.get_mut();
+        if this.rx.is_none() {
+            this.rx = this.slot.lock().ok().and_then(|mut s| s.take());
+        }
+        match this.rx.as_mut() {
+            Some(rx) => rx.poll_recv(cx),
+            None => Poll::Ready(Some(Err(std::io::Error::other(
+                "the request body was already sent",
+            )))),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forwarding
+
+fn classify(e: &reqwest::Error) -> Failure {
+    if e.is_connect() {
+        Failure::Connect
+    } else if e.is_timeout() {
+        Failure::Timeout
+    } else {
+        Failure::Io
+    }
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::PayloadTooLarge(format!("the body is larger than {limit} bytes"))
+}
+
+/// `/api/v1/{tail}`: forward to the owning service.
+pub async fn forward(
+    req: HttpRequest,
+    payload: web::Payload,
+    proxy: web::Data<Proxy>,
+) -> ApiResult<HttpResponse> {
+    // Phase 1: route.
+    let path = req.uri().path();
+    let tail = path.strip_prefix("/api/v1/").unwrap_or_default();
+    let service = proxy
+        .route(tail)
+        .ok_or_else(|| ApiError::NotFound(format!("no API resource at {path}")))?;
+    let pool =
+        proxy.services.get(service).cloned().ok_or_else(|| {
+            ApiError::Unavailable(format!("the {service} service is not configured"))
+        })?;
+    let limit = proxy.body_limit;
+    let declared = req
+        .headers()
+        .get(ax::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(limit));
+    }
+    let has_body =
+        declared.is_some_and(|n| n > 0) || req.headers().contains_key(ax::TRANSFER_ENCODING);
+    let body = has_body.then(|| BodySource::pump(payload, limit));
+    // Phase 3: rewrite.
+    let headers = proxy.request_headers(&req);
+    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+        .map_err(|_| ApiError::BadRequest("unsupported method".into()))?;
+    let idempotent = matches!(
+        method,
+        reqwest::Method::GET
+            | reqwest::Method::HEAD
+            | reqwest::Method::PUT
+            | reqwest::Method::DELETE
+            | reqwest::Method::OPTIONS
+    );
+    let target = req
+        .uri()
+        .path_and_query()
+        .map_or(path, |pq| pq.as_str())
+        .to_string();
+    let mut exclude = None;
+    loop {
+        // Phase 2: pick a replica.
+        let Some(idx) = pool.pick(exclude) else {
+            return Err(ApiError::BadGateway(format!(
+                "the {service} service has no reachable replica"
+            )));
+        };
+        let upstream = &pool.upstreams[idx];
+        let mut request = proxy
+            .client
+            .request(method.clone(), format!("{}{target}", upstream.base))
+            .headers(headers.clone());
+        if let Some(b) = &body {
+            request = request.body(b.body());
+        }
+        // Phase 4: forward.
+        match request.send().await {
+            Ok(resp) => {
+                upstream.succeeded();
+                // Phase 5: filter the response.
+                return Ok(respond(resp));
+            }
+            Err(e) => {
+                if body.as_ref().is_some_and(BodySource::too_large) {
+                    return Err(too_large(limit));
+                }
+                let kind = classify(&e);
+                upstream.failed(kind);
+                tracing::warn!(service, upstream = %upstream.base, error = %e, ?kind, "upstream request failed");
+                let intact = body.as_ref().is_none_or(BodySource::unread);
+                let retry = exclude.is_none()
+                    && pool.upstreams.len() > 1
+                    && intact
+                    && (kind == Failure::Connect || (kind == Failure::Timeout && idempotent));
+                if retry {
+                    exclude = Some(idx);
+                    continue;
+                }
+                return Err(match kind {
+                    Failure::Timeout => ApiError::GatewayTimeout(format!(
+                        "the {service} service did not answer in time"
+                    )),
+                    Failure::Connect => {
+                        ApiError::BadGateway(format!("the {service} service is unreachable"))
+                    }
+                    Failure::Io => {
+                        ApiError::BadGateway(format!("the {service} service failed to answer"))
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Phase 5: the service's response minus hop-by-hop and CORS headers (the gateway answers
+/// CORS itself), its body streamed.
+fn respond(resp: reqwest::Response) -> HttpResponse {
+    let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let named: Vec<String> = resp
+        .headers()
+        .get_all(reqwest::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .collect();
+    let mut builder = HttpResponse::build(status);
+    for (name, value) in resp.headers() {
+        let n = name.as_str();
+        if hop_by_hop(n, &named)
+            || n == "content-length"
+            || n == "date"
+            || n.starts_with("access-control-")
+        {
+            continue;
+        }
+        if let (Ok(n), Ok(v)) = (
+            ax::HeaderName::from_bytes(n.as_bytes()),
+            ax::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            builder.append_header((n, v));
+        }
+    }
+    if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+        return builder.finish();
+    }
+    let len = resp.content_length();
+    let stream = resp.bytes_stream();
+    match len {
+        Some(n) => builder.body(SizedStream::new(n, stream)),
+        None => builder.streaming(stream),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proxy(upstreams: &[&str]) -> Proxy {
+        let mut s = crate::GatewaySettings::new(
+            "127.0.0.1:0".parse().expect("addr"),
+            String::new(),
+            "/tmp".into(),
+        );
+        s.upstreams.insert(
+            "membership".into(),
+            upstreams.iter().map(|u| u.to_string()).collect(),
+        );
+        Proxy::new(&s).expect("proxy")
+    }
+
+    #[test]
+    fn longest_prefix_wins() {
+        let p = proxy(&["http://a"]);
+        assert_eq!(p.route("members"), Some("membership"));
+        assert_eq!(p.route("members/1/cards"), Some("membership"));
+        assert_eq!(p.route("stats/membership/x"), Some("membership"));
+        assert_eq!(p.route("stats/reports"), Some("reports"));
+        assert_eq!(p.route("reports/9"), Some("reports"));
+        assert_eq!(p.route("stats"), None);
+        assert_eq!(p.route("membersx"), None);
+        assert_eq!(p.route("nothing"), None);
+    }
+
+    #[test]
+    fn round_robin_skips_failed_and_opens_circuit() {
+        let p = proxy(&["http://a", "http://b"]);
+        let pool = &p.services["membership"];
+        let picks: Vec<_> = (0..4).filter_map(|_| pool.pick(None)).collect();
+        assert_eq!(picks, vec![0, 1, 0, 1]);
+        pool.upstreams[0].failed(Failure::Connect);
+        assert!((0..4).all(|_| pool.pick(None) == Some(1)));
+        assert_eq!(
+            pool.pick(Some(1)),
+            Some(0),
+            "fallback when only a skipped one is left"
+        );
+        for _ in 0..BREAKER_THRESHOLD {
+            pool.upstreams[1].failed(Failure::Timeout);
+        }
+        let h = pool.upstreams[1].health();
+        assert!(
+            h.skip_until
+                .is_some_and(|t| t > Instant::now() + PASSIVE_SKIP)
+        );
+    }
+
+    #[test]
+    fn request_headers_are_rewritten() {
+        let p = proxy(&["http://a"]);
+        let req = actix_web::test::TestRequest::get()
+            .uri("/api/v1/members")
+            .peer_addr("198.51.100.4:5000".parse().expect("addr"))
+            .insert_header(("connection", "keep-alive, X-Hop"))
+            .insert_header(("x-hop", "1"))
+            .insert_header(("keep-alive", "timeout=5"))
+            .insert_header(("te", "trailers"))
+            .insert_header(("trailer", "x-checksum"))
+            .insert_header(("upgrade", "websocket"))
+            .insert_header(("proxy-authorization", "Basic eA=="))
+            .insert_header(("x-user-id", "admin"))
+            .insert_header(("x-forwarded-for", "10.9.9.9"))
+            .insert_header(("authorization", "Bearer t"))
+            .insert_header(("host", "api.example"))
+            .to_http_request();
+        req.extensions_mut().insert(RequestId("rid-1".into()));
+        let h = p.request_headers(&req);
+        for gone in [
+            "connection",
+            "x-hop",
+            "keep-alive",
+            "te",
+            "trailer",
+            "upgrade",
+            "proxy-authorization",
+            "x-user-id",
+            "host",
+        ] {
+            assert!(h.get(gone).is_none(), "{gone}");
+        }
+        assert_eq!(h["x-forwarded-for"], "198.51.100.4");
+        assert_eq!(h["x-forwarded-host"], "api.example");
+        assert_eq!(h["x-forwarded-proto"], "http");
+        assert_eq!(h["x-request-id"], "rid-1");
+        assert_eq!(h["authorization"], "Bearer t");
+    }
+
+    #[test]
+    fn hop_by_hop_names() {
+        let named = vec!["x-hop".to_string()];
+        for n in [
+            "connection",
+            "keep-alive",
+            "te",
+            "trailer",
+            "transfer-encoding",
+            "upgrade",
+            "proxy-authorization",
+            "x-hop",
+        ] {
+            assert!(hop_by_hop(n, &named), "{n}");
+        }
+        assert!(!hop_by_hop("authorization", &named));
+    }
+}
