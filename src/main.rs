@@ -1,1 +1,112 @@
-fn main(){}
+//! `xieshang` — run the stack, one role, migrations, or write the OpenAPI documents.
+
+use anyhow::Context;
+use xieshang::config::Config;
+use xieshang::stack;
+
+const USAGE: &str = "\
+usage: xieshang [command]
+
+commands:
+  serve [role]     run the whole stack (default), or one role:
+                   gateway, membership, consultation, reports, liaison
+  migrate [role]   apply pending database migrations (all roles by default)
+  openapi [dir]    write the OpenAPI documents (default dir: openapi)
+  help             show this
+
+Configuration comes from XS_* environment variables; see README.md.";
+
+#[actix_web::main]
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xieshang: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        [] | ["serve"] => serve_all().await,
+        ["serve", role] => serve_role(role).await,
+        ["migrate"] => stack::migrate(&init()?, None),
+        ["migrate", role] => stack::migrate(&init()?, Some(role)),
+        ["openapi"] => write_openapi("openapi"),
+        ["openapi", dir] => write_openapi(dir),
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => anyhow::bail!("unknown command\n\n{USAGE}"),
+    }
+}
+
+fn init() -> anyhow::Result<Config> {
+    let cfg = Config::from_env()?;
+    xs_kit::telemetry::init(&cfg.log, cfg.log_format);
+    Ok(cfg)
+}
+
+async fn serve_all() -> anyhow::Result<()> {
+    let cfg = init()?;
+    let stack = stack::start_all(&cfg).await?;
+    println!("Xieshang is running (data in {}):", cfg.data_dir.display());
+    println!(
+        "  gateway       {}   (API docs: {}/docs)",
+        stack.url(),
+        stack.url()
+    );
+    for s in &stack.services {
+        println!("  {:<13} {}", s.name, s.url());
+    }
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    println!("Stopping…");
+    stack.stop().await;
+    Ok(())
+}
+
+async fn serve_role(role: &str) -> anyhow::Result<()> {
+    let cfg = init()?;
+    let running = stack::start_role(&cfg, role).await?;
+    println!("{role} listening on {}", running.url());
+    let handle = running.handle();
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => {
+            r.context("waiting for Ctrl-C")?;
+            handle.stop(true).await;
+        }
+        _ = terminate() => handle.stop(true).await,
+    }
+    Ok(())
+}
+
+/// SIGTERM, which container runtimes send to stop a process.
+async fn terminate() {
+    #[cfg(unix)]
+    {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+            return;
+        }
+    }
+    std::future::pending::<()>().await
+}
+
+fn write_openapi(dir: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, doc) in xieshang::openapi_documents() {
+        let path = std::path::Path::new(dir).join(&name);
+        std::fs::write(&path, xieshang::render_document(&doc)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}

@@ -256,7 +256,8 @@ impl Verifier {
             Some(k) => k,
             None => {
                 self.refresh().await?;
-                self.cached(&kid).ok_or_else(|| unauthorized("unknown key id"))?
+                self.cached(&kid)
+                    .ok_or_else(|| unauthorized("unknown key id"))?
             }
         };
         if header.alg != key.alg {
@@ -314,8 +315,9 @@ impl FromRequest for Caller {
         let verifier = req.app_data::<web::Data<Verifier>>().cloned();
         let token = bearer(req).map(str::to_owned);
         Box::pin(async move {
-            let verifier = verifier
-                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no token verifier configured")))?;
+            let verifier = verifier.ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("no token verifier configured"))
+            })?;
             let token = token.ok_or_else(|| {
                 ApiError::Unauthorized("send an access token: Authorization: Bearer <token>".into())
             })?;

@@ -33,7 +33,11 @@ pub fn expected_version(if_match: IfMatch, body_version: Option<i64>) -> ApiResu
 
 /// After `UPDATE ... WHERE id = ? AND version = ?`: no row changed means the resource is gone
 /// (404) or someone else changed it first (412).
-pub fn check_updated(rows: usize, exists: impl FnOnce() -> ApiResult<bool>, what: &str) -> ApiResult<()> {
+pub fn check_updated(
+    rows: usize,
+    exists: impl FnOnce() -> ApiResult<bool>,
+    what: &str,
+) -> ApiResult<()> {
     if rows > 0 {
         Ok(())
     } else if exists()? {

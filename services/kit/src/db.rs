@@ -53,7 +53,9 @@ pub const KIT_MIGRATIONS: Migrations = Migrations {
 struct Source<'a>(&'a EmbeddedMigrations);
 
 impl<DB: diesel::backend::Backend> diesel::migration::MigrationSource<DB> for Source<'_> {
-    fn migrations(&self) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>> {
+    fn migrations(
+        &self,
+    ) -> diesel::migration::Result<Vec<Box<dyn diesel::migration::Migration<DB>>>> {
         diesel::migration::MigrationSource::<DB>::migrations(self.0)
     }
 }
@@ -88,7 +90,8 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
@@ -130,14 +133,13 @@ impl Db {
     /// 503, and the pool reconnects by itself when the database returns.
     pub fn connect(url: &str, opts: &PoolOptions) -> anyhow::Result<Db> {
         let backend = Backend::from_url(url);
-        if backend == Backend::Sqlite {
-            if let Some(parent) = std::path::Path::new(url.trim_start_matches("sqlite://"))
+        if backend == Backend::Sqlite
+            && let Some(parent) = std::path::Path::new(url.trim_start_matches("sqlite://"))
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty() && !url.starts_with("file:"))
-            {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("creating {}", parent.display()))?;
-            }
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
         }
         let manager = Manager {
             url: url.trim_start_matches("sqlite://").to_string(),
@@ -212,10 +214,9 @@ impl Db {
         let lock = self.write_lock.clone();
         blocking(move || {
             let mut conn = pool.get()?;
-            let _guard = match &lock {
-                Some(l) => Some(l.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
-                None => None,
-            };
+            let _guard = lock
+                .as_ref()
+                .map(|l| l.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
             let conn: &mut DbConn = &mut conn;
             conn.transaction(f)
         })
@@ -252,7 +253,8 @@ where
 /// The current instant as stored: UTC, microsecond precision (what both backends keep).
 pub fn now() -> chrono::NaiveDateTime {
     let n = chrono::Utc::now().naive_utc();
-    n.with_nanosecond((n.nanosecond() / 1000) * 1000).unwrap_or(n)
+    n.with_nanosecond((n.nanosecond() / 1000) * 1000)
+        .unwrap_or(n)
 }
 
 use chrono::Timelike;
@@ -261,3 +263,6 @@ use chrono::Timelike;
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
+
+/// The backend type queries are built for (e.g. `into_boxed::<DbBackend>()`).
+pub type DbBackend = <DbConn as diesel::Connection>::Backend;

@@ -72,7 +72,10 @@ pub enum ApiError {
     Conflict(String),
     /// A state machine refused an action; `allowed` lists what is possible now.
     #[error("illegal transition: {detail}")]
-    IllegalTransition { detail: String, allowed: Vec<String> },
+    IllegalTransition {
+        detail: String,
+        allowed: Vec<String>,
+    },
     #[error("precondition failed: {0}")]
     PreconditionFailed(String),
     #[error("precondition required: {0}")]
@@ -84,7 +87,10 @@ pub enum ApiError {
     #[error("unprocessable: {0}")]
     Unprocessable(String),
     #[error("too many requests: {detail}")]
-    TooManyRequests { detail: String, retry_after_secs: u64 },
+    TooManyRequests {
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("bad gateway: {0}")]
     BadGateway(String),
     #[error("gateway timeout: {0}")]
@@ -252,9 +258,9 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 ApiError::Conflict(format!("already exists ({})", info.message()))
             }
-            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-                ApiError::Conflict("refers to a resource that does not exist or is still referenced".into())
-            }
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => ApiError::Conflict(
+                "refers to a resource that does not exist or is still referenced".into(),
+            ),
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
             | Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _) => {
                 ApiError::Unavailable("database unavailable".into())
@@ -262,7 +268,9 @@ impl From<diesel::result::Error> for ApiError {
             other => {
                 let msg = other.to_string();
                 // SQLite reports a busy database as an unknown error; it is transient.
-                if msg.contains("database is locked") || msg.contains("server closed the connection") {
+                if msg.contains("database is locked")
+                    || msg.contains("server closed the connection")
+                {
                     ApiError::Unavailable("database busy or unavailable".into())
                 } else {
                     ApiError::Internal(other.into())

@@ -95,11 +95,22 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         if inner.is_syntax() || inner.is_eof() {
             ApiError::field(
                 "body",
-                format!("malformed JSON at line {} column {}", inner.line(), inner.column()),
+                format!(
+                    "malformed JSON at line {} column {}",
+                    inner.line(),
+                    inner.column()
+                ),
             )
         } else {
-            let field = if path == "." { "body".to_string() } else { path };
-            ApiError::Validation(vec![FieldError::new(field, clean_serde_message(&inner.to_string()))])
+            let field = if path == "." {
+                "body".to_string()
+            } else {
+                path
+            };
+            ApiError::Validation(vec![FieldError::new(
+                field,
+                clean_serde_message(&inner.to_string()),
+            )])
         }
     })
 }
@@ -186,9 +197,7 @@ pub fn json_config() -> actix_web::web::JsonConfig {
             use actix_web::error::JsonPayloadError as E;
             match err {
                 E::Overflow { .. } | E::OverflowKnownLength { .. } => too_large(DEFAULT_BODY_LIMIT),
-                E::ContentType => {
-                    ApiError::UnsupportedMediaType("the body must be JSON".into())
-                }
+                E::ContentType => ApiError::UnsupportedMediaType("the body must be JSON".into()),
                 other => ApiError::field("body", other.to_string()),
             }
             .into()

@@ -103,7 +103,13 @@ impl Idempotency {
     /// Run `write` in a transaction, or replay what an earlier request with the same key got.
     /// `subject` scopes keys to a caller; `request` is the parsed body, hashed to detect reuse
     /// of a key for a different request.
-    pub async fn run<B, F>(self, db: &Db, subject: &str, request: &B, write: F) -> ApiResult<HttpResponse>
+    pub async fn run<B, F>(
+        self,
+        db: &Db,
+        subject: &str,
+        request: &B,
+        write: F,
+    ) -> ApiResult<HttpResponse>
     where
         B: Serialize,
         F: FnOnce(&mut DbConn) -> ApiResult<Reply> + Send + Clone + 'static,
@@ -116,7 +122,8 @@ impl Idempotency {
         // Two first requests with one key can race on PostgreSQL: the loser's insert of the key
         // fails, its transaction rolls back, and the second pass replays the winner's response.
         for _ in 0..2 {
-            let (scope, key, hash, write) = (scope.clone(), key.clone(), hash.clone(), write.clone());
+            let (scope, key, hash, write) =
+                (scope.clone(), key.clone(), hash.clone(), write.clone());
             let outcome = db
                 .write(move |conn| {
                     if let Some(stored) = lookup(conn, &scope, &key, &hash)? {
@@ -174,8 +181,10 @@ fn store(conn: &mut DbConn, scope: &str, key: &str, hash: &str, reply: &Reply) -
     use kit_idempotency::dsl as k;
     let now = crate::db::now();
     // Expired keys go as new ones arrive; the index on created_at keeps this cheap.
-    diesel::delete(k::kit_idempotency.filter(k::created_at.lt(now - chrono::Duration::hours(RETENTION_HOURS))))
-        .execute(conn)?;
+    diesel::delete(
+        k::kit_idempotency.filter(k::created_at.lt(now - chrono::Duration::hours(RETENTION_HOURS))),
+    )
+    .execute(conn)?;
     diesel::insert_into(k::kit_idempotency)
         .values((
             k::scope.eq(scope),

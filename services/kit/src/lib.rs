@@ -20,6 +20,7 @@ pub mod pagination;
 pub mod service;
 pub mod telemetry;
 pub mod testing;
+pub mod validate;
 
 pub use auth::{Caller, Role};
 pub use db::{Db, DbConn};

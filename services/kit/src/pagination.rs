@@ -88,7 +88,12 @@ mod tests {
     fn limits_are_checked() {
         assert!(PageRequest::<String>::parse(Some(0), None).is_err());
         assert!(PageRequest::<String>::parse(Some(201), None).is_err());
-        assert_eq!(PageRequest::<String>::parse(None, None).map(|p| p.limit).ok(), Some(50));
+        assert_eq!(
+            PageRequest::<String>::parse(None, None)
+                .map(|p| p.limit)
+                .ok(),
+            Some(50)
+        );
     }
 
     #[test]
@@ -102,10 +107,16 @@ mod tests {
 
     #[test]
     fn page_cuts_and_points_at_last_row() {
-        let req = PageRequest::<i64> { limit: 2, after: None };
+        let req = PageRequest::<i64> {
+            limit: 2,
+            after: None,
+        };
         let p = req.page(vec![1, 2, 3], |r| *r, |r| r * 10);
         assert_eq!(p.items, vec![10, 20]);
-        assert_eq!(decode_cursor::<i64>(p.next_cursor.as_deref().unwrap_or("")).ok(), Some(2));
+        assert_eq!(
+            decode_cursor::<i64>(p.next_cursor.as_deref().unwrap_or("")).ok(),
+            Some(2)
+        );
         let last = req.page(vec![4], |r| *r, |r| r);
         assert!(last.next_cursor.is_none());
     }

@@ -70,6 +70,19 @@ pub struct Running {
 }
 
 impl Running {
+    /// Run an HTTP server in the background.
+    pub fn spawn(name: &'static str, addr: SocketAddr, server: actix_web::dev::Server) -> Running {
+        let handle = server.handle();
+        let task = tokio::spawn(server);
+        tracing::info!(service = name, %addr, "listening");
+        Running {
+            name,
+            addr,
+            handle,
+            task,
+        }
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -106,9 +119,10 @@ pub fn base_openapi(title: &str, description: &str) -> OpenApi {
             ),
         )
         .build();
-    components
-        .schemas
-        .insert(crate::error::Problem::name().into_owned(), crate::error::Problem::schema());
+    components.schemas.insert(
+        crate::error::Problem::name().into_owned(),
+        crate::error::Problem::schema(),
+    );
     components.schemas.insert(
         crate::error::FieldError::name().into_owned(),
         crate::error::FieldError::schema(),
@@ -122,10 +136,9 @@ pub fn base_openapi(title: &str, description: &str) -> OpenApi {
                 .build(),
         )
         .components(Some(components))
-        .security(Some(vec![utoipa::openapi::security::SecurityRequirement::new(
-            "bearer",
-            Vec::<String>::new(),
-        )]))
+        .security(Some(vec![
+            utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
+        ]))
         .build()
 }
 
@@ -196,13 +209,5 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
     .disable_signals()
     .listen(listener)?
     .run();
-    let handle = server.handle();
-    let task = tokio::spawn(server);
-    tracing::info!(service = spec.name, %addr, "listening");
-    Ok(Running {
-        name: spec.name,
-        addr,
-        handle,
-        task,
-    })
+    Ok(Running::spawn(spec.name, addr, server))
 }

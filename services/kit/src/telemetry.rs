@@ -9,7 +9,9 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use futures_util::future::{Ready, ready};
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
@@ -25,7 +27,9 @@ pub enum LogFormat {
 pub fn init(filter: &str, format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     let _ = match format {
         LogFormat::Json => builder
             .json()
@@ -61,7 +65,8 @@ pub fn new_request_id() -> String {
 pub fn sane_request_id(v: &str) -> bool {
     !v.is_empty()
         && v.len() <= 128
-        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 /// Request count and latency by route pattern and status, for Prometheus.
@@ -73,9 +78,14 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new(service: &str) -> Metrics {
-        let registry = Registry::new_custom(Some("xieshang".into()), Some(
-            [("service".to_string(), service.to_string())].into_iter().collect(),
-        ))
+        let registry = Registry::new_custom(
+            Some("xieshang".into()),
+            Some(
+                [("service".to_string(), service.to_string())]
+                    .into_iter()
+                    .collect(),
+            ),
+        )
         .unwrap_or_default();
         let requests = IntCounterVec::new(
             Opts::new("http_requests_total", "HTTP requests by route and status"),
@@ -83,11 +93,12 @@ impl Metrics {
         )
         .expect("static metric definition");
         let latency = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
-                .buckets(vec![
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
+                vec![
                     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
                     10.0,
-                ]),
+                ],
+            ),
             &["method", "route", "status"],
         )
         .expect("static metric definition");
@@ -133,7 +144,8 @@ pub async fn middleware(
     req.extensions_mut().insert(RequestId(rid.clone()));
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().to_string();
-    let span = tracing::info_span!("request", request_id = %rid, method = %method, path = %req.path());
+    let span =
+        tracing::info_span!("request", request_id = %rid, method = %method, path = %req.path());
     let started = Instant::now();
     let res = next.call(req).instrument(span.clone()).await?;
     let mut res = res.map_into_boxed_body();
@@ -181,7 +193,8 @@ async fn as_problem(res: ServiceResponse<BoxBody>, rid: &str) -> ServiceResponse
             type_: "about:blank".into(),
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
-            detail: (!text.is_empty() && text.len() < 500 && !text.starts_with('<')).then_some(text),
+            detail: (!text.is_empty() && text.len() < 500 && !text.starts_with('<'))
+                .then_some(text),
             instance: None,
             errors: Vec::new(),
             allowed_actions: None,

@@ -57,20 +57,27 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some((admin, name)) = &self.pg {
-            if let Ok(mut conn) = diesel::PgConnection::establish(admin) {
-                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
+        if let Some((admin, name)) = &self.pg
+            && let Ok(mut conn) = diesel::PgConnection::establish(admin)
+        {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
     }
 }
 
-/// One RSA key for the whole test process (generating one is slow).
+/// One RSA key for the whole test process (generating one is slow), as PKCS#8 PEM: write it
+/// into a gateway's keys directory and the gateway signs with it too.
+pub fn test_key_pem() -> &'static str {
+    static PEM: OnceLock<String> = OnceLock::new();
+    PEM.get_or_init(|| SigningKey::generate_pem().expect("generate test key"))
+}
+
+pub const TEST_KID: &str = "test-key";
+
 pub fn test_key() -> &'static SigningKey {
     static KEY: OnceLock<SigningKey> = OnceLock::new();
     KEY.get_or_init(|| {
-        let pem = SigningKey::generate_pem().expect("generate test key");
-        SigningKey::from_pem("test-key", pem.as_bytes()).expect("load test key")
+        SigningKey::from_pem(TEST_KID, test_key_pem().as_bytes()).expect("load test key")
     })
 }
 

@@ -1,0 +1,7 @@
+//! Every route of the consultation service, in one screen.
+
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(scope("/api/v1"));
+}

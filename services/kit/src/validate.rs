@@ -1,0 +1,126 @@
+//! Collecting every field problem of a request at once, so a client fixes them in one go.
+
+use crate::error::{ApiError, ApiResult, FieldError};
+use serde::{Deserialize, Deserializer};
+
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn check(&mut self, ok: bool, field: &str, message: &str) -> &mut Self {
+        if !ok {
+            self.errors.push(FieldError::new(field, message));
+        }
+        self
+    }
+
+    /// Non-blank text of at most `max` characters.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
+        let n = value.trim().chars().count();
+        self.check(n > 0, field, "must not be blank");
+        self.check(
+            n <= max,
+            field,
+            &format!("must be at most {max} characters"),
+        )
+    }
+
+    pub fn opt_text(&mut self, field: &str, value: Option<&str>, max: usize) -> &mut Self {
+        match value {
+            Some(v) => self.text(field, v, max),
+            None => self,
+        }
+    }
+
+    /// A stable code: lowercase letters, digits, `_` and `-`, starting with a letter.
+    pub fn code(&mut self, field: &str, value: &str) -> &mut Self {
+        let ok = (2..=40).contains(&value.len())
+            && value.starts_with(|c: char| c.is_ascii_lowercase())
+            && value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        self.check(
+            ok,
+            field,
+            "must be 2 to 40 of a-z, 0-9, _ and -, starting with a letter",
+        )
+    }
+
+    /// A mainland mobile or landline number: digits with an optional leading + and dashes.
+    pub fn phone(&mut self, field: &str, value: Option<&str>) -> &mut Self {
+        if let Some(v) = value {
+            let digits = v.chars().filter(|c| c.is_ascii_digit()).count();
+            let ok = (7..=15).contains(&digits)
+                && v.chars().enumerate().all(|(i, c)| {
+                    c.is_ascii_digit() || c == '-' || c == ' ' || (i == 0 && c == '+')
+                });
+            self.check(ok, field, "must be a phone number (7 to 15 digits)");
+        }
+        self
+    }
+
+    pub fn url(&mut self, field: &str, value: Option<&str>) -> &mut Self {
+        if let Some(v) = value {
+            let ok = url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+            self.check(ok, field, "must be an http(s) URL");
+        }
+        self
+    }
+
+    pub fn push(&mut self, field: &str, message: &str) -> &mut Self {
+        self.check(false, field, message)
+    }
+
+    pub fn finish(&mut self) -> ApiResult<()> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(std::mem::take(&mut self.errors)))
+        }
+    }
+}
+
+/// For PATCH bodies: absent field → `None`, `null` → `Some(None)`, a value → `Some(Some(v))`.
+/// Use as `#[serde(default, deserialize_with = "xs_kit::validate::present")]`.
+pub fn present<'de, T, D>(d: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collects_every_problem() {
+        let err = Validator::new()
+            .text("name", " ", 10)
+            .code("code", "Bad Code")
+            .phone("phone", Some("12ab"))
+            .url("photo_url", Some("ftp://x"))
+            .finish();
+        match err {
+            Err(ApiError::Validation(errs)) => {
+                let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
+                assert_eq!(fields, ["name", "code", "phone", "photo_url"]);
+            }
+            other => panic!("expected validation errors, got {other:?}"),
+        }
+        assert!(
+            Validator::new()
+                .code("code", "siming")
+                .phone("p", Some("13812341234"))
+                .finish()
+                .is_ok()
+        );
+    }
+}

@@ -1,0 +1,107 @@
+//! Who may see and change what about a member.
+
+use xs_kit::{ApiError, ApiResult, Caller, Role};
+
+/// `13812341234` → `138****1234`: enough to recognise, not enough to call.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    let n = chars.len();
+    if n >= 7 {
+        let head: String = chars[..3].iter().collect();
+        let tail: String = chars[n - 4..].iter().collect();
+        format!("{head}****{tail}")
+    } else {
+        "*".repeat(n)
+    }
+}
+
+/// Staff of the member's own district (and the member themself) see the real number.
+pub fn may_see_phone(caller: &Caller, member_id: &str, member_district: &str) -> bool {
+    caller.member_id.as_deref() == Some(member_id)
+        || (caller.has_any(&[Role::Admin, Role::OfficeStaff, Role::Coordinator])
+            && caller.covers_district(member_district))
+}
+
+/// Admins and the district's office staff manage members.
+pub fn require_manager(caller: &Caller, district: &str) -> ApiResult<()> {
+    caller.require_any(&[Role::Admin, Role::OfficeStaff])?;
+    caller.require_district(district)
+}
+
+/// What a caller may change on a member: everything (managers) or contact fields (self).
+#[derive(Debug, PartialEq, Eq)]
+pub enum EditRights {
+    All,
+    ContactOnly,
+}
+
+pub fn edit_rights(caller: &Caller, member_id: &str, district: &str) -> ApiResult<EditRights> {
+    if require_manager(caller, district).is_ok() {
+        Ok(EditRights::All)
+    } else if caller.member_id.as_deref() == Some(member_id) {
+        Ok(EditRights::ContactOnly)
+    } else if caller.has_any(&[Role::Admin, Role::OfficeStaff]) {
+        Err(ApiError::Forbidden(format!(
+            "your scope does not cover district {district}"
+        )))
+    } else {
+        Err(ApiError::Forbidden(
+            "only office staff may change members".into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(roles: &[Role], district: Option<&str>, member: Option<&str>) -> Caller {
+        Caller {
+            sub: "u".into(),
+            roles: roles.to_vec(),
+            district: district.map(Into::into),
+            member_id: member.map(Into::into),
+            token_id: "t".into(),
+        }
+    }
+
+    #[test]
+    fn masks_like_the_card_shows() {
+        assert_eq!(mask_phone("13812341234"), "138****1234");
+        assert_eq!(mask_phone("0592-1234567"), "059****4567");
+        assert_eq!(mask_phone("12345"), "*****");
+    }
+
+    #[test]
+    fn phone_visibility() {
+        let staff_siming = caller(&[Role::OfficeStaff], Some("siming"), None);
+        let staff_huli = caller(&[Role::OfficeStaff], Some("huli"), None);
+        let me = caller(&[Role::Member], Some("huli"), Some("m1"));
+        let resident = caller(&[Role::Resident], Some("siming"), None);
+        let admin = caller(&[Role::Admin], None, None);
+        assert!(may_see_phone(&staff_siming, "m1", "siming"));
+        assert!(!may_see_phone(&staff_huli, "m1", "siming"));
+        assert!(may_see_phone(&me, "m1", "siming"));
+        assert!(!may_see_phone(&resident, "m1", "siming"));
+        assert!(may_see_phone(&admin, "m1", "siming"));
+    }
+
+    #[test]
+    fn edit_rights_by_role_and_district() {
+        let staff = caller(&[Role::OfficeStaff], Some("siming"), None);
+        assert_eq!(
+            edit_rights(&staff, "m1", "siming").ok(),
+            Some(EditRights::All)
+        );
+        assert!(matches!(
+            edit_rights(&staff, "m1", "huli"),
+            Err(ApiError::Forbidden(_))
+        ));
+        let me = caller(&[Role::Member], Some("siming"), Some("m1"));
+        assert_eq!(
+            edit_rights(&me, "m1", "siming").ok(),
+            Some(EditRights::ContactOnly)
+        );
+        assert!(edit_rights(&me, "m2", "siming").is_err());
+    }
+}

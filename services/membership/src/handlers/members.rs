@@ -1,0 +1,330 @@
+//! Members: the register. Managers (admin, a district's office staff) write within their
+//! district; a member may edit their own contact fields; phones are masked for everyone
+//! outside the member's district staff.
+
+use crate::domain::member::{EditRights, edit_rights, may_see_phone, require_manager};
+use crate::models::member::{self as model, MemberChanges, MemberFilter, MemberRow};
+use crate::models::reference;
+use crate::views::member::*;
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, patch, post, web};
+use xs_kit::concurrency::{check_updated, etag, expected_version};
+use xs_kit::error::Problem;
+use xs_kit::extract::{IfMatch, Json, Query};
+use xs_kit::idempotency::{Idempotency, Reply};
+use xs_kit::validate::Validator;
+use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, Page, PageRequest, Role};
+
+/// Roles that may read the register (residents see members' public cards instead).
+const READERS: &[Role] = &[
+    Role::Admin,
+    Role::OfficeStaff,
+    Role::Coordinator,
+    Role::Member,
+    Role::Integrator,
+    Role::Dashboard,
+];
+
+const MAX_SPECIALTIES: usize = 20;
+
+fn validate_fields(
+    v: &mut Validator,
+    name: Option<&str>,
+    birth_year: Option<i32>,
+    specialties: Option<&[String]>,
+    phone: Option<&str>,
+    photo_url: Option<&str>,
+) {
+    v.opt_text("name", name, 50);
+    if let Some(y) = birth_year {
+        v.check(
+            (1900..=2015).contains(&y),
+            "birth_year",
+            "must be between 1900 and 2015",
+        );
+    }
+    if let Some(list) = specialties {
+        v.check(
+            list.len() <= MAX_SPECIALTIES,
+            "specialties",
+            "at most 20 specialties",
+        );
+        for (i, s) in list.iter().enumerate() {
+            v.text(&format!("specialties[{i}]"), s, 50);
+        }
+        let mut seen = std::collections::HashSet::new();
+        v.check(
+            list.iter().all(|s| seen.insert(s.trim())),
+            "specialties",
+            "must not repeat",
+        );
+    }
+    v.phone("phone", phone).url("photo_url", photo_url);
+}
+
+/// Referenced codes must exist, and subdistricts must be in the member's district.
+fn check_references(
+    c: &mut DbConn,
+    district: &str,
+    sector: Option<&str>,
+    subdistricts: [(&str, Option<&str>); 2],
+) -> ApiResult<()> {
+    let mut v = Validator::new();
+    if let Some(s) = sector {
+        v.check(reference::sector_exists(c, s)?, "sector", "no such sector");
+    }
+    for (field, code) in subdistricts {
+        if let Some(code) = code {
+            match reference::subdistrict(c, code)? {
+                None => v.push(field, "no such subdistrict"),
+                Some(s) if s.district_code != district => {
+                    v.push(field, "is not in the member's district")
+                }
+                Some(_) => &mut v,
+            };
+        }
+    }
+    v.finish()
+}
+
+fn view(c: &mut DbConn, caller: &Caller, row: MemberRow) -> ApiResult<Member> {
+    let mut specialties = model::specialties_of(c, &[row.id.as_str()])?;
+    let show = may_see_phone(caller, &row.id, &row.district_code);
+    let list = specialties.remove(&row.id).unwrap_or_default();
+    Ok(Member::from_row(row, list, show))
+}
+
+#[utoipa::path(tag = "members", params(MemberQuery), responses(
+    (status = 200, body = Page<Member>),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[get("/members")]
+pub async fn list_members(
+    db: web::Data<Db>,
+    caller: Caller,
+    q: Query<MemberQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require_any(READERS)?;
+    let q = q.0;
+    let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
+    let filter = MemberFilter {
+        district: q.district,
+        subdistrict: q.subdistrict,
+        sector: q.sector,
+        affiliation: q.affiliation,
+        specialty: q.specialty,
+        taiwan_origin: q.taiwan_origin,
+        status: q.status.map(|s| s.as_str().to_string()),
+        name: q.q.filter(|s| !s.trim().is_empty()),
+    };
+    let (fetch, after) = (page.fetch(), page.after.clone());
+    let result = db
+        .read(move |c| {
+            let rows = model::list(c, &filter, after.as_deref(), fetch)?;
+            let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+            let specialties = model::specialties_of(c, &ids)?;
+            Ok((rows, specialties))
+        })
+        .await?;
+    let (rows, mut specialties) = result;
+    let body = page.page(
+        rows,
+        |r| r.id.clone(),
+        |r| {
+            let show = may_see_phone(&caller, &r.id, &r.district_code);
+            let list = specialties.remove(&r.id).unwrap_or_default();
+            Member::from_row(r, list, show)
+        },
+    );
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[utoipa::path(tag = "members", params(("id" = String, Path)), responses(
+    (status = 200, body = Member, headers(("ETag" = String))),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/members/{id}")]
+pub async fn get_member(
+    db: web::Data<Db>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    caller.require_any(READERS)?;
+    let id = id.into_inner();
+    let member = db
+        .read(move |c| {
+            let row = model::find(c, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
+            view(c, &caller, row)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(member.version)))
+        .json(member))
+}
+
+#[utoipa::path(tag = "members", request_body = NewMember, params(
+    ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeated request")),
+    responses(
+    (status = 201, body = Member, headers(("Location" = String), ("ETag" = String))),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/members")]
+pub async fn create_member(
+    db: web::Data<Db>,
+    caller: Caller,
+    idem: Idempotency,
+    body: Json<NewMember>,
+) -> ApiResult<HttpResponse> {
+    require_manager(&caller, &body.district)?;
+    let mut v = Validator::new();
+    v.text("name", &body.name, 50);
+    validate_fields(
+        &mut v,
+        None,
+        body.birth_year,
+        Some(&body.specialties),
+        body.phone.as_deref(),
+        body.photo_url.as_deref(),
+    );
+    v.opt_text("affiliation", body.affiliation.as_deref(), 50)
+        .opt_text("term", body.term.as_deref(), 20)
+        .finish()?;
+    let body = body.0;
+    let input = std::sync::Arc::new(serde_json::to_value(&body).map_err(ApiError::internal)?);
+    let who = caller.clone();
+    idem.run(&db, &caller.sub, &body, move |c| {
+        let b: NewMember = serde_json::from_value((*input).clone()).map_err(ApiError::internal)?;
+        if reference::district(c, &b.district)?.is_none() {
+            return Err(ApiError::field("district", "no such district"));
+        }
+        check_references(
+            c,
+            &b.district,
+            b.sector.as_deref(),
+            [
+                ("residence_subdistrict", b.residence_subdistrict.as_deref()),
+                ("workplace_subdistrict", b.workplace_subdistrict.as_deref()),
+            ],
+        )?;
+        let now = xs_kit::db::now();
+        let row = MemberRow {
+            id: xs_kit::db::new_id(),
+            name: b.name.trim().to_string(),
+            gender: b.gender.as_str().into(),
+            birth_year: b.birth_year,
+            sector_code: b.sector,
+            affiliation: b.affiliation,
+            district_code: b.district,
+            residence_subdistrict: b.residence_subdistrict,
+            workplace_subdistrict: b.workplace_subdistrict,
+            phone: b.phone,
+            photo_url: b.photo_url,
+            taiwan_origin: b.taiwan_origin,
+            term: b.term,
+            status: b.status.as_str().into(),
+            version: 1,
+            created_at: now,
+            created_by: who.sub.clone(),
+            updated_at: now,
+            updated_by: who.sub.clone(),
+        };
+        let specialties: Vec<String> = b.specialties.iter().map(|s| s.trim().to_string()).collect();
+        model::insert(c, &row, &specialties)?;
+        let id = row.id.clone();
+        let member = view(c, &who, row)?;
+        Reply::created(&member, format!("/api/v1/members/{id}"))
+    })
+    .await
+}
+
+#[utoipa::path(tag = "members", request_body = MemberPatch, params(
+    ("id" = String, Path),
+    ("If-Match" = Option<String>, Header, description = "The ETag you read; or send `version` in the body")),
+    responses(
+    (status = 200, body = Member, headers(("ETag" = String))),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 412, body = Problem, content_type = "application/problem+json"),
+    (status = 428, body = Problem, content_type = "application/problem+json")))]
+#[patch("/members/{id}")]
+pub async fn update_member(
+    db: web::Data<Db>,
+    caller: Caller,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    body: Json<MemberPatch>,
+) -> ApiResult<HttpResponse> {
+    let patch = body.0;
+    let expected = expected_version(if_match, patch.version)?;
+    let mut v = Validator::new();
+    validate_fields(
+        &mut v,
+        patch.name.as_deref(),
+        patch.birth_year.flatten(),
+        patch.specialties.as_deref(),
+        patch.phone.clone().flatten().as_deref(),
+        patch.photo_url.clone().flatten().as_deref(),
+    );
+    v.opt_text(
+        "affiliation",
+        patch.affiliation.clone().flatten().as_deref(),
+        50,
+    )
+    .opt_text("term", patch.term.clone().flatten().as_deref(), 20)
+    .finish()?;
+    let id = id.into_inner();
+    let member = db
+        .write(move |c| {
+            let current = model::find(c, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
+            let rights = edit_rights(&caller, &id, &current.district_code)?;
+            if rights == EditRights::ContactOnly && patch.touches_more_than_contact() {
+                return Err(ApiError::Forbidden(
+                    "members may change only their own phone and photo".into(),
+                ));
+            }
+            check_references(
+                c,
+                &current.district_code,
+                patch.sector.clone().flatten().as_deref(),
+                [
+                    (
+                        "residence_subdistrict",
+                        patch.residence_subdistrict.clone().flatten().as_deref(),
+                    ),
+                    (
+                        "workplace_subdistrict",
+                        patch.workplace_subdistrict.clone().flatten().as_deref(),
+                    ),
+                ],
+            )?;
+            let changes = MemberChanges {
+                name: patch.name.map(|n| n.trim().to_string()),
+                gender: patch.gender.map(|g| g.as_str().into()),
+                birth_year: patch.birth_year,
+                sector_code: patch.sector,
+                affiliation: patch.affiliation,
+                residence_subdistrict: patch.residence_subdistrict,
+                workplace_subdistrict: patch.workplace_subdistrict,
+                phone: patch.phone,
+                photo_url: patch.photo_url,
+                taiwan_origin: patch.taiwan_origin,
+                term: patch.term,
+                status: patch.status.map(|s| s.as_str().into()),
+            };
+            let rows = model::update(c, &id, expected, &changes, &caller.sub, xs_kit::db::now())?;
+            check_updated(rows, || Ok(model::exists(c, &id)?), "member")?;
+            if let Some(list) = &patch.specialties {
+                let list: Vec<String> = list.iter().map(|s| s.trim().to_string()).collect();
+                model::replace_specialties(c, &id, &list)?;
+            }
+            let row = model::find(c, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
+            view(c, &caller, row)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(member.version)))
+        .json(member))
+}

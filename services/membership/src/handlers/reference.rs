@@ -1,0 +1,342 @@
+//! Reference data: districts, subdistricts, sectors. Everyone signed in may read; admins
+//! manage districts and sectors, and a district's office staff its subdistricts.
+
+use crate::models::reference::{
+    self as model, CommunityRow, DistrictRow, SectorRow, SubdistrictRow,
+};
+use crate::views::reference::*;
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use xs_kit::error::Problem;
+use xs_kit::extract::{Json, Query};
+use xs_kit::idempotency::{Idempotency, Reply};
+use xs_kit::validate::Validator;
+use xs_kit::{ApiError, ApiResult, Caller, Db, Page, PageRequest, Role};
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CodeListQuery {
+    /// Only those of this district (subdistricts, communities).
+    pub district: Option<String>,
+    /// Only those of this subdistrict (communities).
+    pub subdistrict: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(tag = "reference", params(CodeListQuery), responses(
+    (status = 200, body = Page<District>),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json")))]
+#[get("/districts")]
+pub async fn list_districts(
+    db: web::Data<Db>,
+    _caller: Caller,
+    q: Query<CodeListQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
+    let fetch = page.fetch();
+    let after = page.after.clone();
+    let rows = db
+        .read(move |c| Ok(model::list_districts(c, after.as_deref(), fetch)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.code.clone(), District::from)))
+}
+
+#[utoipa::path(tag = "reference", params(("code" = String, Path)), responses(
+    (status = 200, body = District),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/districts/{code}")]
+pub async fn get_district(
+    db: web::Data<Db>,
+    _caller: Caller,
+    code: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let code = code.into_inner();
+    let row = db
+        .read(move |c| model::district(c, &code)?.ok_or_else(|| ApiError::not_found("district")))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::ETAG,
+            xs_kit::concurrency::etag(row.version),
+        ))
+        .json(District::from(row)))
+}
+
+#[utoipa::path(tag = "reference", request_body = NewDistrict, params(
+    ("Idempotency-Key" = Option<String>, Header)), responses(
+    (status = 201, body = District),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json")))]
+#[post("/districts")]
+pub async fn create_district(
+    db: web::Data<Db>,
+    caller: Caller,
+    idem: Idempotency,
+    body: Json<NewDistrict>,
+) -> ApiResult<HttpResponse> {
+    caller.require_any(&[Role::Admin])?;
+    Validator::new()
+        .code("code", &body.code)
+        .text("name", &body.name, 100)
+        .finish()?;
+    let body = body.0;
+    let by = caller.sub.clone();
+    let input = (body.code.clone(), body.name.trim().to_string());
+    idem.run(&db, &caller.sub, &body, move |c| {
+        let (code, name) = input;
+        if model::district(c, &code)?.is_some() {
+            return Err(ApiError::Conflict(format!(
+                "district {code} already exists"
+            )));
+        }
+        let now = xs_kit::db::now();
+        let row = DistrictRow {
+            code: code.clone(),
+            name,
+            version: 1,
+            created_at: now,
+            created_by: by.clone(),
+            updated_at: now,
+            updated_by: by,
+        };
+        use diesel::RunQueryDsl;
+        diesel::insert_into(crate::schema::districts::table)
+            .values(&row)
+            .execute(c)?;
+        Reply::created(&District::from(row), format!("/api/v1/districts/{code}"))
+    })
+    .await
+}
+
+#[utoipa::path(tag = "reference", params(CodeListQuery), responses(
+    (status = 200, body = Page<Subdistrict>),
+    (status = 400, body = Problem, content_type = "application/problem+json")))]
+#[get("/subdistricts")]
+pub async fn list_subdistricts(
+    db: web::Data<Db>,
+    _caller: Caller,
+    q: Query<CodeListQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
+    let (fetch, after, district) = (page.fetch(), page.after.clone(), q.0.district);
+    let rows = db
+        .read(move |c| {
+            Ok(model::list_subdistricts(
+                c,
+                district.as_deref(),
+                after.as_deref(),
+                fetch,
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.code.clone(), Subdistrict::from)))
+}
+
+#[utoipa::path(tag = "reference", request_body = NewSubdistrict, params(
+    ("Idempotency-Key" = Option<String>, Header)), responses(
+    (status = 201, body = Subdistrict),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json")))]
+#[post("/subdistricts")]
+pub async fn create_subdistrict(
+    db: web::Data<Db>,
+    caller: Caller,
+    idem: Idempotency,
+    body: Json<NewSubdistrict>,
+) -> ApiResult<HttpResponse> {
+    caller.require_any(&[Role::Admin, Role::OfficeStaff])?;
+    caller.require_district(&body.district)?;
+    Validator::new()
+        .code("code", &body.code)
+        .text("name", &body.name, 100)
+        .finish()?;
+    let body = body.0;
+    let by = caller.sub.clone();
+    let row_input = (
+        body.code.clone(),
+        body.district.clone(),
+        body.name.trim().to_string(),
+        body.kind,
+    );
+    idem.run(&db, &caller.sub, &body, move |c| {
+        let (code, district, name, kind) = row_input;
+        if model::district(c, &district)?.is_none() {
+            return Err(ApiError::field("district", "no such district"));
+        }
+        if model::subdistrict(c, &code)?.is_some() {
+            return Err(ApiError::Conflict(format!(
+                "subdistrict {code} already exists"
+            )));
+        }
+        let now = xs_kit::db::now();
+        let row = SubdistrictRow {
+            code: code.clone(),
+            district_code: district,
+            name,
+            kind: kind.as_str().into(),
+            version: 1,
+            created_at: now,
+            created_by: by.clone(),
+            updated_at: now,
+            updated_by: by,
+        };
+        use diesel::RunQueryDsl;
+        diesel::insert_into(crate::schema::subdistricts::table)
+            .values(&row)
+            .execute(c)?;
+        Reply::created(
+            &Subdistrict::from(row),
+            format!("/api/v1/subdistricts/{code}"),
+        )
+    })
+    .await
+}
+
+#[utoipa::path(tag = "reference", params(CodeListQuery), responses(
+    (status = 200, body = Page<Sector>),
+    (status = 400, body = Problem, content_type = "application/problem+json")))]
+#[get("/sectors")]
+pub async fn list_sectors(
+    db: web::Data<Db>,
+    _caller: Caller,
+    q: Query<CodeListQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
+    let (fetch, after) = (page.fetch(), page.after.clone());
+    let rows = db
+        .read(move |c| Ok(model::list_sectors(c, after.as_deref(), fetch)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.code.clone(), Sector::from)))
+}
+
+#[utoipa::path(tag = "reference", request_body = NewSector, params(
+    ("Idempotency-Key" = Option<String>, Header)), responses(
+    (status = 201, body = Sector),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json")))]
+#[post("/sectors")]
+pub async fn create_sector(
+    db: web::Data<Db>,
+    caller: Caller,
+    idem: Idempotency,
+    body: Json<NewSector>,
+) -> ApiResult<HttpResponse> {
+    caller.require_any(&[Role::Admin])?;
+    Validator::new()
+        .code("code", &body.code)
+        .text("name", &body.name, 100)
+        .finish()?;
+    let body = body.0;
+    let by = caller.sub.clone();
+    let input = (body.code.clone(), body.name.trim().to_string());
+    idem.run(&db, &caller.sub, &body, move |c| {
+        let (code, name) = input;
+        if model::sector_exists(c, &code)? {
+            return Err(ApiError::Conflict(format!("sector {code} already exists")));
+        }
+        let now = xs_kit::db::now();
+        let row = SectorRow {
+            code: code.clone(),
+            name,
+            version: 1,
+            created_at: now,
+            created_by: by.clone(),
+            updated_at: now,
+            updated_by: by,
+        };
+        use diesel::RunQueryDsl;
+        diesel::insert_into(crate::schema::sectors::table)
+            .values(&row)
+            .execute(c)?;
+        Reply::created(&Sector::from(row), format!("/api/v1/sectors/{code}"))
+    })
+    .await
+}
+
+#[utoipa::path(tag = "reference", params(CodeListQuery), responses(
+    (status = 200, body = Page<Community>),
+    (status = 400, body = Problem, content_type = "application/problem+json")))]
+#[get("/communities")]
+pub async fn list_communities(
+    db: web::Data<Db>,
+    _caller: Caller,
+    q: Query<CodeListQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
+    let (fetch, after) = (page.fetch(), page.after.clone());
+    let q = q.0;
+    let rows = db
+        .read(move |c| {
+            Ok(model::list_communities(
+                c,
+                q.subdistrict.as_deref(),
+                q.district.as_deref(),
+                after.as_deref(),
+                fetch,
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page.page(rows, |r| r.code.clone(), Community::from)))
+}
+
+#[utoipa::path(tag = "reference", request_body = NewCommunity, params(
+    ("Idempotency-Key" = Option<String>, Header)), responses(
+    (status = 201, body = Community),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, content_type = "application/problem+json")))]
+#[post("/communities")]
+pub async fn create_community(
+    db: web::Data<Db>,
+    caller: Caller,
+    idem: Idempotency,
+    body: Json<NewCommunity>,
+) -> ApiResult<HttpResponse> {
+    caller.require_any(&[Role::Admin, Role::OfficeStaff])?;
+    Validator::new()
+        .code("code", &body.code)
+        .text("name", &body.name, 100)
+        .finish()?;
+    let body = body.0;
+    let who = caller.clone();
+    let input = (
+        body.code.clone(),
+        body.subdistrict.clone(),
+        body.name.trim().to_string(),
+    );
+    idem.run(&db, &caller.sub, &body, move |c| {
+        let (code, subdistrict, name) = input;
+        let parent = model::subdistrict(c, &subdistrict)?
+            .ok_or_else(|| ApiError::field("subdistrict", "no such subdistrict"))?;
+        // Office staff manage the communities of their own district only.
+        who.require_district(&parent.district_code)?;
+        if model::community_exists(c, &code)? {
+            return Err(ApiError::Conflict(format!(
+                "community {code} already exists"
+            )));
+        }
+        let now = xs_kit::db::now();
+        let row = CommunityRow {
+            code: code.clone(),
+            subdistrict_code: subdistrict,
+            name,
+            version: 1,
+            created_at: now,
+            created_by: who.sub.clone(),
+            updated_at: now,
+            updated_by: who.sub.clone(),
+        };
+        use diesel::RunQueryDsl;
+        diesel::insert_into(crate::schema::communities::table)
+            .values(&row)
+            .execute(c)?;
+        Reply::created(&Community::from(row), format!("/api/v1/communities/{code}"))
+    })
+    .await
+}

@@ -1,0 +1,186 @@
+use super::utc;
+use crate::domain::member::mask_phone;
+use crate::models::member::MemberRow;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    Male,
+    Female,
+}
+
+impl Gender {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Gender::Male => "male",
+            Gender::Female => "female",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    #[default]
+    Active,
+    Retired,
+}
+
+impl MemberStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Active => "active",
+            MemberStatus::Retired => "retired",
+        }
+    }
+}
+
+/// A committee member (委员).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+    pub gender: String,
+    pub birth_year: Option<i32>,
+    /// Sector code (界别).
+    pub sector: Option<String>,
+    /// Party or group affiliation (党派).
+    pub affiliation: Option<String>,
+    pub district: String,
+    pub residence_subdistrict: Option<String>,
+    pub workplace_subdistrict: Option<String>,
+    pub specialties: Vec<String>,
+    /// Masked (`138****1234`) unless the caller is staff of the member's district or the member.
+    pub phone: Option<String>,
+    pub phone_masked: bool,
+    pub photo_url: Option<String>,
+    pub taiwan_origin: bool,
+    pub term: Option<String>,
+    pub status: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+impl Member {
+    pub fn from_row(r: MemberRow, specialties: Vec<String>, show_phone: bool) -> Member {
+        let phone_masked = !show_phone && r.phone.is_some();
+        Member {
+            phone: r.phone.map(|p| if show_phone { p } else { mask_phone(&p) }),
+            phone_masked,
+            id: r.id,
+            name: r.name,
+            gender: r.gender,
+            birth_year: r.birth_year,
+            sector: r.sector_code,
+            affiliation: r.affiliation,
+            district: r.district_code,
+            residence_subdistrict: r.residence_subdistrict,
+            workplace_subdistrict: r.workplace_subdistrict,
+            specialties,
+            photo_url: r.photo_url,
+            taiwan_origin: r.taiwan_origin,
+            term: r.term,
+            status: r.status,
+            version: r.version,
+            created_at: utc(r.created_at),
+            created_by: r.created_by,
+            updated_at: utc(r.updated_at),
+            updated_by: r.updated_by,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    pub name: String,
+    pub gender: Gender,
+    pub birth_year: Option<i32>,
+    pub sector: Option<String>,
+    pub affiliation: Option<String>,
+    pub district: String,
+    pub residence_subdistrict: Option<String>,
+    pub workplace_subdistrict: Option<String>,
+    #[serde(default)]
+    pub specialties: Vec<String>,
+    pub phone: Option<String>,
+    pub photo_url: Option<String>,
+    #[serde(default)]
+    pub taiwan_origin: bool,
+    pub term: Option<String>,
+    #[serde(default)]
+    pub status: MemberStatus,
+}
+
+/// A partial update: absent fields stay, `null` clears. Send the version you read (here or
+/// as `If-Match`).
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberPatch {
+    pub version: Option<i64>,
+    pub name: Option<String>,
+    pub gender: Option<Gender>,
+    #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    pub birth_year: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    pub sector: Option<Option<String>>,
+    #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    pub affiliation: Option<Option<String>>,
+    #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    pub residence_subdistrict: Option<Option<String>>,
+    #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    pub workplace_subdistrict: Option<Option<String>>,
+    pub specialties: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    pub photo_url: Option<Option<String>>,
+    pub taiwan_origin: Option<bool>,
+    #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    pub term: Option<Option<String>>,
+    pub status: Option<MemberStatus>,
+}
+
+impl MemberPatch {
+    /// Does the patch touch anything beyond a member's own contact fields?
+    pub fn touches_more_than_contact(&self) -> bool {
+        self.name.is_some()
+            || self.gender.is_some()
+            || self.birth_year.is_some()
+            || self.sector.is_some()
+            || self.affiliation.is_some()
+            || self.residence_subdistrict.is_some()
+            || self.workplace_subdistrict.is_some()
+            || self.specialties.is_some()
+            || self.taiwan_origin.is_some()
+            || self.term.is_some()
+            || self.status.is_some()
+    }
+}
+
+/// List filters for `GET /api/v1/members`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MemberQuery {
+    pub district: Option<String>,
+    /// Residence or workplace subdistrict.
+    pub subdistrict: Option<String>,
+    pub sector: Option<String>,
+    pub affiliation: Option<String>,
+    pub specialty: Option<String>,
+    pub taiwan_origin: Option<bool>,
+    pub status: Option<MemberStatus>,
+    /// Part of the name (works on Chinese text).
+    pub q: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+    /// From `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}

@@ -1,0 +1,156 @@
+//! Starting roles: the whole stack in one process, or one role.
+
+use crate::config::Config;
+use crate::{SERVICES, service};
+use anyhow::Context;
+use std::collections::HashMap;
+use xs_kit::auth::KeySource;
+use xs_kit::service::{Running, ServiceSpec, Settings};
+
+pub const ROLES: [&str; 5] = [
+    "gateway",
+    "membership",
+    "consultation",
+    "reports",
+    "liaison",
+];
+
+/// The whole stack, running.
+pub struct Stack {
+    pub gateway: xs_gateway::Gateway,
+    pub services: Vec<Running>,
+}
+
+impl Stack {
+    pub fn url(&self) -> String {
+        self.gateway.running.url()
+    }
+
+    pub fn service_url(&self, name: &str) -> Option<String> {
+        self.services
+            .iter()
+            .find(|s| s.name == name)
+            .map(Running::url)
+    }
+
+    /// Stop the gateway first (no new requests), then the services.
+    pub async fn stop(self) {
+        self.gateway.running.stop().await;
+        for s in self.services {
+            s.stop().await;
+        }
+    }
+}
+
+fn service_settings(cfg: &Config, spec: &ServiceSpec, keys: KeySource) -> anyhow::Result<Settings> {
+    let mut s = Settings::new(
+        cfg.service_addr(spec.name)?,
+        cfg.database_url(spec.name),
+        keys,
+    );
+    s.workers = cfg.workers;
+    s.pool.max_size = cfg.number("XS_DB_POOL_SIZE", 10)?;
+    s.pool.checkout_timeout = cfg.seconds("XS_DB_TIMEOUT_SECS", 3)?;
+    Ok(s)
+}
+
+fn gateway_settings(
+    cfg: &Config,
+    upstreams: HashMap<String, Vec<String>>,
+) -> anyhow::Result<xs_gateway::GatewaySettings> {
+    let mut g = xs_gateway::GatewaySettings::new(
+        cfg.gateway_addr,
+        cfg.database_url("gateway"),
+        cfg.keys_dir.clone(),
+    );
+    g.upstreams = upstreams;
+    g.admin_password = cfg.admin_password.clone();
+    g.access_ttl = cfg.seconds("XS_ACCESS_TTL_SECS", 900)?;
+    g.refresh_ttl = cfg.seconds("XS_REFRESH_TTL_SECS", 30 * 24 * 3600)?;
+    g.connect_timeout = cfg.seconds("XS_CONNECT_TIMEOUT_SECS", 2)?;
+    g.upstream_timeout = cfg.seconds("XS_UPSTREAM_TIMEOUT_SECS", 30)?;
+    g.rate_limit_per_minute = cfg.number("XS_RATE_LIMIT_PER_MINUTE", 600)?;
+    g.body_limit = cfg.number("XS_BODY_LIMIT", 1024 * 1024)?;
+    g.cors_origins = cfg.list("XS_CORS_ORIGINS");
+    g.trusted_proxies = cfg
+        .list("XS_TRUSTED_PROXIES")
+        .iter()
+        .map(|s| {
+            s.parse()
+                .with_context(|| format!("XS_TRUSTED_PROXIES: {s} is not an IP address"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    g.service_docs = SERVICES
+        .iter()
+        .map(|s| xs_kit::service::openapi(s))
+        .collect();
+    g.workers = cfg.workers;
+    Ok(g)
+}
+
+/// Everything in one process: the four services, then the gateway in front of them.
+/// Services read the same key files the gateway signs with, so they verify without a fetch.
+pub async fn start_all(cfg: &Config) -> anyhow::Result<Stack> {
+    let keys = xs_kit::keys::load_or_create_dir(&cfg.keys_dir)?;
+    let key_source = KeySource::Static(xs_kit::keys::jwks(&keys));
+    let mut services = Vec::new();
+    let mut upstreams = HashMap::new();
+    for spec in SERVICES {
+        let running =
+            xs_kit::service::start(spec, service_settings(cfg, spec, key_source.clone())?)
+                .await
+                .with_context(|| format!("starting {}", spec.name))?;
+        upstreams.insert(spec.name.to_string(), vec![running.url()]);
+        services.push(running);
+    }
+    let gateway = xs_gateway::start(gateway_settings(cfg, upstreams)?)
+        .await
+        .context("starting the gateway")?;
+    Ok(Stack { gateway, services })
+}
+
+/// One role, for containers: the gateway routes to `XS_<SERVICE>_URL`; a service fetches
+/// token keys from `XS_JWKS_URL`.
+pub async fn start_role(cfg: &Config, role: &str) -> anyhow::Result<Running> {
+    if role == "gateway" {
+        let mut upstreams = HashMap::new();
+        for spec in SERVICES {
+            upstreams.insert(spec.name.to_string(), cfg.upstream_urls(spec.name)?);
+        }
+        return Ok(xs_gateway::start(gateway_settings(cfg, upstreams)?)
+            .await?
+            .running);
+    }
+    let spec = service(role)
+        .with_context(|| format!("unknown role {role}; one of {}", ROLES.join(", ")))?;
+    let keys = match cfg.get("XS_JWKS_FILE") {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+            KeySource::Static(
+                serde_json::from_str(&text).with_context(|| format!("{path} is not a JWKS"))?,
+            )
+        }
+        None => KeySource::Url(cfg.jwks_url()),
+    };
+    xs_kit::service::start(spec, service_settings(cfg, spec, keys)?).await
+}
+
+/// Apply pending migrations for one role, or all of them.
+pub fn migrate(cfg: &Config, role: Option<&str>) -> anyhow::Result<()> {
+    let roles: Vec<&str> = match role {
+        Some(r) if ROLES.contains(&r) => vec![r],
+        Some(r) => anyhow::bail!("unknown role {r}; one of {}", ROLES.join(", ")),
+        None => ROLES.to_vec(),
+    };
+    for r in roles {
+        let db = xs_kit::db::Db::connect(&cfg.database_url(r), &Default::default())?;
+        let migrations = match service(r) {
+            Some(spec) => spec.migrations,
+            None => &xs_gateway::MIGRATIONS,
+        };
+        db.migrate(migrations)
+            .with_context(|| format!("migrating {r}"))?;
+        println!("{r}: migrated");
+    }
+    Ok(())
+}

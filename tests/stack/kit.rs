@@ -1,0 +1,356 @@
+//! The kit's conventions, seen through the gateway on the membership service.
+
+use crate::common::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+
+#[actix_web::test]
+async fn bad_input_is_a_4xx_problem_naming_the_field() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let token = admin();
+
+    // Malformed JSON.
+    let r = t
+        .req(Method::POST, "/api/v1/members", &token)
+        .header("content-type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
+    let p = problem(r, 400).await;
+    assert_eq!(fields(&p), ["body"]);
+
+    // Wrong content type.
+    let r = t
+        .req(Method::POST, "/api/v1/members", &token)
+        .header("content-type", "text/plain")
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
+    problem(r, 415).await;
+
+    // Oversized body (over the 1 MiB limit).
+    let big = json!({"name": "x".repeat(2 * 1024 * 1024), "gender": "male", "district": "siming"});
+    let r = t.post("/api/v1/members", &token, &big).await;
+    problem(r, 413).await;
+
+    // A field of the wrong type, an unknown field, an unknown enum value.
+    let r = t
+        .post(
+            "/api/v1/members",
+            &token,
+            &json!({"name": "x", "gender": "male", "district": "siming", "birth_year": "old"}),
+        )
+        .await;
+    assert_eq!(fields(&problem(r, 400).await), ["birth_year"]);
+    let r = t
+        .post(
+            "/api/v1/members",
+            &token,
+            &json!({"name": "x", "gender": "male", "district": "siming", "nickname": "x"}),
+        )
+        .await;
+    let p = problem(r, 400).await;
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nickname"),
+        "{p}"
+    );
+    let r = t
+        .post(
+            "/api/v1/members",
+            &token,
+            &json!({"name": "x", "gender": "robot", "district": "siming"}),
+        )
+        .await;
+    assert_eq!(fields(&problem(r, 400).await), ["gender"]);
+
+    // Several invalid values at once are all named.
+    let r = t
+        .post(
+            "/api/v1/members",
+            &token,
+            &json!({"name": " ", "gender": "male", "district": "siming", "phone": "12ab", "birth_year": 1800}),
+        )
+        .await;
+    let named: HashSet<String> = fields(&problem(r, 400).await).into_iter().collect();
+    assert_eq!(
+        named,
+        ["name", "phone", "birth_year"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    );
+
+    // A reference to something that does not exist.
+    let r = t
+        .post(
+            "/api/v1/members",
+            &token,
+            &new_member("x", "siming")
+                .as_object()
+                .map(|o| {
+                    let mut o = o.clone();
+                    o.insert("sector".into(), json!("no-such-sector"));
+                    Value::Object(o)
+                })
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(fields(&problem(r, 400).await), ["sector"]);
+
+    // Unknown query parameter values, malformed limits and cursors.
+    let r = t.get("/api/v1/members?status=bogus", &token).await;
+    assert_eq!(fields(&problem(r, 400).await), ["status"]);
+    let r = t.get("/api/v1/members?taiwan_origin=maybe", &token).await;
+    assert_eq!(fields(&problem(r, 400).await), ["taiwan_origin"]);
+    let r = t.get("/api/v1/members?limit=0", &token).await;
+    assert_eq!(fields(&problem(r, 400).await), ["limit"]);
+    let r = t.get("/api/v1/members?cursor=garbage", &token).await;
+    assert_eq!(fields(&problem(r, 400).await), ["cursor"]);
+
+    // A missing resource, and a path no service has.
+    let r = t.get("/api/v1/members/0000", &token).await;
+    problem(r, 404).await;
+    let r = t.get("/api/v1/districts/nowhere", &token).await;
+    let p = problem(r, 404).await;
+    assert_eq!(p["instance"], "/api/v1/districts/nowhere");
+
+    // No token, a garbage token.
+    let r = t.client.get(t.url("/api/v1/members")).send().await.unwrap();
+    problem(r, 401).await;
+    let r = t.get("/api/v1/members", "not-a-token").await;
+    problem(r, 401).await;
+
+    // Nothing above was half-written.
+    let r = t.get("/api/v1/members", &token).await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["items"].as_array().unwrap().len(), 0);
+    t.stop().await;
+}
+
+/// Paging through a list while it is appended to: no item lost, none repeated.
+#[actix_web::test]
+async fn pagination_is_stable_under_appends() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let token = admin();
+    let mut created = Vec::new();
+    for i in 0..23 {
+        let r = t
+            .post(
+                "/api/v1/members",
+                &token,
+                &new_member(&format!("委员{i}"), "siming"),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        created.push(
+            r.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/members?limit=5&cursor={c}"),
+            None => "/api/v1/members?limit=5".to_string(),
+        };
+        let page: Value = t.get(&path, &token).await.json().await.unwrap();
+        for m in page["items"].as_array().unwrap() {
+            seen.push(m["id"].as_str().unwrap().to_string());
+        }
+        pages += 1;
+        // Someone adds a member between every page.
+        if pages <= 3 {
+            let r = t
+                .post(
+                    "/api/v1/members",
+                    &token,
+                    &new_member(&format!("新委员{pages}"), "siming"),
+                )
+                .await;
+            created.push(
+                r.json::<Value>().await.unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+        assert!(pages < 20, "paging terminates");
+    }
+    let unique: HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "no item repeated");
+    assert_eq!(
+        seen, created,
+        "every item, in creation order, including those appended while paging"
+    );
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn idempotency_key_replays_and_refuses_reuse() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let token = admin();
+    let body = new_member("林委员", "siming");
+    let send = |b: Value| {
+        t.req(Method::POST, "/api/v1/members", &token)
+            .header("Idempotency-Key", "create-lin-1")
+            .json(&b)
+            .send()
+    };
+    let first = send(body.clone()).await.unwrap();
+    assert_eq!(first.status(), 201);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let location = first.headers()["location"].to_str().unwrap().to_string();
+    let first: Value = first.json().await.unwrap();
+
+    let again = send(body.clone()).await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.headers()["location"].to_str().unwrap(), location);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again, first, "the stored response is replayed as it was");
+
+    let mut other = body.clone();
+    other["name"] = json!("陈委员");
+    let r = send(other).await.unwrap();
+    problem(r, 422).await;
+
+    // Keys are per caller: another caller's identical key is a different request.
+    let r = t
+        .req(Method::POST, "/api/v1/members", &staff("siming"))
+        .header("Idempotency-Key", "create-lin-1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    let list: Value = t.get("/api/v1/members", &token).await.json().await.unwrap();
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        2,
+        "one member per distinct request"
+    );
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn concurrent_requests_with_one_key_create_once() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let token = admin();
+    let body = new_member("并发委员", "siming");
+    let reqs = (0..6).map(|_| {
+        t.req(Method::POST, "/api/v1/members", &token)
+            .header("Idempotency-Key", "same-key")
+            .json(&body)
+            .send()
+    });
+    let results = futures_util::future::join_all(reqs).await;
+    let mut ids = HashSet::new();
+    for r in results {
+        let r = r.unwrap();
+        let status = r.status().as_u16();
+        let v: Value = r.json().await.unwrap();
+        // Every request either got the one created member or was told to retry (409).
+        match status {
+            201 => {
+                ids.insert(v["id"].as_str().unwrap().to_string());
+            }
+            409 => {}
+            other => panic!("unexpected {other}: {v}"),
+        }
+    }
+    assert_eq!(ids.len(), 1, "all successful replies name the same member");
+    let list: Value = t.get("/api/v1/members", &token).await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn stale_versions_get_412() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let token = admin();
+    let r = t
+        .post("/api/v1/members", &token, &new_member("黄委员", "siming"))
+        .await;
+    assert_eq!(r.headers()["etag"], "\"1\"");
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/api/v1/members/{id}");
+
+    // No version at all: 428.
+    let r = t
+        .req(Method::PATCH, &path, &token)
+        .json(&json!({"term": "第十四届"}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 428).await;
+
+    // Version 1 via If-Match succeeds and moves to 2.
+    let r = t
+        .req(Method::PATCH, &path, &token)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"term": "第十四届"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["etag"], "\"2\"");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["version"], 2);
+    assert_eq!(v["term"], "第十四届");
+    assert_eq!(v["updated_by"], "admin-1");
+
+    // Someone still holding version 1 is refused, by header or by body, and nothing changes.
+    let r = t
+        .req(Method::PATCH, &path, &token)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"term": "stale"}))
+        .send()
+        .await
+        .unwrap();
+    let p = problem(r, 412).await;
+    assert!(p["detail"].as_str().unwrap().contains("changed"));
+    let r = t
+        .req(Method::PATCH, &path, &token)
+        .json(&json!({"version": 1, "term": "stale"}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 412).await;
+    let now: Value = t.get(&path, &token).await.json().await.unwrap();
+    assert_eq!(now["term"], "第十四届");
+    assert_eq!(now["version"], 2);
+
+    // A missing member is 404, not 412.
+    let r = t
+        .req(Method::PATCH, "/api/v1/members/missing", &token)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"term": "x"}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 404).await;
+    t.stop().await;
+}

@@ -1,0 +1,222 @@
+//! Members through the gateway: district scoping, masking, self-service.
+
+use crate::common::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn create_ok(t: &TestStack, token: &str, body: Value) -> Value {
+    let r = t.post("/api/v1/members", token, &body).await;
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(status, 201, "{v}");
+    v
+}
+
+#[actix_web::test]
+async fn staff_write_only_within_their_district() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let siming = staff("siming");
+    let huli = staff("huli");
+    let m = create_ok(&t, &siming, new_member("王委员", "siming")).await;
+    let id = m["id"].as_str().unwrap();
+
+    // Huli staff may not create in Siming, nor change a Siming member.
+    let r = t
+        .post("/api/v1/members", &huli, &new_member("x", "siming"))
+        .await;
+    problem(r, 403).await;
+    let r = t
+        .req(Method::PATCH, &format!("/api/v1/members/{id}"), &huli)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"name": "改名"}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 403).await;
+    // Residents do not read the register.
+    let resident = xs_kit::testing::token("r1", &[xs_kit::Role::Resident], Some("siming"));
+    problem(t.get("/api/v1/members", &resident).await, 403).await;
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn phones_are_masked_outside_the_members_district() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let m = create_ok(&t, &staff("siming"), new_member("李委员", "siming")).await;
+    let id = m["id"].as_str().unwrap().to_string();
+    assert_eq!(m["phone"], "13812341234");
+
+    let seen_by = |token: String| {
+        let t = &t;
+        let id = id.clone();
+        async move {
+            t.get(&format!("/api/v1/members/{id}"), &token)
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let v = seen_by(staff("huli")).await;
+    assert_eq!(v["phone"], "138****1234");
+    assert_eq!(v["phone_masked"], true);
+    let v = seen_by(admin()).await;
+    assert_eq!(v["phone"], "13812341234");
+    let v = seen_by(member_token(&id, "siming")).await;
+    assert_eq!(v["phone"], "13812341234", "members see their own number");
+    let v = seen_by(member_token("someone-else", "siming")).await;
+    assert_eq!(v["phone"], "138****1234");
+
+    // Lists mask the same way.
+    let list: Value = t
+        .get("/api/v1/members", &staff("huli"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["phone"], "138****1234");
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn members_edit_only_their_own_contact_fields() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let m = create_ok(&t, &staff("siming"), new_member("张委员", "siming")).await;
+    let id = m["id"].as_str().unwrap().to_string();
+    let me = member_token(&id, "siming");
+    let path = format!("/api/v1/members/{id}");
+    let r = t
+        .req(Method::PATCH, &path, &me)
+        .json(&json!({"version": 1, "phone": "13900001111"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = t
+        .req(Method::PATCH, &path, &me)
+        .json(&json!({"version": 2, "status": "retired"}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 403).await;
+    let other = member_token("other", "siming");
+    let r = t
+        .req(Method::PATCH, &path, &other)
+        .json(&json!({"version": 2, "phone": "13900002222"}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 403).await;
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn member_filters_and_chinese_name_search() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let a = admin();
+    let mut m1 = new_member("陈思明", "siming");
+    m1["sector"] = json!("economy");
+    m1["specialties"] = json!(["法律", "调解"]);
+    m1["residence_subdistrict"] = json!("jialian");
+    create_ok(&t, &a, m1).await;
+    let mut m2 = new_member("林湖里", "huli");
+    m2["taiwan_origin"] = json!(true);
+    create_ok(&t, &a, m2).await;
+    let names = |v: Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let q = |p: &str| {
+        let t = &t;
+        let a = a.clone();
+        let p = p.to_string();
+        async move { t.get(&p, &a).await.json::<Value>().await.unwrap() }
+    };
+    assert_eq!(names(q("/api/v1/members?district=huli").await), ["林湖里"]);
+    assert_eq!(names(q("/api/v1/members?sector=economy").await), ["陈思明"]);
+    assert_eq!(
+        names(q("/api/v1/members?specialty=%E8%B0%83%E8%A7%A3").await),
+        ["陈思明"]
+    );
+    assert_eq!(
+        names(q("/api/v1/members?taiwan_origin=true").await),
+        ["林湖里"]
+    );
+    assert_eq!(
+        names(q("/api/v1/members?subdistrict=jialian").await),
+        ["陈思明"]
+    );
+    assert_eq!(
+        names(q("/api/v1/members?q=%E6%80%9D%E6%98%8E").await),
+        ["陈思明"]
+    );
+    assert_eq!(
+        names(q("/api/v1/members?status=retired").await),
+        Vec::<String>::new()
+    );
+    let v = q("/api/v1/members?district=siming").await;
+    assert_eq!(v["items"][0]["specialties"], json!(["法律", "调解"]));
+    // A subdistrict of another district is refused.
+    let mut bad = new_member("x", "siming");
+    bad["workplace_subdistrict"] = json!("dianqian");
+    let r = t.post("/api/v1/members", &a, &bad).await;
+    assert_eq!(fields(&problem(r, 400).await), ["workplace_subdistrict"]);
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn reference_data_is_managed_within_scope() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let c = json!({"code": "lianhua", "subdistrict": "jialian", "name": "莲花社区"});
+    problem(t.post("/api/v1/communities", &staff("huli"), &c).await, 403).await;
+    assert_eq!(
+        t.post("/api/v1/communities", &staff("siming"), &c)
+            .await
+            .status(),
+        201
+    );
+    problem(
+        t.post("/api/v1/communities", &staff("siming"), &c).await,
+        409,
+    )
+    .await;
+    let bad = json!({"code": "x1", "subdistrict": "nowhere", "name": "无"});
+    assert_eq!(
+        fields(&problem(t.post("/api/v1/communities", &admin(), &bad).await, 400).await),
+        ["subdistrict"]
+    );
+    // Only admins create districts and sectors.
+    let d = json!({"code": "jimei", "name": "集美区"});
+    problem(t.post("/api/v1/districts", &staff("siming"), &d).await, 403).await;
+    let list: Value = t
+        .get("/api/v1/communities?district=siming", &staff("huli"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["code"], "lianhua");
+    let list: Value = t
+        .get("/api/v1/communities?district=huli", &admin())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
+    let subs: Value = t
+        .get("/api/v1/subdistricts?district=huli", &admin())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(subs["items"][0]["kind"], "subdistrict");
+    t.stop().await;
+}
