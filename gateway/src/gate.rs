@@ -5,10 +5,8 @@ use crate::Shared;
 use crate::limits::client_ip;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
-use bytes::Bytes;
 use futures_util::future::{Ready, ready};
 use std::collections::HashSet;
 use std::sync::RwLock;
@@ -143,34 +141,4 @@ pub async fn gate(
     };
     decision.apply(res.headers_mut());
     Ok(res)
-}
-
-/// An error body that is itself the contract (an RFC 6749 token error, a readiness report) and
-/// must reach the client as written rather than be recast as problem+json.
-#[derive(Debug, Clone)]
-pub struct KeepBody {
-    pub body: Bytes,
-    pub content_type: &'static str,
-}
-
-/// Outermost: restores bodies marked [`KeepBody`] after the kit's middleware has done its work
-/// (request id, logs, metrics).
-pub async fn keep_body(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let res = next.call(req).await?.map_into_boxed_body();
-    let keep = res.response().extensions().get::<KeepBody>().cloned();
-    let Some(keep) = keep else {
-        return Ok(res);
-    };
-    let (req, res) = res.into_parts();
-    let (head, _) = res.into_parts();
-    let mut res = head.set_body(BoxBody::new(keep.body));
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(keep.content_type),
-    );
-    res.headers_mut().remove(header::CONTENT_LENGTH);
-    Ok(ServiceResponse::new(req, res))
 }

@@ -1,7 +1,6 @@
 //! `GET /readyz`: the gateway's database and every service behind it.
 
 use crate::Shared;
-use crate::gate::KeepBody;
 use crate::proxy::Proxy;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
@@ -87,19 +86,11 @@ pub async fn readyz(shared: web::Data<Shared>, proxy: web::Data<Proxy>) -> HttpR
         database: if db_ok { "ok" } else { "down" }.into(),
         services,
     };
-    let body = serde_json::to_vec(&report).unwrap_or_default();
-    let mut res = HttpResponse::build(if ready {
+    // Plain JSON even when 503: the report is the contract, and the kit's middleware keeps it.
+    HttpResponse::build(if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     })
-    .content_type("application/json")
-    .body(body.clone());
-    if !ready {
-        res.extensions_mut().insert(KeepBody {
-            body: body.into(),
-            content_type: "application/json",
-        });
-    }
-    res
+    .json(report)
 }

@@ -156,7 +156,6 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
             .wrap(from_fn(gate::gate))
             .wrap(from_fn(limits::cors))
             .wrap(from_fn(telemetry::middleware))
-            .wrap(from_fn(gate::keep_body))
             .configure(|cfg| {
                 let mut cfg = utoipa_actix_web::service_config::ServiceConfig::new(cfg);
                 routes(&mut cfg);

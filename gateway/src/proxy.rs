@@ -412,6 +412,11 @@ pub async fn forward(
     // Phase 1: route.
     let path = req.uri().path();
     let tail = path.strip_prefix("/api/v1/").unwrap_or_default();
+    if has_dot_segment(tail) {
+        // The upstream URL would be normalised, `..` climbing out of /api/v1 (e.g. into a
+        // service's /internal endpoints): refuse rather than rewrite.
+        return Err(ApiError::NotFound(format!("no API resource at {path}")));
+    }
     let service = proxy
         .route(tail)
         .ok_or_else(|| ApiError::NotFound(format!("no API resource at {path}")))?;
@@ -503,6 +508,14 @@ pub async fn forward(
     }
 }
 
+/// A `.` or `..` path segment, plain or percent-encoded (URL parsers treat `%2e` as `.`).
+fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let s = segment.to_ascii_lowercase().replace("%2e", ".");
+        s == "." || s == ".."
+    })
+}
+
 /// Phase 5: the service's response minus hop-by-hop and CORS headers (the gateway answers
 /// CORS itself), its body streamed.
 fn respond(resp: reqwest::Response) -> HttpResponse {
@@ -546,6 +559,27 @@ fn respond(resp: reqwest::Response) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dot_segments_are_found_in_any_spelling() {
+        for p in [
+            "members/../x",
+            "members/./x",
+            "members/%2e%2E/x",
+            "members/.%2e",
+            "%2e",
+        ] {
+            assert!(has_dot_segment(p), "{p}");
+        }
+        for p in [
+            "members/1",
+            "members/a.b",
+            "members/...",
+            "members/%2e%2e%2e",
+        ] {
+            assert!(!has_dot_segment(p), "{p}");
+        }
+    }
 
     fn proxy(upstreams: &[&str]) -> Proxy {
         let mut s = crate::GatewaySettings::new(

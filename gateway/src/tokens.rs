@@ -7,7 +7,6 @@
 
 use crate::Shared;
 use crate::accounts::{self, AccountRow, KIND_CLIENT, KIND_USER, random_token};
-use crate::gate::KeepBody;
 use crate::limits::{AttemptLimiter, client_ip};
 use crate::schema::{gw_accounts, gw_refresh_tokens};
 use actix_web::http::StatusCode;
@@ -128,23 +127,18 @@ pub struct OAuthError {
     pub error_description: String,
 }
 
-/// An OAuth error response, kept as written by the outer middleware.
+/// An OAuth error response: plain JSON by contract, which the kit's middleware leaves as is.
 fn oauth_error(status: StatusCode, code: &str, description: &str) -> HttpResponse {
     let body = serde_json::to_vec(&OAuthError {
         error: code.into(),
         error_description: description.into(),
     })
     .unwrap_or_default();
-    let mut res = HttpResponse::build(status)
+    HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
         .content_type(ContentType::json())
-        .body(body.clone());
-    res.extensions_mut().insert(KeepBody {
-        body: body.into(),
-        content_type: "application/json",
-    });
-    res
+        .body(body)
 }
 
 fn invalid_request(d: &str) -> HttpResponse {

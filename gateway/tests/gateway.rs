@@ -1361,6 +1361,24 @@ async fn forwarded_headers_from_a_trusted_proxy_are_kept() {
     env.stop().await;
 }
 
+/// A GET sent byte for byte: HTTP clients normalise `..` away before sending.
+async fn raw_get_status(base: &str, path: &str, token: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    let text = String::from_utf8_lossy(&response);
+    text.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
 #[actix_web::test]
 async fn unknown_resource_is_404() {
     let env = Env::start().await;
@@ -1382,6 +1400,14 @@ async fn unknown_resource_is_404() {
         StatusCode::NOT_FOUND,
     )
     .await;
+    // Dot segments would climb out of /api/v1 once the upstream URL is normalised.
+    for path in [
+        "/api/v1/members/../../internal/v1/activities",
+        "/api/v1/members/%2e%2e/%2E%2E/internal/v1/activities",
+    ] {
+        let status = raw_get_status(&env.url, path, &admin).await;
+        assert_eq!(status, 404, "{path}");
+    }
     // Routed but not configured here (no reports upstream): unavailable, not a hang.
     problem(
         env.get("/api/v1/reports", &admin).await,

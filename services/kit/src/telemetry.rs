@@ -173,12 +173,35 @@ pub async fn middleware(
     Ok(res)
 }
 
-async fn as_problem(res: ServiceResponse<BoxBody>, rid: &str) -> ServiceResponse<BoxBody> {
-    let status = res.status();
-    let is_problem = res
+/// Error bodies that are JSON by contract (an OAuth 2.0 token error, a readiness report) stay
+/// as written; problem+json gets `instance` and `request_id`; anything else (plain text, HTML,
+/// empty) becomes a problem.
+fn error_body_kind(res: &ServiceResponse<BoxBody>) -> ErrorBody {
+    match res
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+        .map(|v| v.as_bytes())
+    {
+        Some(ct) if ct.starts_with(PROBLEM_JSON.as_bytes()) => ErrorBody::Problem,
+        Some(ct) if ct.starts_with(b"application/json") => ErrorBody::Contract,
+        _ => ErrorBody::Other,
+    }
+}
+
+#[derive(PartialEq)]
+enum ErrorBody {
+    Problem,
+    Contract,
+    Other,
+}
+
+async fn as_problem(res: ServiceResponse<BoxBody>, rid: &str) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let kind = error_body_kind(&res);
+    if kind == ErrorBody::Contract {
+        return res;
+    }
+    let is_problem = kind == ErrorBody::Problem;
     let (req, res) = res.into_parts();
     let (head, body) = res.into_parts();
     let bytes = actix_web::body::to_bytes(body).await.unwrap_or_default();
