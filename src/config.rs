@@ -60,7 +60,7 @@ impl Config {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| data_dir.join("keys")),
             data_dir,
-            log: get("XS_LOG").unwrap_or_else(|| "info".into()),
+            log: get("XS_LOG").unwrap_or_else(|| "info,actix_server=warn".into()),
             log_format,
             workers: match get("XS_WORKERS") {
                 Some(v) => v.parse().context("XS_WORKERS must be a number")?,

@@ -33,6 +33,13 @@ impl Stack {
             .map(Running::url)
     }
 
+    /// Stop one service (tests use this to take an upstream away).
+    pub async fn stop_service(&mut self, name: &str) {
+        if let Some(i) = self.services.iter().position(|s| s.name == name) {
+            self.services.remove(i).stop().await;
+        }
+    }
+
     /// Stop the gateway first (no new requests), then the services.
     pub async fn stop(self) {
         self.gateway.running.stop().await;

@@ -15,6 +15,11 @@ pub struct TestStack {
 
 impl TestStack {
     pub async fn start() -> TestStack {
+        Self::start_with(&[]).await
+    }
+
+    /// Start with some `XS_*` settings changed.
+    pub async fn start_with(overrides: &[(&str, &str)]) -> TestStack {
         let dir = tempfile::tempdir().unwrap();
         let keys = dir.path().join("keys");
         std::fs::create_dir_all(&keys).unwrap();
@@ -50,6 +55,9 @@ impl TestStack {
                 "127.0.0.1:0".into(),
             );
             dbs.insert(role, db);
+        }
+        for (k, v) in overrides {
+            env.insert(k.to_string(), v.to_string());
         }
         let cfg = Config::from_map(env).unwrap();
         let stack = stack::start_all(&cfg).await.expect("stack starts");

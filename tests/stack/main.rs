@@ -4,6 +4,7 @@
 
 mod auth;
 mod common;
+mod gateway;
 mod health;
 mod kit;
 mod members;

@@ -94,8 +94,10 @@ impl ManageConnection for Manager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection left inside a transaction (a panicking handler) must not be reused.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        use diesel::connection::TransactionManager;
+        <DbConn as Connection>::TransactionManager::is_broken_transaction_manager(conn)
     }
 }
 
@@ -217,8 +219,7 @@ impl Db {
             let _guard = lock
                 .as_ref()
                 .map(|l| l.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-            let conn: &mut DbConn = &mut conn;
-            conn.transaction(f)
+            in_transaction(&mut conn, f)
         })
         .await
     }
@@ -238,6 +239,38 @@ impl Db {
     pub fn pool(&self) -> &Pool {
         &self.pool
     }
+}
+
+/// Run `f` in a transaction. On SQLite it is `BEGIN IMMEDIATE`: taking the write lock up front
+/// makes a wait for another writer go through the busy timeout, where a deferred transaction
+/// upgrading from read to write would fail at once with SQLITE_BUSY.
+fn in_transaction<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> ApiResult<T>,
+) -> ApiResult<T> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Tm = <DbConn as Connection>::TransactionManager;
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(_) => Tm::begin_transaction(conn)?,
+    }
+    let result = f(conn).and_then(|v| {
+        Tm::commit_transaction(conn)
+            .map(|()| v)
+            .map_err(ApiError::from)
+    });
+    if result.is_err()
+        && Tm::transaction_manager_status_mut(conn)
+            .transaction_depth()
+            .ok()
+            .flatten()
+            .is_some()
+    {
+        if let Err(e) = Tm::rollback_transaction(conn) {
+            tracing::warn!(error = %e, "rollback failed");
+        }
+    }
+    result
 }
 
 async fn blocking<T, F>(f: F) -> ApiResult<T>

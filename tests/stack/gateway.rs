@@ -1,0 +1,191 @@
+//! The real gateway in front of the real services: sign-in, refresh rotation, and each
+//! refusal a client can meet.
+
+use crate::common::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+async fn token_request(t: &TestStack, form: &[(&str, &str)]) -> reqwest::Response {
+    t.client
+        .post(t.url("/auth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(form).unwrap())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn sign_in_refresh_rotation_and_reuse_detection() {
+    let t = TestStack::start().await;
+    let r = token_request(
+        &t,
+        &[
+            ("grant_type", "password"),
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let first: Value = r.json().await.unwrap();
+    let access = first["access_token"].as_str().unwrap();
+    // The token the gateway issued is accepted by the gateway and by the service behind it.
+    assert_eq!(t.get("/api/v1/districts", access).await.status(), 200);
+    let direct = t.stack.service_url("membership").unwrap();
+    let r = t
+        .client
+        .get(format!("{direct}/api/v1/districts"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let refresh1 = first["refresh_token"].as_str().unwrap().to_string();
+    let r = token_request(
+        &t,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh1),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let second: Value = r.json().await.unwrap();
+    let refresh2 = second["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(refresh1, refresh2, "refresh tokens rotate");
+    assert_eq!(
+        t.get(
+            "/api/v1/districts",
+            second["access_token"].as_str().unwrap()
+        )
+        .await
+        .status(),
+        200
+    );
+
+    // Presenting the rotated token again revokes the whole family, the newest one included.
+    let r = token_request(
+        &t,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh1),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    let r = token_request(
+        &t,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh2),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+
+    let r = token_request(
+        &t,
+        &[
+            ("grant_type", "password"),
+            ("username", "admin"),
+            ("password", "wrong"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn refusals_401_403_404_413() {
+    let t = TestStack::start_with(&[("XS_BODY_LIMIT", "2000")]).await;
+    t.seed().await;
+    problem(
+        t.client.get(t.url("/api/v1/members")).send().await.unwrap(),
+        401,
+    )
+    .await;
+    let resident = xs_kit::testing::token("r1", &[xs_kit::Role::Resident], Some("siming"));
+    problem(t.get("/api/v1/members", &resident).await, 403).await;
+    problem(t.get("/api/v1/no-such-resource", &admin()).await, 404).await;
+    let big = json!({"name": "x".repeat(3000), "gender": "male", "district": "siming"});
+    problem(t.post("/api/v1/members", &admin(), &big).await, 413).await;
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn rate_limit_429_with_headers() {
+    let t = TestStack::start_with(&[("XS_RATE_LIMIT_PER_MINUTE", "5")]).await;
+    let token = admin();
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        let r = t.get("/api/v1/districts", &token).await;
+        assert!(r.headers().contains_key("ratelimit-limit"));
+        statuses.push(r.status().as_u16());
+        if r.status() == 429 {
+            assert!(r.headers().contains_key("retry-after"));
+            assert_eq!(r.headers()["ratelimit-remaining"], "0");
+            problem(r, 429).await;
+        }
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 429, 429]);
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn an_upstream_that_is_gone_is_502() {
+    let mut t = TestStack::start().await;
+    t.stack.stop_service("membership").await;
+    problem(t.get("/api/v1/districts", &admin()).await, 502).await;
+    // Other services are unaffected.
+    let r = t.client.get(t.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 503, "the gateway reports the missing service");
+    t.stop().await;
+}
+
+/// A service stuck behind a database lock answers after the gateway's timeout: 504.
+#[actix_web::test]
+async fn a_stuck_upstream_is_504() {
+    let t = TestStack::start_with(&[("XS_UPSTREAM_TIMEOUT_SECS", "1")]).await;
+    t.seed().await;
+    let url = t.dbs["membership"].url.clone();
+    // Hold the membership database's write lock from outside the service.
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        use diesel::Connection;
+        use diesel::connection::SimpleConnection;
+        if url.starts_with("postgres") {
+            let mut c = diesel::PgConnection::establish(&url).unwrap();
+            c.batch_execute("BEGIN; LOCK TABLE members IN EXCLUSIVE MODE;")
+                .unwrap();
+            locked_tx.send(()).unwrap();
+            let _ = release_rx.recv();
+            c.batch_execute("ROLLBACK").unwrap();
+        } else {
+            let mut c = diesel::SqliteConnection::establish(&url).unwrap();
+            c.batch_execute("BEGIN IMMEDIATE").unwrap();
+            locked_tx.send(()).unwrap();
+            let _ = release_rx.recv();
+            c.batch_execute("ROLLBACK").unwrap();
+        }
+    });
+    locked_rx.recv().unwrap();
+    let r = t
+        .req(Method::POST, "/api/v1/members", &admin())
+        .json(&new_member("等待", "siming"))
+        .send()
+        .await
+        .unwrap();
+    let p = problem(r, 504).await;
+    assert!(p["detail"].as_str().unwrap().contains("membership"));
+    release_tx.send(()).unwrap();
+    holder.join().unwrap();
+    t.stop().await;
+}
