@@ -2,6 +2,7 @@
 //! ports and fresh databases (SQLite files, or PostgreSQL when XS_TEST_DATABASE_URL is set).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod activities;
 mod auth;
 mod common;
 mod gateway;
@@ -9,3 +10,4 @@ mod health;
 mod kit;
 mod members;
 mod openapi;
+mod workrooms;

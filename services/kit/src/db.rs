@@ -259,16 +259,16 @@ fn in_transaction<T>(
             .map(|()| v)
             .map_err(ApiError::from)
     });
+    let still_open = Tm::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .ok()
+        .flatten()
+        .is_some();
     if result.is_err()
-        && Tm::transaction_manager_status_mut(conn)
-            .transaction_depth()
-            .ok()
-            .flatten()
-            .is_some()
+        && still_open
+        && let Err(e) = Tm::rollback_transaction(conn)
     {
-        if let Err(e) = Tm::rollback_transaction(conn) {
-            tracing::warn!(error = %e, "rollback failed");
-        }
+        tracing::warn!(error = %e, "rollback failed");
     }
     result
 }

@@ -1,6 +1,6 @@
 //! Every route of the membership service, in one screen.
 
-use crate::handlers::{members, reference};
+use crate::handlers::{activities, evaluation, members, reference, workrooms};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -18,6 +18,27 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(members::list_members)
             .service(members::create_member)
             .service(members::get_member)
-            .service(members::update_member),
+            .service(members::update_member)
+            .service(activities::list_activities)
+            .service(activities::record_activity)
+            .service(activities::get_activity)
+            .service(activities::membership_stats)
+            .service(evaluation::get_rules)
+            .service(evaluation::put_rules)
+            .service(evaluation::member_evaluation)
+            .service(evaluation::list_evaluations)
+            .service(workrooms::list_workrooms)
+            .service(workrooms::create_workroom)
+            .service(workrooms::get_workroom)
+            .service(workrooms::update_workroom)
+            .service(workrooms::transition_workroom)
+            .service(workrooms::workroom_history)
+            .service(workrooms::list_assignments)
+            .service(workrooms::create_assignment)
+            .service(workrooms::delete_assignment)
+            .service(workrooms::assignment_suggestions)
+            .service(workrooms::member_card),
     );
+    // Service-to-service only: the gateway does not route /internal.
+    cfg.service(scope("/internal/v1").service(activities::record_activity_event));
 }

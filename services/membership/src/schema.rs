@@ -83,14 +83,134 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    evaluation_rule_years (year) {
+        year -> Integer,
+        excellent_min -> Integer,
+        competent_min -> Integer,
+        version -> BigInt,
+        created_at -> Timestamp,
+        created_by -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
+    evaluation_rules (year, activity_type) {
+        year -> Integer,
+        activity_type -> Text,
+        points -> Integer,
+    }
+}
+
+diesel::table! {
+    activities (id) {
+        id -> Text,
+        member_id -> Text,
+        district_code -> Text,
+        activity_type -> Text,
+        activity_date -> Date,
+        workroom_id -> Nullable<Text>,
+        beneficiaries -> Integer,
+        problems_solved -> Integer,
+        note -> Nullable<Text>,
+        points -> Integer,
+        rule_year -> Integer,
+        points_overridden -> Bool,
+        source_service -> Text,
+        source_event_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    member_year_points (member_id, year) {
+        member_id -> Text,
+        year -> Integer,
+        district_code -> Text,
+        points -> BigInt,
+        activity_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    workrooms (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        district_code -> Text,
+        subdistrict_code -> Text,
+        community_code -> Nullable<Text>,
+        host_organisation -> Nullable<Text>,
+        address -> Text,
+        latitude -> Double,
+        longitude -> Double,
+        opening_hours -> Nullable<Text>,
+        reception_days -> Text,
+        convener_id -> Nullable<Text>,
+        essentials -> Text,
+        status -> Text,
+        inspected_on -> Nullable<Date>,
+        inspector -> Nullable<Text>,
+        inspection_findings -> Nullable<Text>,
+        inspection_passed -> Nullable<Bool>,
+        approved_by -> Nullable<Text>,
+        approved_on -> Nullable<Date>,
+        plaque_awarded_on -> Nullable<Date>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        created_by -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
+    workroom_transitions (id) {
+        id -> Text,
+        workroom_id -> Text,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        details -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    workroom_assignments (workroom_id, member_id) {
+        workroom_id -> Text,
+        member_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
 diesel::joinable!(subdistricts -> districts (district_code));
 diesel::joinable!(communities -> subdistricts (subdistrict_code));
 diesel::joinable!(member_specialties -> members (member_id));
+diesel::joinable!(evaluation_rules -> evaluation_rule_years (year));
+diesel::joinable!(activities -> members (member_id));
+diesel::joinable!(member_year_points -> members (member_id));
+diesel::joinable!(workroom_transitions -> workrooms (workroom_id));
+diesel::joinable!(workroom_assignments -> workrooms (workroom_id));
+diesel::joinable!(workroom_assignments -> members (member_id));
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
     subdistricts,
     communities,
     sectors,
     members,
-    member_specialties
+    member_specialties,
+    evaluation_rule_years,
+    evaluation_rules,
+    activities,
+    member_year_points,
+    workrooms,
+    workroom_transitions,
+    workroom_assignments
 );

@@ -1,1 +1,3 @@
+pub mod evaluation;
 pub mod member;
+pub mod workroom;

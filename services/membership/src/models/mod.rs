@@ -1,2 +1,4 @@
+pub mod activity;
 pub mod member;
 pub mod reference;
+pub mod workroom;

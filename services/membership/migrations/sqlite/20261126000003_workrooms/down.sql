@@ -1,0 +1,3 @@
+DROP TABLE workroom_assignments;
+DROP TABLE workroom_transitions;
+DROP TABLE workrooms;

@@ -1,0 +1,422 @@
+//! Activity records and yearly evaluation (履职记录, 履职考评): the kinds of activity, how
+//! points follow from the year's rule table, grades, ranks with ties, and who may see what.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+use xs_kit::{ApiError, ApiResult, Caller, Role};
+
+/// What a member did. Each kind earns the points the year's rule table gives it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityType {
+    DutyShift,
+    CheckIn,
+    Consultation,
+    Reception,
+    Mediation,
+    ReportSubmitted,
+    ReportAdopted,
+    Lecture,
+    VolunteerService,
+    FreeClinic,
+    WarmthDelivery,
+    ResearchVisit,
+    EmergencyRelief,
+    LiaisonEvent,
+    Other,
+}
+
+impl ActivityType {
+    pub const ALL: [ActivityType; 15] = [
+        ActivityType::DutyShift,
+        ActivityType::CheckIn,
+        ActivityType::Consultation,
+        ActivityType::Reception,
+        ActivityType::Mediation,
+        ActivityType::ReportSubmitted,
+        ActivityType::ReportAdopted,
+        ActivityType::Lecture,
+        ActivityType::VolunteerService,
+        ActivityType::FreeClinic,
+        ActivityType::WarmthDelivery,
+        ActivityType::ResearchVisit,
+        ActivityType::EmergencyRelief,
+        ActivityType::LiaisonEvent,
+        ActivityType::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityType::DutyShift => "duty_shift",
+            ActivityType::CheckIn => "check_in",
+            ActivityType::Consultation => "consultation",
+            ActivityType::Reception => "reception",
+            ActivityType::Mediation => "mediation",
+            ActivityType::ReportSubmitted => "report_submitted",
+            ActivityType::ReportAdopted => "report_adopted",
+            ActivityType::Lecture => "lecture",
+            ActivityType::VolunteerService => "volunteer_service",
+            ActivityType::FreeClinic => "free_clinic",
+            ActivityType::WarmthDelivery => "warmth_delivery",
+            ActivityType::ResearchVisit => "research_visit",
+            ActivityType::EmergencyRelief => "emergency_relief",
+            ActivityType::LiaisonEvent => "liaison_event",
+            ActivityType::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ActivityType> {
+        ActivityType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// Points per activity type for one year.
+pub type PointsTable = BTreeMap<ActivityType, i32>;
+
+/// The largest number of points one activity may be worth.
+pub const MAX_POINTS: i32 = 1000;
+
+/// The points an activity of `kind` earns under `table` (a kind the table omits earns none).
+pub fn points_for(kind: ActivityType, table: &PointsTable) -> i32 {
+    table.get(&kind).copied().unwrap_or(0)
+}
+
+/// The rule table that governs `year`: its own, else the latest earlier one, else (for years
+/// before the first table) the earliest. `None` only when there are no tables at all.
+pub fn effective_rule_year(year: i32, available: &[i32]) -> Option<i32> {
+    available
+        .iter()
+        .copied()
+        .filter(|y| *y <= year)
+        .max()
+        .or_else(|| available.iter().copied().min())
+}
+
+/// The minimum totals for the upper grades.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Thresholds {
+    pub excellent_min: i32,
+    pub competent_min: i32,
+}
+
+impl Thresholds {
+    pub fn is_valid(&self) -> bool {
+        self.competent_min >= 0 && self.excellent_min >= self.competent_min
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Grade {
+    Excellent,
+    Competent,
+    NeedsImprovement,
+}
+
+/// The grade a year's total earns: at least `excellent_min` is excellent, at least
+/// `competent_min` competent, anything less needs improvement.
+pub fn grade(total: i64, t: Thresholds) -> Grade {
+    if total >= i64::from(t.excellent_min) {
+        Grade::Excellent
+    } else if total >= i64::from(t.competent_min) {
+        Grade::Competent
+    } else {
+        Grade::NeedsImprovement
+    }
+}
+
+/// Where a ranked list stopped: the last row's total, rank and 1-based position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankedSoFar {
+    pub total: i64,
+    pub rank: i64,
+    pub position: i64,
+}
+
+/// Competition ranks ("1224": ties share a rank, the next distinct total skips) for totals
+/// in descending order, continuing from the previous page. Returns each row's rank and
+/// position.
+pub fn assign_ranks(totals: &[i64], prev: Option<RankedSoFar>) -> Vec<RankedSoFar> {
+    let mut last = prev;
+    totals
+        .iter()
+        .map(|&total| {
+            let position = last.map_or(1, |l| l.position + 1);
+            let rank = match last {
+                Some(l) if l.total == total => l.rank,
+                _ => position,
+            };
+            let here = RankedSoFar {
+                total,
+                rank,
+                position,
+            };
+            last = Some(here);
+            here
+        })
+        .collect()
+}
+
+/// A member's rank from how many members of the district scored more.
+pub fn rank_from_ahead(ahead: i64) -> i64 {
+    ahead + 1
+}
+
+/// The first and last day of a calendar year.
+pub fn year_bounds(year: i32) -> Option<(NaiveDate, NaiveDate)> {
+    Some((
+        NaiveDate::from_ymd_opt(year, 1, 1)?,
+        NaiveDate::from_ymd_opt(year, 12, 31)?,
+    ))
+}
+
+/// The years the API accepts for rules and evaluations.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+/// Whose activity records and evaluations a caller may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadScope {
+    /// Admins, services, and read-only integrations without a district.
+    All,
+    /// Office staff, coordinators, and district-bound integrations.
+    District(String),
+    /// A member: their own records only.
+    Member(String),
+}
+
+impl ReadScope {
+    /// The widest scope the caller's roles give; 403 for anyone else.
+    pub fn of(caller: &Caller) -> ApiResult<ReadScope> {
+        if caller.is_citywide() {
+            return Ok(ReadScope::All);
+        }
+        let staff = caller.has_any(&[Role::OfficeStaff, Role::Coordinator]);
+        let readers = caller.has_any(&[Role::Dashboard, Role::Integrator]);
+        match (&caller.district, staff, readers) {
+            (Some(d), true, _) | (Some(d), _, true) => return Ok(ReadScope::District(d.clone())),
+            (None, _, true) => return Ok(ReadScope::All),
+            _ => {}
+        }
+        match (&caller.member_id, caller.has(Role::Member)) {
+            (Some(m), true) => Ok(ReadScope::Member(m.clone())),
+            _ => Err(ApiError::Forbidden(
+                "activity records are for office staff, coordinators, the member themself and \
+                 read-only integrations"
+                    .into(),
+            )),
+        }
+    }
+
+    /// May the caller see this member's records and evaluation?
+    pub fn covers(&self, member_id: &str, district: &str) -> bool {
+        match self {
+            ReadScope::All => true,
+            ReadScope::District(d) => d == district,
+            ReadScope::Member(m) => m == member_id,
+        }
+    }
+
+    /// Narrow requested list filters to the scope: asking beyond it is a 403, leaving a
+    /// filter out confines the list to what the scope covers. Returns (district, member).
+    pub fn narrow(
+        &self,
+        district: Option<String>,
+        member: Option<String>,
+    ) -> ApiResult<(Option<String>, Option<String>)> {
+        match self {
+            ReadScope::All => Ok((district, member)),
+            ReadScope::District(own) => match district {
+                Some(d) if &d != own => Err(ApiError::Forbidden(format!(
+                    "your scope does not cover district {d}"
+                ))),
+                _ => Ok((Some(own.clone()), member)),
+            },
+            ReadScope::Member(own) => match member {
+                Some(m) if &m != own => Err(ApiError::Forbidden(
+                    "members see only their own records".into(),
+                )),
+                _ => Ok((district, Some(own.clone()))),
+            },
+        }
+    }
+}
+
+/// Who records activities by hand: admins, and the office staff and coordinators of the
+/// member's district.
+pub fn require_recorder(caller: &Caller, member_district: &str) -> ApiResult<()> {
+    caller.require_any(&[Role::Admin, Role::OfficeStaff, Role::Coordinator])?;
+    caller.require_district(member_district)
+}
+
+/// Who reads the membership statistics: dashboards, integrators, admins and office staff.
+pub const STATS_READERS: &[Role] = &[
+    Role::Admin,
+    Role::OfficeStaff,
+    Role::Dashboard,
+    Role::Integrator,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(roles: &[Role], district: Option<&str>, member: Option<&str>) -> Caller {
+        Caller {
+            sub: "u".into(),
+            roles: roles.to_vec(),
+            district: district.map(Into::into),
+            member_id: member.map(Into::into),
+            token_id: "t".into(),
+        }
+    }
+
+    #[test]
+    fn points_come_from_the_table() {
+        let table: PointsTable = [(ActivityType::Consultation, 5), (ActivityType::CheckIn, 1)]
+            .into_iter()
+            .collect();
+        assert_eq!(points_for(ActivityType::Consultation, &table), 5);
+        assert_eq!(points_for(ActivityType::CheckIn, &table), 1);
+        assert_eq!(points_for(ActivityType::Lecture, &table), 0);
+    }
+
+    #[test]
+    fn a_year_uses_its_own_table_or_the_latest_earlier_one() {
+        let years = [2024, 2026];
+        assert_eq!(effective_rule_year(2026, &years), Some(2026));
+        assert_eq!(effective_rule_year(2025, &years), Some(2024));
+        assert_eq!(effective_rule_year(2030, &years), Some(2026));
+        assert_eq!(effective_rule_year(2020, &years), Some(2024));
+        assert_eq!(effective_rule_year(2026, &[]), None);
+    }
+
+    #[test]
+    fn grades_follow_the_thresholds() {
+        let t = Thresholds {
+            excellent_min: 60,
+            competent_min: 20,
+        };
+        assert_eq!(grade(60, t), Grade::Excellent);
+        assert_eq!(grade(59, t), Grade::Competent);
+        assert_eq!(grade(20, t), Grade::Competent);
+        assert_eq!(grade(19, t), Grade::NeedsImprovement);
+        assert_eq!(grade(0, t), Grade::NeedsImprovement);
+        let zero = Thresholds {
+            excellent_min: 0,
+            competent_min: 0,
+        };
+        assert_eq!(grade(0, zero), Grade::Excellent);
+        assert!(t.is_valid() && zero.is_valid());
+        assert!(
+            !Thresholds {
+                excellent_min: 10,
+                competent_min: 20
+            }
+            .is_valid()
+        );
+    }
+
+    #[test]
+    fn ties_share_a_rank_and_the_next_total_skips() {
+        let ranks: Vec<i64> = assign_ranks(&[30, 20, 20, 10, 10, 10, 0], None)
+            .iter()
+            .map(|r| r.rank)
+            .collect();
+        assert_eq!(ranks, [1, 2, 2, 4, 4, 4, 7]);
+        assert!(assign_ranks(&[], None).is_empty());
+    }
+
+    #[test]
+    fn ranks_continue_across_pages() {
+        let all = [50, 40, 40, 40, 30, 30, 10];
+        let whole = assign_ranks(&all, None);
+        let first = assign_ranks(&all[..3], None);
+        let second = assign_ranks(&all[3..], first.last().copied());
+        let paged: Vec<_> = first.into_iter().chain(second).collect();
+        assert_eq!(paged, whole);
+        assert_eq!(
+            paged[3].rank, 2,
+            "a tie across the page break keeps its rank"
+        );
+        assert_eq!(paged[4].rank, 5);
+        assert_eq!(rank_from_ahead(0), 1);
+        assert_eq!(rank_from_ahead(4), 5);
+    }
+
+    #[test]
+    fn type_names_round_trip() {
+        for t in ActivityType::ALL {
+            assert_eq!(ActivityType::parse(t.as_str()), Some(t));
+            let json = serde_json::to_string(&t).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", t.as_str()));
+        }
+        assert_eq!(ActivityType::parse("bogus"), None);
+    }
+
+    #[test]
+    fn read_scopes_by_role() {
+        let admin = caller(&[Role::Admin], None, None);
+        let service = caller(&[Role::Service], None, None);
+        let staff = caller(&[Role::OfficeStaff], Some("siming"), None);
+        let coordinator = caller(&[Role::Coordinator], Some("siming"), None);
+        let dash = caller(&[Role::Dashboard], None, None);
+        let dash_huli = caller(&[Role::Integrator], Some("huli"), None);
+        let me = caller(&[Role::Member], Some("siming"), Some("m1"));
+        let resident = caller(&[Role::Resident], Some("siming"), None);
+        let staff_nowhere = caller(&[Role::OfficeStaff], None, None);
+        assert_eq!(ReadScope::of(&admin).ok(), Some(ReadScope::All));
+        assert_eq!(ReadScope::of(&service).ok(), Some(ReadScope::All));
+        assert_eq!(ReadScope::of(&dash).ok(), Some(ReadScope::All));
+        assert_eq!(
+            ReadScope::of(&staff).ok(),
+            Some(ReadScope::District("siming".into()))
+        );
+        assert_eq!(
+            ReadScope::of(&coordinator).ok(),
+            Some(ReadScope::District("siming".into()))
+        );
+        assert_eq!(
+            ReadScope::of(&dash_huli).ok(),
+            Some(ReadScope::District("huli".into()))
+        );
+        assert_eq!(
+            ReadScope::of(&me).ok(),
+            Some(ReadScope::Member("m1".into()))
+        );
+        assert!(ReadScope::of(&resident).is_err());
+        assert!(ReadScope::of(&staff_nowhere).is_err());
+    }
+
+    #[test]
+    fn narrowing_confines_and_refuses() {
+        let d = ReadScope::District("siming".into());
+        assert_eq!(
+            d.narrow(None, None).ok(),
+            Some((Some("siming".into()), None))
+        );
+        assert!(matches!(
+            d.narrow(Some("huli".into()), None),
+            Err(ApiError::Forbidden(_))
+        ));
+        let m = ReadScope::Member("m1".into());
+        assert_eq!(m.narrow(None, None).ok(), Some((None, Some("m1".into()))));
+        assert!(m.narrow(None, Some("m2".into())).is_err());
+        assert!(m.covers("m1", "huli") && !m.covers("m2", "siming"));
+        assert!(d.covers("m2", "siming") && !d.covers("m1", "huli"));
+    }
+
+    #[test]
+    fn recorders_are_district_staff_and_admins() {
+        assert!(require_recorder(&caller(&[Role::Admin], None, None), "huli").is_ok());
+        let coordinator = caller(&[Role::Coordinator], Some("siming"), None);
+        assert!(require_recorder(&coordinator, "siming").is_ok());
+        assert!(require_recorder(&coordinator, "huli").is_err());
+        let me = caller(&[Role::Member], Some("siming"), Some("m1"));
+        assert!(require_recorder(&me, "siming").is_err());
+        assert!(require_recorder(&caller(&[Role::Dashboard], None, None), "siming").is_err());
+    }
+}

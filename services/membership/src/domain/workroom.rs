@@ -1,0 +1,534 @@
+//! Workrooms: the lifecycle (申请 → 实地考察 → 党组批准 → 授牌), the six essentials (六有),
+//! distances for "the nearest studio", and who is suggested for a workroom.
+//!
+//! The lifecycle is one type, [`WorkroomStatus`], whose legal moves are all in
+//! [`WorkroomStatus::target`]. A failed inspection is not a dead end: the workroom stays (or
+//! falls back to) `applied`, the failed inspection is kept in the history, and it may be
+//! inspected again once the problems are fixed. A re-inspection from `inspected` is allowed
+//! too (e.g. after the essentials changed), and its result decides the state again.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use xs_kit::ApiError;
+
+/// The kinds of workroom the register knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkroomKind {
+    /// 好商量工作室
+    HaoshangliangStudio,
+    /// 委员工作室
+    MemberStudio,
+    /// 委员活动室
+    ActivityRoom,
+    /// 委员联络组
+    LiaisonGroup,
+    /// 台籍委员联系点
+    TaiwanLiaisonPoint,
+}
+
+impl WorkroomKind {
+    pub const ALL: [WorkroomKind; 5] = [
+        WorkroomKind::HaoshangliangStudio,
+        WorkroomKind::MemberStudio,
+        WorkroomKind::ActivityRoom,
+        WorkroomKind::LiaisonGroup,
+        WorkroomKind::TaiwanLiaisonPoint,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkroomKind::HaoshangliangStudio => "haoshangliang_studio",
+            WorkroomKind::MemberStudio => "member_studio",
+            WorkroomKind::ActivityRoom => "activity_room",
+            WorkroomKind::LiaisonGroup => "liaison_group",
+            WorkroomKind::TaiwanLiaisonPoint => "taiwan_liaison_point",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<WorkroomKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Where a workroom is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkroomStatus {
+    /// 申请: applied for, awaiting (or after a failed) on-site inspection.
+    Applied,
+    /// 实地考察: passed the on-site inspection.
+    Inspected,
+    /// 党组批准: approved by the party group.
+    Approved,
+    /// 授牌: plaque awarded, working.
+    Active,
+    Suspended,
+    /// Wound up; nothing follows.
+    Closed,
+}
+
+/// What can be done to a workroom's lifecycle (`POST /workrooms/{id}/transitions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkroomAction {
+    /// Record an on-site inspection; passed → `inspected`, failed → `applied`.
+    Inspect,
+    /// Record the party group's approval; needs a passed inspection and all six essentials.
+    Approve,
+    /// Award the plaque: the workroom starts work.
+    AwardPlaque,
+    Suspend,
+    /// Lift a suspension.
+    Resume,
+    /// Wind up (withdraw an application, or close a suspended workroom). An active workroom is
+    /// suspended first, so a working studio is never closed by one slip.
+    Close,
+}
+
+impl WorkroomAction {
+    pub const ALL: [WorkroomAction; 6] = [
+        WorkroomAction::Inspect,
+        WorkroomAction::Approve,
+        WorkroomAction::AwardPlaque,
+        WorkroomAction::Suspend,
+        WorkroomAction::Resume,
+        WorkroomAction::Close,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkroomAction::Inspect => "inspect",
+            WorkroomAction::Approve => "approve",
+            WorkroomAction::AwardPlaque => "award_plaque",
+            WorkroomAction::Suspend => "suspend",
+            WorkroomAction::Resume => "resume",
+            WorkroomAction::Close => "close",
+        }
+    }
+}
+
+/// What a transition knows beyond the current state: the guards' inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Guards {
+    /// For `inspect`: did the inspection pass?
+    pub inspection_passed: bool,
+    /// For `approve`: are all six essentials met (after this request's changes)?
+    pub essentials_met: bool,
+}
+
+impl WorkroomStatus {
+    pub const ALL: [WorkroomStatus; 6] = [
+        WorkroomStatus::Applied,
+        WorkroomStatus::Inspected,
+        WorkroomStatus::Approved,
+        WorkroomStatus::Active,
+        WorkroomStatus::Suspended,
+        WorkroomStatus::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkroomStatus::Applied => "applied",
+            WorkroomStatus::Inspected => "inspected",
+            WorkroomStatus::Approved => "approved",
+            WorkroomStatus::Active => "active",
+            WorkroomStatus::Suspended => "suspended",
+            WorkroomStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<WorkroomStatus> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Every legal move, in one place: where `action` leads from here, or `None` if it is not
+    /// possible from this state. `inspection_passed` decides where an inspection leads.
+    fn target(self, action: WorkroomAction, inspection_passed: bool) -> Option<WorkroomStatus> {
+        use WorkroomAction as A;
+        use WorkroomStatus as S;
+        match (self, action) {
+            (S::Applied | S::Inspected, A::Inspect) => Some(if inspection_passed {
+                S::Inspected
+            } else {
+                S::Applied
+            }),
+            (S::Inspected, A::Approve) => Some(S::Approved),
+            (S::Approved, A::AwardPlaque) => Some(S::Active),
+            (S::Active, A::Suspend) => Some(S::Suspended),
+            (S::Suspended, A::Resume) => Some(S::Active),
+            (S::Applied | S::Inspected | S::Approved | S::Suspended, A::Close) => Some(S::Closed),
+            _ => None,
+        }
+    }
+
+    /// The actions possible now. `approve` is listed only when the essentials are all met, so
+    /// a client can show exactly the buttons that will work.
+    pub fn allowed(self, essentials_met: bool) -> Vec<WorkroomAction> {
+        WorkroomAction::ALL
+            .into_iter()
+            .filter(|a| self.target(*a, true).is_some())
+            .filter(|a| *a != WorkroomAction::Approve || essentials_met)
+            .collect()
+    }
+
+    /// Apply `action`: the next state, or a 409 naming the actions allowed now.
+    pub fn apply(self, action: WorkroomAction, g: Guards) -> Result<WorkroomStatus, ApiError> {
+        let refuse = |detail: String| ApiError::IllegalTransition {
+            detail,
+            allowed: self
+                .allowed(g.essentials_met)
+                .into_iter()
+                .map(|a| a.as_str().to_string())
+                .collect(),
+        };
+        let Some(next) = self.target(action, g.inspection_passed) else {
+            return Err(refuse(format!(
+                "a workroom that is {} cannot {}",
+                self.as_str(),
+                action.as_str().replace('_', " ")
+            )));
+        };
+        if action == WorkroomAction::Approve && !g.essentials_met {
+            return Err(refuse(
+                "approval needs all six essentials met (venue, team, rules, signage, duty_list, \
+                 funding)"
+                    .into(),
+            ));
+        }
+        Ok(next)
+    }
+}
+
+/// One of the six essentials (六有): met or not, with a note (e.g. where the venue is).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Essential {
+    pub met: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The six essentials (六有): 场所、队伍、制度、标识牌、履职清单、经费. Any left out counts as
+/// not met.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Essentials {
+    #[serde(default)]
+    pub venue: Essential,
+    #[serde(default)]
+    pub team: Essential,
+    #[serde(default)]
+    pub rules: Essential,
+    #[serde(default)]
+    pub signage: Essential,
+    #[serde(default)]
+    pub duty_list: Essential,
+    #[serde(default)]
+    pub funding: Essential,
+}
+
+impl Essentials {
+    pub fn each(&self) -> [(&'static str, &Essential); 6] {
+        [
+            ("venue", &self.venue),
+            ("team", &self.team),
+            ("rules", &self.rules),
+            ("signage", &self.signage),
+            ("duty_list", &self.duty_list),
+            ("funding", &self.funding),
+        ]
+    }
+
+    /// The essentials not met, by name.
+    pub fn missing(&self) -> Vec<&'static str> {
+        self.each()
+            .into_iter()
+            .filter(|(_, e)| !e.met)
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    pub fn all_met(&self) -> bool {
+        self.missing().is_empty()
+    }
+}
+
+/// A weekday, for reception days (接待日).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Weekday {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+const EARTH_RADIUS_KM: f64 = 6371.0088;
+/// Kilometres per degree of latitude (and of longitude at the equator).
+const KM_PER_DEGREE: f64 = 111.32;
+/// The widest `near` search: keeps the bounding-box candidate set small.
+pub const MAX_RADIUS_KM: f64 = 50.0;
+pub const DEFAULT_RADIUS_KM: f64 = 5.0;
+
+/// Great-circle distance in km between two (latitude, longitude) points (haversine).
+pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (lat1, lat2) = (a.0.to_radians(), b.0.to_radians());
+    let dlat = lat2 - lat1;
+    let dlng = (b.1 - a.1).to_radians();
+    let h = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlng / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
+}
+
+/// A (latitude, longitude) box that contains every point within `radius_km` of `center`,
+/// slightly generously: rows outside it cannot be within the radius.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoundingBox {
+    pub lat_min: f64,
+    pub lat_max: f64,
+    pub lng_min: f64,
+    pub lng_max: f64,
+}
+
+pub fn bounding_box(center: (f64, f64), radius_km: f64) -> BoundingBox {
+    // 1% slack covers the difference between the spherical formula and this flat estimate.
+    let r = radius_km * 1.01;
+    let dlat = r / KM_PER_DEGREE;
+    // Near the poles a degree of longitude shrinks to nothing: take the whole circle there.
+    let cos = center.0.to_radians().cos();
+    let dlng = if cos < 0.01 {
+        180.0
+    } else {
+        (r / (KM_PER_DEGREE * cos)).min(180.0)
+    };
+    BoundingBox {
+        lat_min: center.0 - dlat,
+        lat_max: center.0 + dlat,
+        lng_min: center.1 - dlng,
+        lng_max: center.1 + dlng,
+    }
+}
+
+/// The sort key of a `near` result: distance in millimetres, then id. Integers, so the cursor
+/// that carries it compares exactly (a float could come back from JSON one bit different).
+pub fn distance_key(km: f64) -> i64 {
+    (km * 1_000_000.0).round() as i64
+}
+
+/// `"24.45,118.08"` → (24.45, 118.08), checked to be a place on Earth.
+pub fn parse_point(s: &str) -> Option<(f64, f64)> {
+    let (lat, lng) = s.split_once(',')?;
+    let lat: f64 = lat.trim().parse().ok()?;
+    let lng: f64 = lng.trim().parse().ok()?;
+    valid_point(lat, lng).then_some((lat, lng))
+}
+
+pub fn valid_point(lat: f64, lng: f64) -> bool {
+    lat.is_finite()
+        && lng.is_finite()
+        && (-90.0..=90.0).contains(&lat)
+        && (-180.0..=180.0).contains(&lng)
+}
+
+/// Why a member is suggested for a workroom: they live in its subdistrict, or work there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SuggestionMatch {
+    Residence,
+    Workplace,
+}
+
+/// "By need and where they live" (按需就近): a member matches a workroom's subdistrict by
+/// residence first, workplace second; no match, no suggestion.
+pub fn suggestion_match(
+    workroom_subdistrict: &str,
+    residence: Option<&str>,
+    workplace: Option<&str>,
+) -> Option<SuggestionMatch> {
+    if residence == Some(workroom_subdistrict) {
+        Some(SuggestionMatch::Residence)
+    } else if workplace == Some(workroom_subdistrict) {
+        Some(SuggestionMatch::Workplace)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use WorkroomAction as A;
+    use WorkroomStatus as S;
+
+    const OK: Guards = Guards {
+        inspection_passed: true,
+        essentials_met: true,
+    };
+
+    /// The lifecycle as the brief draws it, written out independently of `target`.
+    const LEGAL: [(S, A, S); 10] = [
+        (S::Applied, A::Inspect, S::Inspected),
+        (S::Applied, A::Close, S::Closed),
+        (S::Inspected, A::Inspect, S::Inspected),
+        (S::Inspected, A::Approve, S::Approved),
+        (S::Inspected, A::Close, S::Closed),
+        (S::Approved, A::AwardPlaque, S::Active),
+        (S::Approved, A::Close, S::Closed),
+        (S::Active, A::Suspend, S::Suspended),
+        (S::Suspended, A::Resume, S::Active),
+        (S::Suspended, A::Close, S::Closed),
+    ];
+
+    fn legal(from: S, action: A) -> Option<S> {
+        LEGAL
+            .iter()
+            .find(|(f, a, _)| *f == from && *a == action)
+            .map(|(_, _, to)| *to)
+    }
+
+    #[test]
+    fn every_pair_is_legal_or_refused_with_the_allowed_actions() {
+        for from in S::ALL {
+            for action in A::ALL {
+                match (legal(from, action), from.apply(action, OK)) {
+                    (Some(to), Ok(got)) => assert_eq!(got, to, "{from:?} --{action:?}"),
+                    (None, Err(ApiError::IllegalTransition { allowed, detail })) => {
+                        let expected: Vec<&str> = A::ALL
+                            .into_iter()
+                            .filter(|a| legal(from, *a).is_some())
+                            .map(|a| a.as_str())
+                            .collect();
+                        assert_eq!(allowed, expected, "{from:?} --{action:?}");
+                        assert!(detail.contains(from.as_str()), "{detail}");
+                    }
+                    (want, got) => panic!("{from:?} --{action:?}: want {want:?}, got {got:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn closed_is_final() {
+        assert!(S::Closed.allowed(true).is_empty());
+    }
+
+    #[test]
+    fn a_failed_inspection_leaves_the_application_open() {
+        let failed = Guards {
+            inspection_passed: false,
+            ..OK
+        };
+        assert_eq!(S::Applied.apply(A::Inspect, failed).ok(), Some(S::Applied));
+        assert_eq!(
+            S::Inspected.apply(A::Inspect, failed).ok(),
+            Some(S::Applied)
+        );
+        // And then approval is not possible until an inspection passes.
+        assert!(matches!(
+            S::Applied.apply(A::Approve, OK),
+            Err(ApiError::IllegalTransition { .. })
+        ));
+    }
+
+    #[test]
+    fn approval_needs_all_six_essentials() {
+        let missing = Guards {
+            essentials_met: false,
+            ..OK
+        };
+        match S::Inspected.apply(A::Approve, missing) {
+            Err(ApiError::IllegalTransition { allowed, detail }) => {
+                assert_eq!(allowed, ["inspect", "close"]);
+                assert!(detail.contains("six essentials"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            S::Inspected.allowed(true),
+            [A::Inspect, A::Approve, A::Close]
+        );
+    }
+
+    #[test]
+    fn essentials_report_what_is_missing() {
+        let mut e = Essentials::default();
+        assert_eq!(e.missing().len(), 6);
+        for x in [
+            &mut e.venue,
+            &mut e.team,
+            &mut e.rules,
+            &mut e.signage,
+            &mut e.duty_list,
+        ] {
+            x.met = true;
+        }
+        assert_eq!(e.missing(), ["funding"]);
+        e.funding.met = true;
+        assert!(e.all_met());
+        let parsed: Essentials =
+            serde_json::from_str(r#"{"venue":{"met":true,"note":"社区二楼"}}"#).expect("parses");
+        assert_eq!(parsed.venue.note.as_deref(), Some("社区二楼"));
+        assert!(!parsed.team.met);
+    }
+
+    #[test]
+    fn distances_on_the_ground() {
+        // Xiamen: Zhongshan Road to Huli district government, about 9 km.
+        let zhongshan = (24.4555, 118.0822);
+        let huli = (24.5128, 118.1466);
+        let d = distance_km(zhongshan, huli);
+        assert!((8.5..9.5).contains(&d), "{d}");
+        assert_eq!(distance_km(zhongshan, zhongshan), 0.0);
+        // One degree of latitude is about 111 km.
+        let d = distance_km((24.0, 118.0), (25.0, 118.0));
+        assert!((110.5..111.7).contains(&d), "{d}");
+    }
+
+    #[test]
+    fn the_box_holds_the_circle() {
+        let c = (24.45, 118.08);
+        let b = bounding_box(c, 3.0);
+        // Points 3 km due north, south, east and west are inside.
+        for (dlat, dlng) in [(1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0)] {
+            let step = 3.0 / 111.32;
+            let p = (
+                c.0 + dlat * step,
+                c.1 + dlng * step / c.0.to_radians().cos(),
+            );
+            assert!(distance_km(c, p) <= 3.01);
+            assert!(p.0 >= b.lat_min && p.0 <= b.lat_max && p.1 >= b.lng_min && p.1 <= b.lng_max);
+        }
+        let polar = bounding_box((89.999, 0.0), 10.0);
+        assert_eq!(polar.lng_max - polar.lng_min, 360.0);
+    }
+
+    #[test]
+    fn points_parse_and_are_checked() {
+        assert_eq!(parse_point("24.45,118.08"), Some((24.45, 118.08)));
+        assert_eq!(parse_point(" 24.45 , 118.08 "), Some((24.45, 118.08)));
+        assert_eq!(parse_point("91,0"), None);
+        assert_eq!(parse_point("24.45"), None);
+        assert_eq!(parse_point("NaN,1"), None);
+        assert_eq!(distance_key(1.2345674), 1_234_567);
+    }
+
+    #[test]
+    fn residence_comes_before_workplace() {
+        use SuggestionMatch::*;
+        assert_eq!(
+            suggestion_match("jialian", Some("jialian"), Some("x")),
+            Some(Residence)
+        );
+        assert_eq!(
+            suggestion_match("jialian", Some("x"), Some("jialian")),
+            Some(Workplace)
+        );
+        assert_eq!(suggestion_match("jialian", None, Some("x")), None);
+        assert!(Residence < Workplace);
+    }
+}

@@ -1,0 +1,411 @@
+//! Activity records (履职记录) and the membership statistics made from them.
+//!
+//! Office staff and coordinators record by hand for members of their district; the other
+//! services report activities through the internal endpoint, recorded once per source event
+//! however often the outbox delivers it. Points always come from the year's rule table
+//! (admins alone may set them by hand), and each record keeps its points and rule year.
+
+use crate::domain::evaluation::{
+    ActivityType, MAX_POINTS, ReadScope, STATS_READERS, effective_rule_year, require_recorder,
+};
+use crate::models::activity::{self as model, ActivityFilter, ActivityRow, MANUAL};
+use crate::models::member::{self as member_model, MemberRow};
+use crate::models::reference;
+use crate::views::activity::*;
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{Datelike, NaiveDate};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use xs_kit::error::Problem;
+use xs_kit::extract::{Json, Query};
+use xs_kit::idempotency::{Idempotency, Reply};
+use xs_kit::validate::Validator;
+use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, Page, PageRequest, Role};
+
+const MAX_BENEFICIARIES: i32 = 1_000_000;
+const MAX_PROBLEMS: i32 = 10_000;
+
+/// The fields every record shares, checked the same way for both ways in.
+struct Common<'a> {
+    member: &'a str,
+    date: NaiveDate,
+    workroom: Option<&'a str>,
+    beneficiaries: i32,
+    problems_solved: i32,
+    note: Option<&'a str>,
+}
+
+fn validate_common(v: &mut Validator, f: &Common) {
+    v.text("member", f.member, 64)
+        .opt_text("workroom", f.workroom, 64)
+        .opt_text("note", f.note, 2000)
+        .check(
+            (0..=MAX_BENEFICIARIES).contains(&f.beneficiaries),
+            "beneficiaries",
+            "must be between 0 and 1000000",
+        )
+        .check(
+            (0..=MAX_PROBLEMS).contains(&f.problems_solved),
+            "problems_solved",
+            "must be between 0 and 10000",
+        );
+    // A record is of something done: no further ahead than tomorrow (time zones).
+    let latest = chrono::Utc::now().date_naive() + chrono::Days::new(1);
+    let earliest = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN);
+    v.check(
+        (earliest..=latest).contains(&f.date),
+        "date",
+        "must be a past date from 2000 on",
+    );
+}
+
+/// What a new record needs beyond its fields.
+struct Recording {
+    kind: ActivityType,
+    source: String,
+    event_id: Option<String>,
+    points_override: Option<i32>,
+    by: String,
+}
+
+/// Build the record for `member`, with points from the rule table of the activity's year.
+fn build(c: &mut DbConn, member: &MemberRow, f: &Common, r: Recording) -> ApiResult<ActivityRow> {
+    let years = model::rule_years(c)?;
+    let rule_year = effective_rule_year(f.date.year(), &years).ok_or_else(|| {
+        ApiError::Conflict("no evaluation rules exist yet; an admin must set a year's".into())
+    })?;
+    let points = match r.points_override {
+        Some(p) => p,
+        None => model::rule_points(c, rule_year)?
+            .into_iter()
+            .find(|(t, _)| t == r.kind.as_str())
+            .map_or(0, |(_, p)| p),
+    };
+    Ok(ActivityRow {
+        id: xs_kit::db::new_id(),
+        member_id: member.id.clone(),
+        district_code: member.district_code.clone(),
+        activity_type: r.kind.as_str().into(),
+        activity_date: f.date,
+        workroom_id: f.workroom.map(|w| w.trim().to_string()),
+        beneficiaries: f.beneficiaries,
+        problems_solved: f.problems_solved,
+        note: f.note.map(|n| n.trim().to_string()),
+        points,
+        rule_year,
+        points_overridden: r.points_override.is_some(),
+        source_service: r.source,
+        source_event_id: r.event_id,
+        created_at: xs_kit::db::now(),
+        created_by: r.by,
+    })
+}
+
+fn unknown_member() -> ApiError {
+    ApiError::field("member", "no such member")
+}
+
+fn check_range(v: &mut Validator, from: Option<NaiveDate>, to: Option<NaiveDate>) {
+    if let (Some(f), Some(t)) = (from, to) {
+        v.check(f <= t, "to", "must not be before from");
+    }
+}
+
+#[utoipa::path(tag = "activities", params(ActivityQuery), responses(
+    (status = 200, body = Page<Activity>),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[get("/activities")]
+pub async fn list_activities(
+    db: web::Data<Db>,
+    caller: Caller,
+    q: Query<ActivityQuery>,
+) -> ApiResult<HttpResponse> {
+    let scope = ReadScope::of(&caller)?;
+    let q = q.0;
+    let mut v = Validator::new();
+    check_range(&mut v, q.from, q.to);
+    v.finish()?;
+    let page = PageRequest::<(NaiveDate, String)>::parse(q.limit, q.cursor.as_deref())?;
+    let (district, member) = scope.narrow(q.district, q.member)?;
+    let filter = ActivityFilter {
+        member,
+        district,
+        activity_type: q.activity_type.map(|t| t.as_str().to_string()),
+        from: q.from,
+        to: q.to,
+        workroom: q.workroom,
+    };
+    let (fetch, after) = (page.fetch(), page.after.clone());
+    let rows = db
+        .read(move |c| Ok(model::list(c, &filter, after, fetch)?))
+        .await?;
+    let body = page.page(rows, |r| (r.activity_date, r.id.clone()), Activity::from);
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[utoipa::path(tag = "activities", params(("id" = String, Path)), responses(
+    (status = 200, body = Activity),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/activities/{id}")]
+pub async fn get_activity(
+    db: web::Data<Db>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let scope = ReadScope::of(&caller)?;
+    let id = id.into_inner();
+    let row = db
+        .read(move |c| model::find(c, &id)?.ok_or_else(|| ApiError::not_found("activity")))
+        .await?;
+    if !scope.covers(&row.member_id, &row.district_code) {
+        return Err(ApiError::Forbidden(
+            "this record is outside your scope".into(),
+        ));
+    }
+    Ok(HttpResponse::Ok().json(Activity::from(row)))
+}
+
+#[utoipa::path(tag = "activities", request_body = NewActivity, params(
+    ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeated request")),
+    responses(
+    (status = 201, body = Activity, headers(("Location" = String))),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 422, body = Problem, content_type = "application/problem+json")))]
+#[post("/activities")]
+pub async fn record_activity(
+    db: web::Data<Db>,
+    caller: Caller,
+    idem: Idempotency,
+    body: Json<NewActivity>,
+) -> ApiResult<HttpResponse> {
+    caller.require_any(&[Role::Admin, Role::OfficeStaff, Role::Coordinator])?;
+    if body.points.is_some() && !caller.has(Role::Admin) {
+        return Err(ApiError::Forbidden(
+            "points come from the rule table; only an admin may set them".into(),
+        ));
+    }
+    let mut v = Validator::new();
+    validate_common(
+        &mut v,
+        &Common {
+            member: &body.member,
+            date: body.date,
+            workroom: body.workroom.as_deref(),
+            beneficiaries: body.beneficiaries,
+            problems_solved: body.problems_solved,
+            note: body.note.as_deref(),
+        },
+    );
+    if let Some(p) = body.points {
+        v.check(
+            (0..=MAX_POINTS).contains(&p),
+            "points",
+            "must be between 0 and 1000",
+        );
+    }
+    v.finish()?;
+    let body = body.0;
+    let input = std::sync::Arc::new(serde_json::to_value(&body).map_err(ApiError::internal)?);
+    let who = caller.clone();
+    idem.run(&db, &caller.sub, &body, move |c| {
+        let b: NewActivity =
+            serde_json::from_value((*input).clone()).map_err(ApiError::internal)?;
+        let member = member_model::find(c, b.member.trim())?.ok_or_else(unknown_member)?;
+        require_recorder(&who, &member.district_code)?;
+        let fields = Common {
+            member: &b.member,
+            date: b.date,
+            workroom: b.workroom.as_deref(),
+            beneficiaries: b.beneficiaries,
+            problems_solved: b.problems_solved,
+            note: b.note.as_deref(),
+        };
+        let recording = Recording {
+            kind: b.activity_type,
+            source: MANUAL.into(),
+            event_id: None,
+            points_override: b.points,
+            by: who.sub.clone(),
+        };
+        let row = build(c, &member, &fields, recording)?;
+        model::insert(c, &row)?;
+        let location = format!("/api/v1/activities/{}", row.id);
+        Reply::created(&Activity::from(row), location)
+    })
+    .await
+}
+
+/// Marks a source event that a concurrent delivery recorded first.
+const ALREADY_RECORDED: &str = "source event already recorded";
+
+#[utoipa::path(tag = "internal", request_body = ActivityEvent, responses(
+    (status = 201, body = Activity, description = "Recorded", headers(("Location" = String))),
+    (status = 200, body = Activity, description = "This event was recorded before: the existing record"),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 409, body = Problem, description = "The event id was recorded with different content", content_type = "application/problem+json")))]
+#[post("/activities")]
+pub async fn record_activity_event(
+    db: web::Data<Db>,
+    caller: Caller,
+    body: Json<ActivityEvent>,
+) -> ApiResult<HttpResponse> {
+    // The source event id is the idempotency key here: an outbox redelivers the same event.
+    caller.require_any(&[Role::Service])?;
+    let mut v = Validator::new();
+    validate_common(
+        &mut v,
+        &Common {
+            member: &body.member,
+            date: body.date,
+            workroom: body.workroom.as_deref(),
+            beneficiaries: body.beneficiaries,
+            problems_solved: body.problems_solved,
+            note: body.note.as_deref(),
+        },
+    );
+    v.code("source", &body.source)
+        .check(
+            body.source != MANUAL,
+            "source",
+            "is reserved for records made by hand",
+        )
+        .text("source_event_id", &body.source_event_id, 200)
+        .finish()?;
+    let event = std::sync::Arc::new(body.0);
+    let by = caller.sub.clone();
+    let e = event.clone();
+    let outcome = db
+        .write(move |c| {
+            if let Some(existing) = model::find_by_source(c, &e.source, &e.source_event_id)? {
+                return Ok((existing, false));
+            }
+            let member = member_model::find(c, e.member.trim())?.ok_or_else(unknown_member)?;
+            let fields = Common {
+                member: &e.member,
+                date: e.date,
+                workroom: e.workroom.as_deref(),
+                beneficiaries: e.beneficiaries,
+                problems_solved: e.problems_solved,
+                note: e.note.as_deref(),
+            };
+            let recording = Recording {
+                kind: e.activity_type,
+                source: e.source.clone(),
+                event_id: Some(e.source_event_id.clone()),
+                points_override: None,
+                by,
+            };
+            let row = build(c, &member, &fields, recording)?;
+            match model::insert(c, &row) {
+                // A concurrent delivery of the same event committed first (PostgreSQL; SQLite
+                // writers are serialised and see it above). This transaction is void now.
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                    Err(ApiError::Conflict(ALREADY_RECORDED.into()))
+                }
+                other => other.map_err(ApiError::from),
+            }?;
+            Ok((row, true))
+        })
+        .await;
+    let (row, created) = match outcome {
+        Err(ApiError::Conflict(m)) if m == ALREADY_RECORDED => {
+            let e = event.clone();
+            let row = db
+                .read(move |c| {
+                    model::find_by_source(c, &e.source, &e.source_event_id)?.ok_or_else(|| {
+                        ApiError::internal(std::io::Error::other("a duplicate event vanished"))
+                    })
+                })
+                .await?;
+            (row, false)
+        }
+        other => other?,
+    };
+    if !created
+        && (row.member_id != event.member.trim()
+            || row.activity_type != event.activity_type.as_str()
+            || row.activity_date != event.date)
+    {
+        return Err(ApiError::Conflict(format!(
+            "event {} of {} was already recorded for another member, type or date",
+            event.source_event_id, event.source
+        )));
+    }
+    let location = format!("/api/v1/activities/{}", row.id);
+    let view = Activity::from(row);
+    Ok(if created {
+        HttpResponse::Created()
+            .insert_header((header::LOCATION, location))
+            .json(view)
+    } else {
+        HttpResponse::Ok().json(view)
+    })
+}
+
+#[utoipa::path(tag = "stats", params(StatsQuery), responses(
+    (status = 200, body = MembershipStats),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json")))]
+#[get("/stats/membership")]
+pub async fn membership_stats(
+    db: web::Data<Db>,
+    caller: Caller,
+    q: Query<StatsQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require_any(STATS_READERS)?;
+    let scope = ReadScope::of(&caller)?;
+    if matches!(scope, ReadScope::Member(_)) {
+        return Err(ApiError::Forbidden(
+            "statistics need a district or citywide scope".into(),
+        ));
+    }
+    let q = q.0;
+    let mut v = Validator::new();
+    check_range(&mut v, q.from, q.to);
+    v.finish()?;
+    let (district, _) = scope.narrow(q.district, None)?;
+    let (from, to) = (q.from, q.to);
+    let stats = db
+        .read(move |c| {
+            if let Some(d) = &district
+                && reference::district(c, d)?.is_none()
+            {
+                return Err(ApiError::field("district", "no such district"));
+            }
+            // Sorted here: NULL and collation order differ between the backends.
+            let mut sectors = model::members_by_sector(c, district.as_deref())?;
+            sectors.sort();
+            let mut types = model::activities_by_type(c, district.as_deref(), from, to)?;
+            types.sort();
+            let by_type: Vec<TypeStats> = types
+                .into_iter()
+                .map(|(t, n, people, solved)| TypeStats {
+                    activity_type: t,
+                    activities: n,
+                    people_helped: people.unwrap_or(0),
+                    problems_solved: solved.unwrap_or(0),
+                })
+                .collect();
+            Ok(MembershipStats {
+                district,
+                from,
+                to,
+                members: sectors.iter().map(|(_, n)| n).sum(),
+                members_by_sector: sectors
+                    .into_iter()
+                    .map(|(sector, members)| SectorCount { sector, members })
+                    .collect(),
+                activities: by_type.iter().map(|t| t.activities).sum(),
+                people_helped: by_type.iter().map(|t| t.people_helped).sum(),
+                problems_solved: by_type.iter().map(|t| t.problems_solved).sum(),
+                activities_by_type: by_type,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(stats))
+}
