@@ -1,7 +1,7 @@
 //! `GET /readyz`: the gateway's database and every service behind it.
 
 use crate::Shared;
-use crate::proxy::Proxy;
+use crate::proxy::{Proxy, WorkerClient};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
@@ -52,10 +52,14 @@ async fn probe(client: &reqwest::Client, base: &str) -> bool {
     )
 )]
 #[get("/readyz")]
-pub async fn readyz(shared: web::Data<Shared>, proxy: web::Data<Proxy>) -> HttpResponse {
+pub async fn readyz(
+    shared: web::Data<Shared>,
+    proxy: web::Data<Proxy>,
+    client: web::Data<WorkerClient>,
+) -> HttpResponse {
     let db_ok = shared.db.ping(Duration::from_secs(1)).await.is_ok();
     let checks = proxy.services.values().map(|pool| {
-        let client = proxy.client().clone();
+        let client = client.0.clone();
         let pool = pool.clone();
         async move {
             let bases: Vec<String> = pool.upstreams.iter().map(|u| u.base.clone()).collect();

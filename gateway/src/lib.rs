@@ -146,6 +146,11 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         App::new()
             .app_data(shared.clone())
             .app_data(proxy.clone())
+            .app_data(web::Data::new(proxy::WorkerClient(
+                proxy
+                    .new_client()
+                    .expect("the client settings were checked at start"),
+            )))
             .app_data(cors.clone())
             .app_data(metrics.clone())
             .app_data(db.clone())

@@ -152,10 +152,18 @@ pub struct Proxy {
     /// Prefix -> service, longest prefix first.
     routes: Vec<(String, String)>,
     pub services: HashMap<String, Arc<ServicePool>>,
-    client: reqwest::Client,
+    connect_timeout: Duration,
+    upstream_timeout: Duration,
     trusted: Vec<IpAddr>,
     body_limit: usize,
 }
+
+/// Each HTTP worker's own client. actix-web runs every worker on its own single-threaded
+/// runtime, and a pooled connection lives on the runtime that opened it: a client shared by
+/// all workers makes one worker's requests wait for another worker's runtime to get round to
+/// them, which shows as a long latency tail under load. One client per worker keeps each
+/// connection on the thread that uses it.
+pub struct WorkerClient(pub reqwest::Client);
 
 impl Proxy {
     pub fn new(settings: &crate::GatewaySettings) -> anyhow::Result<Proxy> {
@@ -165,27 +173,31 @@ impl Proxy {
             .map(|(p, s)| (p.trim_matches('/').to_string(), s.clone()))
             .collect();
         routes.sort_by_key(|r| std::cmp::Reverse(r.0.len()));
-        let client = reqwest::Client::builder()
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.upstream_timeout)
-            .pool_idle_timeout(xs_kit::service::KEEP_ALIVE.saturating_sub(Duration::from_secs(1)))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        Ok(Proxy {
+        let proxy = Proxy {
             routes,
             services: settings
                 .upstreams
                 .iter()
                 .map(|(name, bases)| (name.clone(), Arc::new(ServicePool::new(name, bases))))
                 .collect(),
-            client,
+            connect_timeout: settings.connect_timeout,
+            upstream_timeout: settings.upstream_timeout,
             trusted: settings.trusted_proxies.clone(),
             body_limit: settings.body_limit,
-        })
+        };
+        proxy.new_client()?;
+        Ok(proxy)
     }
 
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
+    /// A client for one worker (see [`WorkerClient`]). Idle connections are dropped before the
+    /// services' keep-alive closes them, so a long idle gap never yields a spurious error.
+    pub fn new_client(&self) -> reqwest::Result<reqwest::Client> {
+        reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.upstream_timeout)
+            .pool_idle_timeout(xs_kit::service::KEEP_ALIVE.saturating_sub(Duration::from_secs(1)))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
     }
 
     /// Phase 1: which service owns `/api/v1/<tail>`.
@@ -408,6 +420,7 @@ pub async fn forward(
     req: HttpRequest,
     payload: web::Payload,
     proxy: web::Data<Proxy>,
+    client: web::Data<WorkerClient>,
 ) -> ApiResult<HttpResponse> {
     // Phase 1: route.
     let path = req.uri().path();
@@ -462,8 +475,8 @@ pub async fn forward(
             )));
         };
         let upstream = &pool.upstreams[idx];
-        let mut request = proxy
-            .client
+        let mut request = client
+            .0
             .request(method.clone(), format!("{}{target}", upstream.base))
             .headers(headers.clone());
         if let Some(b) = &body {

@@ -20,6 +20,9 @@ use utoipa::ToSchema;
 pub const LEEWAY_SECS: u64 = 30;
 /// An unknown `kid` triggers a JWKS refetch at most this often.
 const REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+/// Tokens remembered as verified; past this the memory starts over (bounded, never stale:
+/// an entry is used only while its token is unexpired).
+const VERIFIED_CACHE_MAX: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -177,6 +180,10 @@ pub struct Verifier {
     keys: RwLock<HashMap<String, Arc<VerifyingKey>>>,
     last_fetch: Mutex<Option<Instant>>,
     http: reqwest::Client,
+    /// Exact token strings already verified, with their claims. A signature check is most of
+    /// what verification costs and a client sends the same token many times; keying on the whole
+    /// token means a token that differs in any byte is verified afresh.
+    verified: RwLock<HashMap<String, Claims>>,
 }
 
 impl Verifier {
@@ -188,6 +195,7 @@ impl Verifier {
             keys: RwLock::new(HashMap::new()),
             last_fetch: Mutex::new(None),
             http: crate::http_client(Duration::from_secs(2), Duration::from_secs(5)),
+            verified: RwLock::new(HashMap::new()),
         };
         if let KeySource::Static(set) = &v.source {
             v.install(set);
@@ -210,6 +218,10 @@ impl Verifier {
         }
         if let Ok(mut keys) = self.keys.write() {
             *keys = map;
+        }
+        // A key that left the set must stop vouching for tokens it signed.
+        if let Ok(mut verified) = self.verified.write() {
+            verified.clear();
         }
     }
 
@@ -249,6 +261,29 @@ impl Verifier {
 
     /// Verify a compact JWS and return its claims.
     pub async fn verify(&self, token: &str) -> ApiResult<Claims> {
+        let now = chrono::Utc::now().timestamp();
+        let remembered = self
+            .verified
+            .read()
+            .ok()
+            .and_then(|v| v.get(token).cloned());
+        if let Some(claims) = remembered {
+            if now <= claims.exp + LEEWAY_SECS as i64 {
+                return Ok(claims);
+            }
+            return Err(ApiError::Unauthorized("invalid token: expired".into()));
+        }
+        let claims = self.verify_signed(token).await?;
+        if let Ok(mut verified) = self.verified.write() {
+            if verified.len() >= VERIFIED_CACHE_MAX {
+                verified.clear();
+            }
+            verified.insert(token.to_string(), claims.clone());
+        }
+        Ok(claims)
+    }
+
+    async fn verify_signed(&self, token: &str) -> ApiResult<Claims> {
         let unauthorized = |why: &str| ApiError::Unauthorized(format!("invalid token: {why}"));
         let header = jsonwebtoken::decode_header(token).map_err(|_| unauthorized("malformed"))?;
         let kid = header.kid.ok_or_else(|| unauthorized("no key id"))?;
