@@ -6,6 +6,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use anyhow::Context;
+use chrono::Timelike;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection};
@@ -289,8 +290,6 @@ pub fn now() -> chrono::NaiveDateTime {
     n.with_nanosecond((n.nanosecond() / 1000) * 1000)
         .unwrap_or(n)
 }
-
-use chrono::Timelike;
 
 /// A new time-ordered id (UUID v7): ids sort in creation order, which keyset pagination uses.
 pub fn new_id() -> String {

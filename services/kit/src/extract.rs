@@ -42,7 +42,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .unwrap_or(DEFAULT_BODY_LIMIT);
         let content_type_ok = match req.mime_type() {
             Ok(Some(m)) => {
-                m.subtype() == mime_json() || m.suffix().is_some_and(|s| s == mime_json())
+                // application/json, or any +json type (e.g. application/merge-patch+json)
+                m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json")
             }
             _ => false,
         };
@@ -73,10 +74,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             parse_json(&body).map(Json)
         })
     }
-}
-
-fn mime_json() -> &'static str {
-    "json"
 }
 
 fn too_large(limit: usize) -> ApiError {

@@ -4,7 +4,6 @@ use crate::db::Db;
 use crate::error::{ApiError, PROBLEM_JSON, Problem};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
@@ -259,17 +258,4 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         req.method(),
         req.path()
     )))
-}
-
-pub fn status_problem(status: StatusCode, detail: &str) -> HttpResponse {
-    crate::error::problem_response(&Problem {
-        type_: "about:blank".into(),
-        title: status.canonical_reason().unwrap_or("Error").to_string(),
-        status: status.as_u16(),
-        detail: Some(detail.to_string()),
-        instance: None,
-        errors: Vec::new(),
-        allowed_actions: None,
-        request_id: None,
-    })
 }

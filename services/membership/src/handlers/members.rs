@@ -192,10 +192,10 @@ pub async fn create_member(
         .opt_text("term", body.term.as_deref(), 20)
         .finish()?;
     let body = body.0;
-    let input = std::sync::Arc::new(serde_json::to_value(&body).map_err(ApiError::internal)?);
+    let input = body.clone();
     let who = caller.clone();
     idem.run(&db, &caller.sub, &body, move |c| {
-        let b: NewMember = serde_json::from_value((*input).clone()).map_err(ApiError::internal)?;
+        let b = input;
         if reference::district(c, &b.district)?.is_none() {
             return Err(ApiError::field("district", "no such district"));
         }
