@@ -89,3 +89,62 @@ async fn services_reject_bad_tokens_directly() {
     assert_eq!(get(Some(sign(&skew))).await.unwrap().status(), 200);
     t.stop().await;
 }
+
+/// A service in one-role mode fetches the gateway's JWKS, caches it, and refetches (bounded)
+/// only when it meets a key id it does not know.
+#[actix_web::test]
+async fn a_service_can_take_its_keys_from_the_gateway_jwks() {
+    let t = TestStack::start().await;
+    let db = xs_kit::testing::TestDb::fresh();
+    let mut settings = xs_kit::service::Settings::new(
+        "127.0.0.1:0".parse().unwrap(),
+        db.url.clone(),
+        xs_kit::auth::KeySource::Url(t.url("/.well-known/jwks.json")),
+    );
+    settings.workers = 1;
+    let service = xs_kit::service::start(&xs_membership::SPEC, settings)
+        .await
+        .unwrap();
+    let get = |token: String| {
+        t.client
+            .get(format!("{}/api/v1/districts", service.url()))
+            .bearer_auth(token)
+            .send()
+    };
+    // The gateway signs with the test key, so its JWKS carries it.
+    assert_eq!(get(admin()).await.unwrap().status(), 200);
+    // A token under an unknown key id is refused, and a burst of them does not become a burst
+    // of JWKS fetches: the answer stays a prompt 401.
+    let parts: Vec<String> = admin().split('.').map(str::to_owned).collect();
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT","kid":"rotated-away"}"#);
+    let forged = format!("{header}.{}.{}", parts[1], parts[2]);
+    for _ in 0..5 {
+        problem(get(forged.clone()).await.unwrap(), 401).await;
+    }
+    assert_eq!(get(admin()).await.unwrap().status(), 200);
+    // The gateway's own metrics say how often the JWKS was fetched: once at first use, at most
+    // once more for the unknown key id.
+    let metrics = t
+        .client
+        .get(t.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let fetches: f64 = metrics
+        .lines()
+        .filter(|l| {
+            l.starts_with("xieshang_http_requests_total")
+                && l.contains("route=\"/.well-known/jwks.json\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(
+        (1.0..=2.0).contains(&fetches),
+        "JWKS fetched {fetches} times"
+    );
+    service.stop().await;
+    t.stop().await;
+}
