@@ -14,14 +14,15 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 use utoipa::{IntoParams, ToSchema};
 use xs_kit::concurrency::{check_updated, etag, expected_version};
 use xs_kit::db::{Db, DbConn, new_id, now};
 use xs_kit::extract::{IfMatch, Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
-use xs_kit::{ApiError, ApiResult, Caller, FieldError, Page, PageRequest, Role};
+use xs_kit::validate::Validator;
+use xs_kit::{ApiError, ApiResult, Caller, Page, PageRequest, Role};
 
 pub const KIND_USER: &str = "user";
 pub const KIND_CLIENT: &str = "client";
@@ -300,42 +301,33 @@ pub async fn ensure_admin(db: &Db, password: Option<String>) -> anyhow::Result<(
 // ---------------------------------------------------------------------------------------------
 // Validation
 
-fn check_username(username: &str, errors: &mut Vec<FieldError>) -> String {
+fn check_username(v: &mut Validator, username: &str) -> String {
     let u = username.trim().to_lowercase();
     let ok_chars = u
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
-    if !(3..=64).contains(&u.chars().count()) || !ok_chars {
-        errors.push(FieldError::new(
-            "username",
-            "3 to 64 characters: letters, digits, . _ - @",
-        ));
-    }
+    v.check(
+        (3..=64).contains(&u.chars().count()) && ok_chars,
+        "username",
+        "3 to 64 characters: letters, digits, . _ - @",
+    );
     u
 }
 
-fn check_password(field: &str, password: &str, errors: &mut Vec<FieldError>) {
-    if !(8..=256).contains(&password.chars().count()) {
-        errors.push(FieldError::new(field, "8 to 256 characters"));
-    }
+fn check_password(v: &mut Validator, password: &str) {
+    v.check(
+        (8..=256).contains(&password.chars().count()),
+        "password",
+        "8 to 256 characters",
+    );
 }
 
-fn check_roles(roles: &[Role], errors: &mut Vec<FieldError>) {
-    if roles.is_empty() {
-        errors.push(FieldError::new("roles", "at least one role"));
-    }
+fn check_roles(v: &mut Validator, roles: &[Role]) {
+    v.check(!roles.is_empty(), "roles", "at least one role");
 }
 
 fn clean(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
-}
-
-fn done(errors: Vec<FieldError>) -> ApiResult<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
 }
 
 fn with_etag(account: Account) -> HttpResponse {
@@ -397,10 +389,10 @@ pub async fn register(
     shared: web::Data<Shared>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
-    let mut errors = Vec::new();
-    let username = check_username(&body.username, &mut errors);
-    check_password("password", &body.password, &mut errors);
-    done(errors)?;
+    let mut v = Validator::new();
+    let username = check_username(&mut v, &body.username);
+    check_password(&mut v, &body.password);
+    v.finish()?;
     let ip = client_ip(&req, &shared.trusted_proxies)
         .map(|ip| ip.to_string())
         .unwrap_or_default();
@@ -530,11 +522,11 @@ pub async fn create(
     let caller = caller.0;
     caller.require_any(&[Role::Admin])?;
     let body = body.0;
-    let mut errors = Vec::new();
-    let username = check_username(&body.username, &mut errors);
-    check_password("password", &body.password, &mut errors);
-    check_roles(&body.roles, &mut errors);
-    done(errors)?;
+    let mut v = Validator::new();
+    let username = check_username(&mut v, &body.username);
+    check_password(&mut v, &body.password);
+    check_roles(&mut v, &body.roles);
+    v.finish()?;
     let hash = hash_password(body.password.clone()).await?;
     let new = std::sync::Arc::new(NewAccount {
         username,
@@ -580,28 +572,19 @@ pub async fn read(
     Ok(with_etag(row.into()))
 }
 
-/// `Some(None)` for an explicit null, `None` when the field is absent.
-fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccount {
     /// The version read; or send `If-Match`.
     pub version: Option<i64>,
     pub roles: Option<Vec<Role>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "xs_kit::validate::present")]
     #[schema(value_type = Option<String>)]
     pub district: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "xs_kit::validate::present")]
     #[schema(value_type = Option<String>)]
     pub member_id: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "xs_kit::validate::present")]
     #[schema(value_type = Option<String>)]
     pub display_name: Option<Option<String>>,
     /// Disabling revokes the account's refresh tokens and refuses its access tokens at once.
@@ -638,14 +621,14 @@ pub async fn update(
     caller.require_any(&[Role::Admin])?;
     let body = body.0;
     let expected = expected_version(if_match, body.version)?;
-    let mut errors = Vec::new();
+    let mut v = Validator::new();
     if let Some(roles) = &body.roles {
-        check_roles(roles, &mut errors);
+        check_roles(&mut v, roles);
     }
     if let Some(pw) = &body.password {
-        check_password("password", pw, &mut errors);
+        check_password(&mut v, pw);
     }
-    done(errors)?;
+    v.finish()?;
     if body.disabled == Some(true) && *id == caller.sub {
         return Err(ApiError::Conflict(
             "you cannot disable your own account".into(),
@@ -740,23 +723,18 @@ pub async fn create_client(
 ) -> ApiResult<HttpResponse> {
     caller.0.require_any(&[Role::Admin])?;
     let body = body.0;
-    let mut errors = Vec::new();
+    let mut v = Validator::new();
     let name = clean(Some(body.name));
-    if name.is_none() {
-        errors.push(FieldError::new("name", "required"));
-    }
-    check_roles(&body.roles, &mut errors);
-    if body
-        .roles
-        .iter()
-        .any(|r| !matches!(r, Role::Integrator | Role::Dashboard | Role::Service))
-    {
-        errors.push(FieldError::new(
-            "roles",
-            "a client may hold integrator, dashboard or service",
-        ));
-    }
-    done(errors)?;
+    v.check(name.is_some(), "name", "required");
+    check_roles(&mut v, &body.roles);
+    v.check(
+        body.roles
+            .iter()
+            .all(|r| matches!(r, Role::Integrator | Role::Dashboard | Role::Service)),
+        "roles",
+        "a client may hold integrator, dashboard or service",
+    );
+    v.finish()?;
     let client_id = format!("xsc_{}", random_token(12).replace(['-', '_'], "x"));
     let secret = random_token(32);
     let new = NewAccount {
