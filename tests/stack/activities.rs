@@ -42,6 +42,20 @@ async fn create_member(t: &TestStack, name: &str, district: &str) -> String {
     json_of(r, 201).await["id"].as_str().unwrap().to_string()
 }
 
+/// A workroom of `district` (a record's workroom must exist in its member's district).
+async fn create_workroom(t: &TestStack, name: &str, district: &str) -> String {
+    let subdistrict = if district == "siming" {
+        "jialian"
+    } else {
+        "dianqian"
+    };
+    let body = json!({"name": name, "kind": "member_studio", "district": district,
+                      "subdistrict": subdistrict, "address": "莲花路1号", "latitude": 24.45,
+                      "longitude": 118.08, "reception_days": [], "essentials": {}});
+    let r = t.post("/api/v1/workrooms", &admin(), &body).await;
+    json_of(r, 201).await["id"].as_str().unwrap().to_string()
+}
+
 fn activity(member: &str, kind: &str, date: &str) -> Value {
     json!({"member": member, "type": kind, "date": date})
 }
@@ -85,10 +99,11 @@ async fn manual_records_take_their_points_from_the_rules() {
     let t = TestStack::start().await;
     t.seed().await;
     let m = create_member(&t, "王委员", "siming").await;
+    let studio = create_workroom(&t, "王委员工作室", "siming").await;
 
     let mut body = activity(&m, "consultation", "2026-03-02");
     body["beneficiaries"] = json!(12);
-    body["workroom"] = json!("studio-1");
+    body["workroom"] = json!(studio);
     let a = record(&t, &staff("siming"), body).await;
     assert_eq!(
         a["points"], 5,
@@ -107,7 +122,7 @@ async fn manual_records_take_their_points_from_the_rules() {
     )
     .await;
     assert_eq!(again["beneficiaries"], 12);
-    assert_eq!(again["workroom"], "studio-1");
+    assert_eq!(again["workroom"], studio.as_str());
 
     // Coordinators of the district record too; adopted reports are worth 10.
     let a = record(
@@ -747,11 +762,13 @@ async fn records_filter_and_page_within_scope() {
     let m1 = create_member(&t, "一", "siming").await;
     let m2 = create_member(&t, "二", "siming").await;
     let h = create_member(&t, "三", "huli").await;
+    let room_a = create_workroom(&t, "甲室", "siming").await;
+    let room_b = create_workroom(&t, "乙室", "siming").await;
     let mut made = Vec::new();
     for (m, kind, date, room) in [
-        (&m1, "duty_shift", "2026-01-05", Some("room-a")),
-        (&m1, "check_in", "2026-02-05", Some("room-a")),
-        (&m2, "duty_shift", "2026-02-05", Some("room-b")),
+        (&m1, "duty_shift", "2026-01-05", Some(room_a.as_str())),
+        (&m1, "check_in", "2026-02-05", Some(room_a.as_str())),
+        (&m2, "duty_shift", "2026-02-05", Some(room_b.as_str())),
         (&m2, "lecture", "2026-03-05", None),
         (&m1, "duty_shift", "2026-04-05", None),
         (&h, "duty_shift", "2026-02-05", None),
@@ -789,7 +806,7 @@ async fn records_filter_and_page_within_scope() {
         [made[4].as_str(), made[0].as_str()]
     );
     assert_eq!(
-        q("/api/v1/activities?workroom=room-a", admin()).await,
+        q(&format!("/api/v1/activities?workroom={room_a}"), admin()).await,
         [made[1].as_str(), made[0].as_str()]
     );
     assert_eq!(

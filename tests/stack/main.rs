@@ -5,9 +5,11 @@
 mod activities;
 mod auth;
 mod common;
+mod duty;
 mod gateway;
 mod health;
 mod kit;
 mod members;
 mod openapi;
+mod plans;
 mod workrooms;

@@ -47,6 +47,14 @@ fn every_membership_endpoint_is_documented() {
         "/api/v1/workrooms/{id}/members/{member_id}",
         "/api/v1/workrooms/{id}/assignment-suggestions",
         "/api/v1/members/{id}/card",
+        "/api/v1/workrooms/{id}/duty-shifts",
+        "/api/v1/workrooms/{id}/duty-shifts/{shift_id}",
+        "/api/v1/workrooms/{id}/duty-rota",
+        "/api/v1/workrooms/{id}/on-duty",
+        "/api/v1/check-ins",
+        "/api/v1/check-ins/{id}",
+        "/api/v1/workrooms/{id}/plans/{year}",
+        "/api/v1/bulletins",
     ] {
         assert!(
             paths.iter().any(|k| k.as_str() == p),

@@ -1,6 +1,6 @@
 //! Every route of the membership service, in one screen.
 
-use crate::handlers::{activities, evaluation, members, reference, workrooms};
+use crate::handlers::{activities, duty, evaluation, members, plans, reference, workrooms};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -37,7 +37,18 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(workrooms::create_assignment)
             .service(workrooms::delete_assignment)
             .service(workrooms::assignment_suggestions)
-            .service(workrooms::member_card),
+            .service(workrooms::member_card)
+            .service(plans::get_plan)
+            .service(plans::put_plan)
+            .service(plans::bulletin)
+            .service(duty::list_shifts)
+            .service(duty::create_shift)
+            .service(duty::get_shift)
+            .service(duty::generate_rota)
+            .service(duty::on_duty)
+            .service(duty::list_check_ins)
+            .service(duty::check_in)
+            .service(duty::get_check_in),
     );
     // Service-to-service only: the gateway does not route /internal.
     cfg.service(scope("/internal/v1").service(activities::record_activity_event));

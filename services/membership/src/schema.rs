@@ -190,6 +190,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    duty_shifts (id) {
+        id -> Text,
+        workroom_id -> Text,
+        member_id -> Text,
+        shift_date -> Date,
+        start_minute -> Integer,
+        end_minute -> Integer,
+        origin -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    check_ins (id) {
+        id -> Text,
+        workroom_id -> Text,
+        member_id -> Text,
+        district_code -> Text,
+        check_in_date -> Date,
+        checked_in_at -> Timestamp,
+        shift_id -> Nullable<Text>,
+        activity_id -> Text,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    workroom_plans (id) {
+        id -> Text,
+        workroom_id -> Text,
+        year -> Integer,
+        note -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        created_by -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
+    workroom_plan_targets (plan_id, activity_type) {
+        plan_id -> Text,
+        activity_type -> Text,
+        target -> Integer,
+    }
+}
+
 diesel::joinable!(subdistricts -> districts (district_code));
 diesel::joinable!(communities -> subdistricts (subdistrict_code));
 diesel::joinable!(member_specialties -> members (member_id));
@@ -199,6 +249,11 @@ diesel::joinable!(member_year_points -> members (member_id));
 diesel::joinable!(workroom_transitions -> workrooms (workroom_id));
 diesel::joinable!(workroom_assignments -> workrooms (workroom_id));
 diesel::joinable!(workroom_assignments -> members (member_id));
+diesel::joinable!(duty_shifts -> members (member_id));
+diesel::joinable!(check_ins -> members (member_id));
+diesel::joinable!(check_ins -> activities (activity_id));
+diesel::joinable!(workroom_plans -> workrooms (workroom_id));
+diesel::joinable!(workroom_plan_targets -> workroom_plans (plan_id));
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
     subdistricts,
@@ -212,5 +267,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     member_year_points,
     workrooms,
     workroom_transitions,
-    workroom_assignments
+    workroom_assignments,
+    duty_shifts,
+    check_ins,
+    workroom_plans,
+    workroom_plan_targets
 );

@@ -1,3 +1,5 @@
+pub mod duty;
 pub mod evaluation;
 pub mod member;
+pub mod plan;
 pub mod workroom;

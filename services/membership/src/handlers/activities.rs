@@ -11,6 +11,7 @@ use crate::domain::evaluation::{
 use crate::models::activity::{self as model, ActivityFilter, ActivityRow, MANUAL};
 use crate::models::member::{self as member_model, MemberRow};
 use crate::models::reference;
+use crate::models::workroom as workroom_model;
 use crate::views::activity::*;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
@@ -68,8 +69,25 @@ struct Recording {
     by: String,
 }
 
+/// A record's workroom must exist and be in the member's district: its records count towards
+/// that workroom's plan (and the foreign key would refuse an unknown one less clearly).
+fn check_workroom(c: &mut DbConn, member: &MemberRow, workroom: Option<&str>) -> ApiResult<()> {
+    let Some(id) = workroom.map(str::trim) else {
+        return Ok(());
+    };
+    match workroom_model::find(c, id)? {
+        None => Err(ApiError::field("workroom", "no such workroom")),
+        Some(w) if w.district_code != member.district_code => Err(ApiError::field(
+            "workroom",
+            "is not in the member's district",
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
 /// Build the record for `member`, with points from the rule table of the activity's year.
 fn build(c: &mut DbConn, member: &MemberRow, f: &Common, r: Recording) -> ApiResult<ActivityRow> {
+    check_workroom(c, member, f.workroom)?;
     let years = model::rule_years(c)?;
     let rule_year = effective_rule_year(f.date.year(), &years).ok_or_else(|| {
         ApiError::Conflict("no evaluation rules exist yet; an admin must set a year's".into())
@@ -382,6 +400,9 @@ pub async fn membership_stats(
             sectors.sort();
             let mut types = model::activities_by_type(c, district.as_deref(), from, to)?;
             types.sort();
+            let mut rooms = model::workrooms_by_kind_and_status(c, district.as_deref())?;
+            rooms.sort();
+            let placed = model::members_placed(c, district.as_deref())?;
             let by_type: Vec<TypeStats> = types
                 .into_iter()
                 .map(|(t, n, people, solved)| TypeStats {
@@ -391,11 +412,37 @@ pub async fn membership_stats(
                     problems_solved: solved.unwrap_or(0),
                 })
                 .collect();
+            let members: i64 = sectors.iter().map(|(_, n)| n).sum();
+            let mut by_kind = std::collections::BTreeMap::<String, i64>::new();
+            let mut by_status = std::collections::BTreeMap::<String, i64>::new();
+            for (kind, status, n) in &rooms {
+                *by_kind.entry(kind.clone()).or_default() += n;
+                *by_status.entry(status.clone()).or_default() += n;
+            }
             Ok(MembershipStats {
                 district,
                 from,
                 to,
-                members: sectors.iter().map(|(_, n)| n).sum(),
+                members,
+                workrooms: rooms.iter().map(|(_, _, n)| n).sum(),
+                workrooms_by_kind: by_kind
+                    .into_iter()
+                    .map(|(kind, workrooms)| KindCount { kind, workrooms })
+                    .collect(),
+                workrooms_by_status: by_status
+                    .into_iter()
+                    .map(|(status, workrooms)| StatusCount { status, workrooms })
+                    .collect(),
+                workrooms_by_kind_and_status: rooms
+                    .into_iter()
+                    .map(|(kind, status, workrooms)| KindStatusCount {
+                        kind,
+                        status,
+                        workrooms,
+                    })
+                    .collect(),
+                members_placed: placed,
+                members_not_placed: members - placed,
                 members_by_sector: sectors
                     .into_iter()
                     .map(|(sector, members)| SectorCount { sector, members })

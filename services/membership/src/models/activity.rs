@@ -3,6 +3,7 @@
 
 use crate::schema::{
     activities, evaluation_rule_years, evaluation_rules, member_year_points, members,
+    workroom_assignments, workrooms,
 };
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::{count_star, sum};
@@ -187,6 +188,26 @@ pub fn rule_points(conn: &mut DbConn, year: i32) -> QueryResult<Vec<(String, i32
         .filter(evaluation_rules::year.eq(year))
         .select((evaluation_rules::activity_type, evaluation_rules::points))
         .load(conn)
+}
+
+/// What an activity of `activity_type` on `date` earns from the rule table governing its year:
+/// `(rule_year, points)` (a type the table omits earns none); `None` when there is no table.
+pub fn rule_points_on(
+    conn: &mut DbConn,
+    activity_type: &str,
+    date: NaiveDate,
+) -> QueryResult<Option<(i32, i32)>> {
+    let years = rule_years(conn)?;
+    let year = chrono::Datelike::year(&date);
+    let Some(rule_year) = crate::domain::evaluation::effective_rule_year(year, &years) else {
+        return Ok(None);
+    };
+    let points = evaluation_rules::table
+        .find((rule_year, activity_type))
+        .select(evaluation_rules::points)
+        .first(conn)
+        .optional()?;
+    Ok(Some((rule_year, points.unwrap_or(0))))
 }
 
 pub fn insert_rule_year(conn: &mut DbConn, row: &RuleYearRow) -> QueryResult<()> {
@@ -434,4 +455,38 @@ pub fn activities_by_type(
         q = q.filter(activities::activity_date.le(v));
     }
     q.load(conn)
+}
+
+/// Workrooms by kind and status (the register now, not limited to a period):
+/// (kind, status, workrooms).
+pub fn workrooms_by_kind_and_status(
+    conn: &mut DbConn,
+    district: Option<&str>,
+) -> QueryResult<Vec<(String, String, i64)>> {
+    let mut q = workrooms::table
+        .group_by((workrooms::kind, workrooms::status))
+        .select((workrooms::kind, workrooms::status, count_star()))
+        .into_boxed::<DbBackend>();
+    if let Some(d) = district {
+        q = q.filter(workrooms::district_code.eq(d.to_string()));
+    }
+    q.load(conn)
+}
+
+/// Active members serving in at least one workroom that is not closed (the rest are not
+/// placed), optionally in one district.
+pub fn members_placed(conn: &mut DbConn, district: Option<&str>) -> QueryResult<i64> {
+    let placed = workroom_assignments::table
+        .inner_join(workrooms::table)
+        .filter(workrooms::status.ne("closed"))
+        .select(workroom_assignments::member_id);
+    let mut q = members::table
+        .filter(members::status.eq("active"))
+        .filter(members::id.eq_any(placed))
+        .count()
+        .into_boxed::<DbBackend>();
+    if let Some(d) = district {
+        q = q.filter(members::district_code.eq(d.to_string()));
+    }
+    q.get_result(conn)
 }

@@ -1,6 +1,7 @@
 use super::utc;
 pub use crate::domain::evaluation::{ActivityType, Thresholds};
 use crate::domain::evaluation::{Grade, PointsTable};
+use crate::domain::workroom::{WorkroomKind, WorkroomStatus};
 use crate::models::activity::{ActivityRow, RuleYearRow};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -288,4 +289,36 @@ pub struct MembershipStats {
     pub people_helped: i64,
     pub problems_solved: i64,
     pub activities_by_type: Vec<TypeStats>,
+    /// Workrooms in the register now (not limited by `from`/`to`), in any state.
+    pub workrooms: i64,
+    pub workrooms_by_kind: Vec<KindCount>,
+    pub workrooms_by_status: Vec<StatusCount>,
+    pub workrooms_by_kind_and_status: Vec<KindStatusCount>,
+    /// Active members serving in at least one workroom that is not closed.
+    pub members_placed: i64,
+    /// Active members serving in no workroom (or only in closed ones).
+    pub members_not_placed: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KindCount {
+    #[schema(value_type = WorkroomKind)]
+    pub kind: String,
+    pub workrooms: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusCount {
+    #[schema(value_type = WorkroomStatus)]
+    pub status: String,
+    pub workrooms: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KindStatusCount {
+    #[schema(value_type = WorkroomKind)]
+    pub kind: String,
+    #[schema(value_type = WorkroomStatus)]
+    pub status: String,
+    pub workrooms: i64,
 }

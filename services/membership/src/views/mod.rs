@@ -1,7 +1,9 @@
 //! What goes over the wire. Rows never leave the service by accident.
 
 pub mod activity;
+pub mod duty;
 pub mod member;
+pub mod plan;
 pub mod reference;
 pub mod workroom;
 

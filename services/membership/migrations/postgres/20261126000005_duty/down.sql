@@ -1,0 +1,2 @@
+DROP TABLE check_ins;
+DROP TABLE duty_shifts;
