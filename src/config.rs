@@ -128,6 +128,26 @@ impl Config {
             .unwrap_or_else(|| format!("http://{}/.well-known/jwks.json", self.gateway_addr))
     }
 
+    /// Where a service in one-role mode gets its service token (client-credentials grant).
+    pub fn token_url(&self) -> String {
+        self.get("XS_TOKEN_URL")
+            .unwrap_or_else(|| format!("http://{}/auth/token", self.gateway_addr))
+    }
+
+    /// `XS_SERVICE_CLIENT_ID` / `XS_SERVICE_CLIENT_SECRET`: the gateway client (holding the
+    /// `service` role) a service in one-role mode authenticates its outbound calls with.
+    /// Both or neither.
+    pub fn service_client(&self) -> anyhow::Result<Option<(String, String)>> {
+        match (
+            self.get("XS_SERVICE_CLIENT_ID"),
+            self.get("XS_SERVICE_CLIENT_SECRET"),
+        ) {
+            (Some(id), Some(secret)) => Ok(Some((id, secret))),
+            (None, None) => Ok(None),
+            _ => bail!("set both XS_SERVICE_CLIENT_ID and XS_SERVICE_CLIENT_SECRET, or neither"),
+        }
+    }
+
     pub fn seconds(&self, key: &str, default: u64) -> anyhow::Result<Duration> {
         match self.get(key) {
             Some(v) => {
@@ -186,6 +206,8 @@ mod tests {
         assert_eq!(c.database_url("membership"), "./data/membership.db");
         assert_eq!(c.service_addr("reports")?.to_string(), "127.0.0.1:8083");
         assert_eq!(c.upstream_urls("liaison")?, vec!["http://127.0.0.1:8084"]);
+        assert_eq!(c.token_url(), "http://127.0.0.1:8080/auth/token");
+        assert_eq!(c.service_client()?, None);
         Ok(())
     }
 
@@ -201,6 +223,23 @@ mod tests {
             vec!["http://m1:8081", "http://m2:8081"]
         );
         assert!(cfg(&[("XS_ADDR", "nonsense")]).is_err());
+        let c = cfg(&[
+            ("XS_ADDR", "0.0.0.0:9000"),
+            ("XS_SERVICE_CLIENT_ID", "xsc_abc"),
+            ("XS_SERVICE_CLIENT_SECRET", "s3cret"),
+        ])?;
+        assert_eq!(c.token_url(), "http://0.0.0.0:9000/auth/token");
+        assert_eq!(
+            c.service_client()?,
+            Some(("xsc_abc".to_string(), "s3cret".to_string()))
+        );
+        let c = cfg(&[("XS_TOKEN_URL", "http://gateway:8080/auth/token")])?;
+        assert_eq!(c.token_url(), "http://gateway:8080/auth/token");
+        assert!(
+            cfg(&[("XS_SERVICE_CLIENT_ID", "xsc_abc")])?
+                .service_client()
+                .is_err()
+        );
         assert!(cfg(&[("XS_LOG_FORMAT", "xml")]).is_err());
         assert!(
             cfg(&[("XS_MEMBERSHIP_URL", "not a url")])?

@@ -4,7 +4,9 @@ use crate::config::Config;
 use crate::{SERVICES, service};
 use anyhow::Context;
 use std::collections::HashMap;
+use std::sync::Arc;
 use xs_kit::auth::KeySource;
+use xs_kit::outbox::{RelayConfig, ServiceTokens, Targets};
 use xs_kit::service::{Running, ServiceSpec, Settings};
 
 pub const ROLES: [&str; 5] = [
@@ -49,7 +51,12 @@ impl Stack {
     }
 }
 
-fn service_settings(cfg: &Config, spec: &ServiceSpec, keys: KeySource) -> anyhow::Result<Settings> {
+fn service_settings(
+    cfg: &Config,
+    spec: &ServiceSpec,
+    keys: KeySource,
+    outbox: Option<RelayConfig>,
+) -> anyhow::Result<Settings> {
     let mut s = Settings::new(
         cfg.service_addr(spec.name)?,
         cfg.database_url(spec.name),
@@ -58,6 +65,7 @@ fn service_settings(cfg: &Config, spec: &ServiceSpec, keys: KeySource) -> anyhow
     s.workers = cfg.workers;
     s.pool.max_size = cfg.number("XS_DB_POOL_SIZE", 10)?;
     s.pool.checkout_timeout = cfg.seconds("XS_DB_TIMEOUT_SECS", 3)?;
+    s.outbox = outbox;
     Ok(s)
 }
 
@@ -96,17 +104,24 @@ fn gateway_settings(
 }
 
 /// Everything in one process: the four services, then the gateway in front of them.
-/// Services read the same key files the gateway signs with, so they verify without a fetch.
+/// Services read the same key files the gateway signs with, so they verify without a fetch,
+/// and their outbox relays mint service tokens with the signing key. Each service's URL joins
+/// the relays' shared targets as soon as it listens.
 pub async fn start_all(cfg: &Config) -> anyhow::Result<Stack> {
-    let keys = xs_kit::keys::load_or_create_dir(&cfg.keys_dir)?;
+    let mut keys = xs_kit::keys::load_or_create_dir(&cfg.keys_dir)?;
     let key_source = KeySource::Static(xs_kit::keys::jwks(&keys));
+    // The last key signs (as in the gateway).
+    let signing = Arc::new(keys.pop().context("no signing key")?);
+    let targets = Targets::new();
     let mut services = Vec::new();
     let mut upstreams = HashMap::new();
     for spec in SERVICES {
-        let running =
-            xs_kit::service::start(spec, service_settings(cfg, spec, key_source.clone())?)
-                .await
-                .with_context(|| format!("starting {}", spec.name))?;
+        let outbox = RelayConfig::new(targets.clone(), ServiceTokens::Local(signing.clone()));
+        let settings = service_settings(cfg, spec, key_source.clone(), Some(outbox))?;
+        let running = xs_kit::service::start(spec, settings)
+            .await
+            .with_context(|| format!("starting {}", spec.name))?;
+        targets.set(spec.name, vec![running.url()]);
         upstreams.insert(spec.name.to_string(), vec![running.url()]);
         services.push(running);
     }
@@ -117,7 +132,8 @@ pub async fn start_all(cfg: &Config) -> anyhow::Result<Stack> {
 }
 
 /// One role, for containers: the gateway routes to `XS_<SERVICE>_URL`; a service fetches
-/// token keys from `XS_JWKS_URL`.
+/// token keys from `XS_JWKS_URL`, and its outbox relay sends to `XS_<SERVICE>_URL` with a token
+/// from `XS_TOKEN_URL` for the client `XS_SERVICE_CLIENT_ID` / `XS_SERVICE_CLIENT_SECRET`.
 pub async fn start_role(cfg: &Config, role: &str) -> anyhow::Result<Running> {
     if role == "gateway" {
         let mut upstreams = HashMap::new();
@@ -139,7 +155,34 @@ pub async fn start_role(cfg: &Config, role: &str) -> anyhow::Result<Running> {
         }
         None => KeySource::Url(cfg.jwks_url()),
     };
-    xs_kit::service::start(spec, service_settings(cfg, spec, keys)?).await
+    xs_kit::service::start(spec, service_settings(cfg, spec, keys, role_outbox(cfg)?)?).await
+}
+
+/// The outbox relay of a service in one-role mode; without client credentials there is none,
+/// and messages wait in the table until a relay with credentials runs.
+fn role_outbox(cfg: &Config) -> anyhow::Result<Option<RelayConfig>> {
+    let targets = Targets::new();
+    for spec in SERVICES {
+        targets.set(spec.name, cfg.upstream_urls(spec.name)?);
+    }
+    let Some((client_id, client_secret)) = cfg.service_client()? else {
+        tracing::warn!(
+            "XS_SERVICE_CLIENT_ID / XS_SERVICE_CLIENT_SECRET are not set: the outbox relay is off, \
+             and cross-service messages wait undelivered"
+        );
+        return Ok(None);
+    };
+    let token_url = cfg.token_url();
+    url::Url::parse(&token_url)
+        .with_context(|| format!("XS_TOKEN_URL: {token_url} is not a URL"))?;
+    Ok(Some(RelayConfig::new(
+        targets,
+        ServiceTokens::ClientCredentials {
+            token_url,
+            client_id,
+            client_secret,
+        },
+    )))
 }
 
 /// Apply pending migrations for one role, or all of them.

@@ -11,5 +11,6 @@ mod health;
 mod kit;
 mod members;
 mod openapi;
+mod outbox;
 mod plans;
 mod workrooms;

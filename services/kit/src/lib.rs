@@ -5,6 +5,7 @@
 //! - [`extract`]: JSON/query extractors whose errors name the field
 //! - [`auth`]: token verification and the caller's roles and district
 //! - [`pagination`], [`idempotency`], [`concurrency`]: the API conventions
+//! - [`outbox`]: cross-service effects, written with the change and delivered at least once
 //! - [`telemetry`]: request ids, logs, metrics, health
 //! - [`service`]: assembling and starting a service
 //! - [`testing`]: fresh databases and running services for tests
@@ -16,6 +17,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod keys;
+pub mod outbox;
 pub mod pagination;
 pub mod service;
 pub mod telemetry;

@@ -5,6 +5,7 @@
 use crate::auth::{KeySource, Verifier};
 use crate::db::{Db, Migrations, PoolOptions};
 use crate::extract::{self, BodyLimit};
+use crate::outbox::{self, Notifier, RelayConfig, RelayHandle};
 use crate::telemetry::{self, Metrics};
 use actix_web::dev::ServerHandle;
 use actix_web::middleware::{Compress, from_fn};
@@ -44,6 +45,9 @@ pub struct Settings {
     pub audience: String,
     pub workers: usize,
     pub body_limit: usize,
+    /// The outbox relay: where messages go and how to authenticate. `None` runs no relay
+    /// (messages wait in the table), e.g. in tests that do not need one.
+    pub outbox: Option<RelayConfig>,
 }
 
 impl Settings {
@@ -57,6 +61,7 @@ impl Settings {
             audience: DEFAULT_AUDIENCE.into(),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             body_limit: extract::DEFAULT_BODY_LIMIT,
+            outbox: None,
         }
     }
 }
@@ -67,6 +72,7 @@ pub struct Running {
     pub addr: SocketAddr,
     handle: ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    relay: Option<RelayHandle>,
 }
 
 impl Running {
@@ -80,6 +86,7 @@ impl Running {
             addr,
             handle,
             task,
+            relay: None,
         }
     }
 
@@ -87,8 +94,11 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    /// Stop accepting, finish in-flight requests, and wait.
+    /// Stop the outbox relay, stop accepting, finish in-flight requests, and wait.
     pub async fn stop(self) {
+        if let Some(relay) = self.relay {
+            relay.stop().await;
+        }
         self.handle.stop(true).await;
         let _ = self.task.await;
     }
@@ -155,7 +165,8 @@ pub fn openapi(spec: &ServiceSpec) -> OpenApi {
     doc
 }
 
-/// Connect, migrate and start serving.
+/// Connect, migrate, start serving and start the outbox relay (when configured). Handlers
+/// reach the relay's wake-up through `web::Data<outbox::Notifier>`, present either way.
 pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Result<Running> {
     let db = Db::connect(&settings.database_url, &settings.pool)?;
     let migrate_db = db.clone();
@@ -170,17 +181,29 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
     ));
     let metrics = web::Data::new(Metrics::new(spec.name));
     let doc = Arc::new(openapi(spec));
-    let db = web::Data::new(db);
     let body_limit = settings.body_limit;
     let listener =
         TcpListener::bind(settings.bind).with_context(|| format!("binding {}", settings.bind))?;
     let addr = listener.local_addr()?;
+    let relay = settings.outbox.map(|mut config| {
+        // Locally minted tokens must pass the same checks this service makes.
+        config.issuer = settings.issuer.clone();
+        config.audience = settings.audience.clone();
+        outbox::spawn_relay(db.clone(), spec.name, config)
+    });
+    let notifier = web::Data::new(
+        relay
+            .as_ref()
+            .map_or_else(Notifier::default, |r| r.notifier()),
+    );
+    let db = web::Data::new(db);
     let server = HttpServer::new(move || {
         let doc = doc.clone();
         App::new()
             .app_data(db.clone())
             .app_data(verifier.clone())
             .app_data(metrics.clone())
+            .app_data(notifier.clone())
             .app_data(BodyLimit(body_limit))
             .app_data(extract::path_config())
             .app_data(extract::json_config())
@@ -209,5 +232,7 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
     .disable_signals()
     .listen(listener)?
     .run();
-    Ok(Running::spawn(spec.name, addr, server))
+    let mut running = Running::spawn(spec.name, addr, server);
+    running.relay = relay;
+    Ok(running)
 }
