@@ -4,6 +4,7 @@
 #
 #   bench/membership.sh
 #   PG=postgres://root@127.0.0.1:5432 MEMBERS=300000 ACTIVITIES=3000000 bench/membership.sh
+#   KEEP=1 bench/membership.sh    # keep the loaded database; a later KEEP=1 run reuses it
 # Needs a PostgreSQL server (trust auth for the URL given) and psql; installs wrk if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +25,13 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 export XS_MEMBERSHIP_DATABASE_URL=$PG/$DB
+loaded=$(psql -tA "$PG/$DB" -c 'SELECT count(*) FROM activities' 2>/dev/null || echo 0)
+if [ "${KEEP:-0}" = 1 ] && [ "$loaded" = "$ACTIVITIES" ]; then
+    echo "reusing $DB ($loaded activities)"
+    XS_DATA_DIR=$WORK/data "$BIN" migrate membership >/dev/null
+else
+psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 XS_DATA_DIR=$WORK/data "$BIN" migrate membership >/dev/null
 
 echo "loading $MEMBERS members and $ACTIVITIES activities…"
@@ -65,7 +71,7 @@ SELECT md5('a' || g)::uuid::text, md5('m' || m)::uuid::text, ds.code, types.name
        DATE '2026-01-01' + (g % 330), NULL, g % 40, (g % 97 = 0)::int, NULL, r.points, 2026, false,
        'manual', NULL, now(), 'bench'
 FROM generate_series(1, $ACTIVITIES) AS g
-CROSS JOIN LATERAL (SELECT (g * 7919) % $MEMBERS + 1 AS m) mm
+CROSS JOIN LATERAL (SELECT ((g::bigint * 7919) % $MEMBERS + 1)::int AS m) mm
 JOIN ds ON ds.i = mm.m % 6 + 1
 JOIN types ON types.i = g % 15 + 1
 JOIN evaluation_rules r ON r.year = 2026 AND r.activity_type = types.name;
@@ -78,6 +84,7 @@ FROM activities a JOIN members m ON m.id = a.member_id GROUP BY 1, 2, 3;
 VACUUM ANALYZE;
 SQL
 echo "loaded in $(( $(date +%s) - start )) s: $(psql -tA "$PG/$DB" -c 'SELECT count(*) FROM members') members, $(psql -tA "$PG/$DB" -c 'SELECT count(*) FROM activities') activities"
+fi
 
 GW=127.0.0.1:18180
 export XS_ADDR=$GW XS_DATA_DIR=$WORK/data XS_MEMBERSHIP_ADDR=127.0.0.1:18181 XS_CONSULTATION_ADDR=127.0.0.1:18182 \
@@ -108,13 +115,16 @@ for i in "${!NAMES[@]}"; do
 import re, sys
 text = open(sys.argv[1]).read()
 def ms(v):
-    n, unit = re.match(r"([\d.]+)(us|ms|s|m)$", v).groups()
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", v)
+    if not m:
+        sys.exit(f"cannot read the latency {v!r}:\n{text}")
+    n, unit = m.groups()
     return float(n) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-p50 = ms(re.search(r"50%\s+(\S+)", text).group(1))
-p99 = ms(re.search(r"99%\s+(\S+)", text).group(1))
+p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
 bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 print(f"{sys.argv[2]:<36} {rps:8.0f} {p50:9.2f} {p99:9.2f}" + (f"  ({bad.group(1)} non-2xx!)" if bad else ""))
 PY
 done
-psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
+[ "${KEEP:-0}" = 1 ] || psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
