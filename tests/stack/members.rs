@@ -220,3 +220,161 @@ async fn reference_data_is_managed_within_scope() {
     assert_eq!(subs["items"][0]["kind"], "subdistrict");
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn reference_entries_are_renamed_with_their_version_within_scope() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let rename = |path: &str, token: String, version: &str, name: &str| {
+        t.req(Method::PATCH, path, &token)
+            .header("If-Match", version)
+            .json(&json!({"name": name}))
+            .send()
+    };
+    // A district's office staff rename its subdistricts; another district's may not.
+    problem(
+        rename("/api/v1/subdistricts/jialian", staff("huli"), "\"1\"", "x")
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+    let r = rename(
+        "/api/v1/subdistricts/jialian",
+        staff("siming"),
+        "\"1\"",
+        "嘉莲街道（新）",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["etag"], "\"2\"");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["name"], "嘉莲街道（新）");
+    assert_eq!(v["district"], "siming", "the parent does not change");
+    problem(
+        rename(
+            "/api/v1/subdistricts/jialian",
+            staff("siming"),
+            "\"1\"",
+            "stale",
+        )
+        .await
+        .unwrap(),
+        412,
+    )
+    .await;
+    let r = t
+        .req(
+            Method::PATCH,
+            "/api/v1/subdistricts/jialian",
+            &staff("siming"),
+        )
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 428).await;
+    let r = t
+        .req(
+            Method::PATCH,
+            "/api/v1/subdistricts/jialian",
+            &staff("siming"),
+        )
+        .json(&json!({"version": 2, "name": "x", "code": "renamed"}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 400).await;
+    let got: Value = t
+        .get("/api/v1/subdistricts/jialian", &staff("huli"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["name"], "嘉莲街道（新）");
+    assert_eq!(got["version"], 2);
+
+    // Sectors and districts are the admins'.
+    problem(
+        rename("/api/v1/sectors/economy", staff("siming"), "\"1\"", "x")
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+    assert_eq!(
+        rename("/api/v1/sectors/economy", admin(), "\"1\"", "经济界别")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        t.get("/api/v1/sectors/economy", &staff("huli"))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["name"],
+        "经济界别"
+    );
+    problem(
+        rename("/api/v1/districts/huli", staff("huli"), "\"1\"", "x")
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+    assert_eq!(
+        rename("/api/v1/districts/huli", admin(), "\"1\"", "湖里")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // Communities follow their subdistrict's district.
+    let c = json!({"code": "lianhua", "subdistrict": "jialian", "name": "莲花社区"});
+    assert_eq!(
+        t.post("/api/v1/communities", &staff("siming"), &c)
+            .await
+            .status(),
+        201
+    );
+    problem(
+        rename("/api/v1/communities/lianhua", staff("huli"), "\"1\"", "x")
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+    assert_eq!(
+        rename(
+            "/api/v1/communities/lianhua",
+            staff("siming"),
+            "\"1\"",
+            "莲花"
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    assert_eq!(
+        t.get("/api/v1/communities/lianhua", &admin())
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["name"],
+        "莲花"
+    );
+    problem(
+        rename("/api/v1/communities/nowhere", admin(), "\"1\"", "x")
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+    problem(t.get("/api/v1/sectors/nowhere", &admin()).await, 404).await;
+    t.stop().await;
+}

@@ -1,13 +1,17 @@
-//! Reference data: districts, subdistricts, sectors. Everyone signed in may read; admins
-//! manage districts and sectors, and a district's office staff its subdistricts.
+//! Reference data: districts, subdistricts, communities, sectors. Everyone signed in may read;
+//! admins manage districts and sectors, and a district's office staff its subdistricts and
+//! communities. Codes never change; names may.
 
 use crate::models::reference::{
-    self as model, CommunityRow, DistrictRow, SectorRow, SubdistrictRow,
+    self as model, CommunityRow, DistrictRow, ReferenceTable, SectorRow, SubdistrictRow,
 };
 use crate::views::reference::*;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
+use xs_kit::concurrency::{check_updated, etag, expected_version};
 use xs_kit::error::Problem;
+use xs_kit::extract::IfMatch;
 use xs_kit::extract::{Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
 use xs_kit::validate::Validator;
@@ -53,16 +57,7 @@ pub async fn get_district(
     _caller: Caller,
     code: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let code = code.into_inner();
-    let row = db
-        .read(move |c| model::district(c, &code)?.ok_or_else(|| ApiError::not_found("district")))
-        .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((
-            actix_web::http::header::ETAG,
-            xs_kit::concurrency::etag(row.version),
-        ))
-        .json(District::from(row)))
+    read_entry(&db, ReferenceTable::District, code.into_inner()).await
 }
 
 #[utoipa::path(tag = "reference", request_body = NewDistrict, params(
@@ -338,5 +333,261 @@ pub async fn create_community(
             .execute(c)?;
         Reply::created(&Community::from(row), format!("/api/v1/communities/{code}"))
     })
+    .await
+}
+
+/// A reference entry as JSON, with its version for the ETag.
+fn entry(
+    c: &mut xs_kit::DbConn,
+    table: ReferenceTable,
+    code: &str,
+) -> ApiResult<Option<(serde_json::Value, i64)>> {
+    let to_json = |v: Result<serde_json::Value, serde_json::Error>| v.map_err(ApiError::internal);
+    Ok(match table {
+        ReferenceTable::District => match model::district(c, code)? {
+            Some(r) => Some((
+                to_json(serde_json::to_value(District::from(r.clone())))?,
+                r.version,
+            )),
+            None => None,
+        },
+        ReferenceTable::Subdistrict => match model::subdistrict(c, code)? {
+            Some(r) => Some((
+                to_json(serde_json::to_value(Subdistrict::from(r.clone())))?,
+                r.version,
+            )),
+            None => None,
+        },
+        ReferenceTable::Community => match model::community(c, code)? {
+            Some(r) => Some((
+                to_json(serde_json::to_value(Community::from(r.clone())))?,
+                r.version,
+            )),
+            None => None,
+        },
+        ReferenceTable::Sector => match model::sector(c, code)? {
+            Some(r) => Some((
+                to_json(serde_json::to_value(Sector::from(r.clone())))?,
+                r.version,
+            )),
+            None => None,
+        },
+    })
+}
+
+fn noun(table: ReferenceTable) -> &'static str {
+    match table {
+        ReferenceTable::District => "district",
+        ReferenceTable::Subdistrict => "subdistrict",
+        ReferenceTable::Community => "community",
+        ReferenceTable::Sector => "sector",
+    }
+}
+
+async fn read_entry(db: &Db, table: ReferenceTable, code: String) -> ApiResult<HttpResponse> {
+    let (body, version) = db
+        .read(move |c| entry(c, table, &code)?.ok_or_else(|| ApiError::not_found(noun(table))))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(version)))
+        .json(body))
+}
+
+/// Who may rename: admins everything; office staff the subdistricts and communities of their
+/// own district.
+fn require_rename_rights(
+    c: &mut xs_kit::DbConn,
+    caller: &Caller,
+    table: ReferenceTable,
+    code: &str,
+) -> ApiResult<()> {
+    let district = match table {
+        ReferenceTable::District | ReferenceTable::Sector => {
+            return caller.require_any(&[Role::Admin]);
+        }
+        ReferenceTable::Subdistrict => model::subdistrict(c, code)?.map(|s| s.district_code),
+        ReferenceTable::Community => match model::community(c, code)? {
+            Some(community) => {
+                model::subdistrict(c, &community.subdistrict_code)?.map(|s| s.district_code)
+            }
+            None => None,
+        },
+    };
+    caller.require_any(&[Role::Admin, Role::OfficeStaff])?;
+    match district {
+        Some(d) => caller.require_district(&d),
+        None => Err(ApiError::not_found(noun(table))),
+    }
+}
+
+async fn rename_entry(
+    db: &Db,
+    caller: Caller,
+    table: ReferenceTable,
+    code: String,
+    if_match: IfMatch,
+    body: Rename,
+) -> ApiResult<HttpResponse> {
+    let expected = expected_version(if_match, body.version)?;
+    Validator::new().text("name", &body.name, 100).finish()?;
+    let name = body.name.trim().to_string();
+    let (json, version) = db
+        .write(move |c| {
+            require_rename_rights(c, &caller, table, &code)?;
+            let rows = model::rename(
+                c,
+                table,
+                &code,
+                expected,
+                &name,
+                &caller.sub,
+                xs_kit::db::now(),
+            )?;
+            check_updated(rows, || Ok(entry(c, table, &code)?.is_some()), noun(table))?;
+            entry(c, table, &code)?.ok_or_else(|| ApiError::not_found(noun(table)))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(version)))
+        .json(json))
+}
+
+#[utoipa::path(tag = "reference", request_body = Rename, params(("code" = String, Path),
+    ("If-Match" = Option<String>, Header)), responses(
+    (status = 200, body = District),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 412, body = Problem, content_type = "application/problem+json"),
+    (status = 428, body = Problem, content_type = "application/problem+json")))]
+#[patch("/districts/{code}")]
+pub async fn rename_district(
+    db: web::Data<Db>,
+    caller: Caller,
+    code: web::Path<String>,
+    if_match: IfMatch,
+    body: Json<Rename>,
+) -> ApiResult<HttpResponse> {
+    rename_entry(
+        &db,
+        caller,
+        ReferenceTable::District,
+        code.into_inner(),
+        if_match,
+        body.0,
+    )
+    .await
+}
+
+#[utoipa::path(tag = "reference", params(("code" = String, Path)), responses(
+    (status = 200, body = Subdistrict),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/subdistricts/{code}")]
+pub async fn get_subdistrict(
+    db: web::Data<Db>,
+    _caller: Caller,
+    code: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    read_entry(&db, ReferenceTable::Subdistrict, code.into_inner()).await
+}
+
+#[utoipa::path(tag = "reference", request_body = Rename, params(("code" = String, Path),
+    ("If-Match" = Option<String>, Header)), responses(
+    (status = 200, body = Subdistrict),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 412, body = Problem, content_type = "application/problem+json"),
+    (status = 428, body = Problem, content_type = "application/problem+json")))]
+#[patch("/subdistricts/{code}")]
+pub async fn rename_subdistrict(
+    db: web::Data<Db>,
+    caller: Caller,
+    code: web::Path<String>,
+    if_match: IfMatch,
+    body: Json<Rename>,
+) -> ApiResult<HttpResponse> {
+    rename_entry(
+        &db,
+        caller,
+        ReferenceTable::Subdistrict,
+        code.into_inner(),
+        if_match,
+        body.0,
+    )
+    .await
+}
+
+#[utoipa::path(tag = "reference", params(("code" = String, Path)), responses(
+    (status = 200, body = Community),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/communities/{code}")]
+pub async fn get_community(
+    db: web::Data<Db>,
+    _caller: Caller,
+    code: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    read_entry(&db, ReferenceTable::Community, code.into_inner()).await
+}
+
+#[utoipa::path(tag = "reference", request_body = Rename, params(("code" = String, Path),
+    ("If-Match" = Option<String>, Header)), responses(
+    (status = 200, body = Community),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 412, body = Problem, content_type = "application/problem+json"),
+    (status = 428, body = Problem, content_type = "application/problem+json")))]
+#[patch("/communities/{code}")]
+pub async fn rename_community(
+    db: web::Data<Db>,
+    caller: Caller,
+    code: web::Path<String>,
+    if_match: IfMatch,
+    body: Json<Rename>,
+) -> ApiResult<HttpResponse> {
+    rename_entry(
+        &db,
+        caller,
+        ReferenceTable::Community,
+        code.into_inner(),
+        if_match,
+        body.0,
+    )
+    .await
+}
+
+#[utoipa::path(tag = "reference", params(("code" = String, Path)), responses(
+    (status = 200, body = Sector),
+    (status = 404, body = Problem, content_type = "application/problem+json")))]
+#[get("/sectors/{code}")]
+pub async fn get_sector(
+    db: web::Data<Db>,
+    _caller: Caller,
+    code: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    read_entry(&db, ReferenceTable::Sector, code.into_inner()).await
+}
+
+#[utoipa::path(tag = "reference", request_body = Rename, params(("code" = String, Path),
+    ("If-Match" = Option<String>, Header)), responses(
+    (status = 200, body = Sector),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 412, body = Problem, content_type = "application/problem+json"),
+    (status = 428, body = Problem, content_type = "application/problem+json")))]
+#[patch("/sectors/{code}")]
+pub async fn rename_sector(
+    db: web::Data<Db>,
+    caller: Caller,
+    code: web::Path<String>,
+    if_match: IfMatch,
+    body: Json<Rename>,
+) -> ApiResult<HttpResponse> {
+    rename_entry(
+        &db,
+        caller,
+        ReferenceTable::Sector,
+        code.into_inner(),
+        if_match,
+        body.0,
+    )
     .await
 }

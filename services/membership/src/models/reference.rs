@@ -162,3 +162,63 @@ pub fn list_communities(
     }
     q.load(conn)
 }
+
+pub fn community(conn: &mut DbConn, code: &str) -> QueryResult<Option<CommunityRow>> {
+    communities::table
+        .find(code)
+        .select(CommunityRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn sector(conn: &mut DbConn, code: &str) -> QueryResult<Option<SectorRow>> {
+    sectors::table
+        .find(code)
+        .select(SectorRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The four reference tables: the same columns, renamed the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferenceTable {
+    District,
+    Subdistrict,
+    Community,
+    Sector,
+}
+
+/// Rename an entry if it is still at `expected` version; returns rows changed. Codes never
+/// change (other records and other systems refer to them), and neither do parents.
+pub fn rename(
+    conn: &mut DbConn,
+    table: ReferenceTable,
+    code: &str,
+    expected: i64,
+    name: &str,
+    by: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    macro_rules! rename_in {
+        ($t:ident) => {
+            diesel::update(
+                $t::table
+                    .filter($t::code.eq(code))
+                    .filter($t::version.eq(expected)),
+            )
+            .set((
+                $t::name.eq(name),
+                $t::version.eq(expected + 1),
+                $t::updated_at.eq(at),
+                $t::updated_by.eq(by),
+            ))
+            .execute(conn)
+        };
+    }
+    match table {
+        ReferenceTable::District => rename_in!(districts),
+        ReferenceTable::Subdistrict => rename_in!(subdistricts),
+        ReferenceTable::Community => rename_in!(communities),
+        ReferenceTable::Sector => rename_in!(sectors),
+    }
+}

@@ -148,3 +148,11 @@ pub struct NewCommunity {
     pub subdistrict: String,
     pub name: String,
 }
+
+/// A rename: codes and parents never change. Send the version you read (here or as If-Match).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rename {
+    pub version: Option<i64>,
+    pub name: String,
+}
