@@ -361,7 +361,9 @@ async fn near_search_orders_by_distance_within_the_radius() {
         if name == "湖里" {
             body["kind"] = json!("taiwan_liaison_point");
         }
-        create(&t, &a, body).await;
+        let w = create(&t, &a, body).await;
+        // Residents find working studios only.
+        drive(&t, w["id"].as_str().unwrap(), path_to("active")).await;
     }
     let resident = xs_kit::testing::token("r1", &[xs_kit::Role::Resident], Some("siming"));
     let near = |q: String| {
@@ -849,8 +851,8 @@ async fn writes_are_scoped_to_the_district_and_checked() {
     let w = create(&t, &siming, body).await;
     let wid = id(&w);
     let path = format!("/api/v1/workrooms/{wid}");
-    // Residents read workrooms (the app shows them), but change nothing.
-    json_of(t.get(&path, &resident).await, 200).await;
+    // Residents change nothing (and see only active workrooms, which this one is not yet).
+    problem(t.get(&path, &resident).await, 404).await;
     let patch = |token: &str, etag: Option<&str>, body: Value| {
         let mut r = t.req(Method::PATCH, &path, token).json(&body);
         if let Some(e) = etag {
@@ -1002,5 +1004,61 @@ async fn writes_are_scoped_to_the_district_and_checked() {
     .await;
     assert_eq!(fields(&p), ["kind"]);
     problem(t.get("/api/v1/workrooms/missing", &a).await, 404).await;
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn residents_see_only_active_workrooms() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let a = admin();
+    let working = create(
+        &t,
+        &a,
+        workroom("在办", "siming", "jialian", offset(0.0, 0.0)),
+    )
+    .await;
+    let working = working["id"].as_str().unwrap().to_string();
+    drive(&t, &working, path_to("active")).await;
+    let applied = create(
+        &t,
+        &a,
+        workroom("申请中", "siming", "jialian", offset(0.1, 0.0)),
+    )
+    .await;
+    let applied = applied["id"].as_str().unwrap().to_string();
+    let resident = xs_kit::testing::token("r1", &[xs_kit::Role::Resident], Some("siming"));
+    let ids = |v: Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let seen = json_of(t.get("/api/v1/workrooms", &resident).await, 200).await;
+    assert_eq!(ids(seen), std::slice::from_ref(&working));
+    // Asking for applications does not show them to the public either.
+    let seen = json_of(
+        t.get("/api/v1/workrooms?status=applied", &resident).await,
+        200,
+    )
+    .await;
+    assert_eq!(ids(seen), std::slice::from_ref(&working));
+    problem(
+        t.get(&format!("/api/v1/workrooms/{applied}"), &resident)
+            .await,
+        404,
+    )
+    .await;
+    assert_eq!(
+        t.get(&format!("/api/v1/workrooms/{working}"), &resident)
+            .await
+            .status(),
+        200
+    );
+    // Staff see the whole register.
+    let seen = json_of(t.get("/api/v1/workrooms", &staff("siming")).await, 200).await;
+    assert_eq!(ids(seen).len(), 2);
     t.stop().await;
 }

@@ -6,7 +6,7 @@
 //! (admins alone may set them by hand), and each record keeps its points and rule year.
 
 use crate::domain::evaluation::{
-    ActivityType, MAX_POINTS, ReadScope, STATS_READERS, effective_rule_year, require_recorder,
+    ActivityType, MAX_POINTS, ReadScope, STATS_READERS, require_recorder,
 };
 use crate::models::activity::{self as model, ActivityFilter, ActivityRow, MANUAL};
 use crate::models::member::{self as member_model, MemberRow};
@@ -15,7 +15,7 @@ use crate::models::workroom as workroom_model;
 use crate::views::activity::*;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use xs_kit::error::Problem;
 use xs_kit::extract::{Json, Query};
@@ -88,17 +88,11 @@ fn check_workroom(c: &mut DbConn, member: &MemberRow, workroom: Option<&str>) ->
 /// Build the record for `member`, with points from the rule table of the activity's year.
 fn build(c: &mut DbConn, member: &MemberRow, f: &Common, r: Recording) -> ApiResult<ActivityRow> {
     check_workroom(c, member, f.workroom)?;
-    let years = model::rule_years(c)?;
-    let rule_year = effective_rule_year(f.date.year(), &years).ok_or_else(|| {
-        ApiError::Conflict("no evaluation rules exist yet; an admin must set a year's".into())
-    })?;
-    let points = match r.points_override {
-        Some(p) => p,
-        None => model::rule_points(c, rule_year)?
-            .into_iter()
-            .find(|(t, _)| t == r.kind.as_str())
-            .map_or(0, |(_, p)| p),
-    };
+    let (rule_year, rule_points) =
+        model::rule_points_on(c, r.kind.as_str(), f.date)?.ok_or_else(|| {
+            ApiError::Conflict("no evaluation rules exist yet; an admin must set a year's".into())
+        })?;
+    let points = r.points_override.unwrap_or(rule_points);
     Ok(ActivityRow {
         id: xs_kit::db::new_id(),
         member_id: member.id.clone(),

@@ -168,13 +168,19 @@ fn with_etag(w: &Workroom) -> HttpResponse {
 #[get("/workrooms")]
 pub async fn list_workrooms(
     db: web::Data<Db>,
-    _caller: Caller,
+    caller: Caller,
     q: Query<WorkroomQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.0;
+    let status = if sees_only_active(&caller) {
+        // The public sees working studios, not applications under review.
+        Some(WorkroomStatus::Active.as_str().to_string())
+    } else {
+        q.status.map(|s| s.as_str().to_string())
+    };
     let filter = WorkroomFilter {
         kind: q.kind.map(|k| k.as_str().to_string()),
-        status: q.status.map(|s| s.as_str().to_string()),
+        status,
         district: q.district,
         subdistrict: q.subdistrict,
     };
@@ -250,12 +256,28 @@ pub async fn list_workrooms(
 #[get("/workrooms/{id}")]
 pub async fn get_workroom(
     db: web::Data<Db>,
-    _caller: Caller,
+    caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = db.read(move |c| find_workroom(c, &id)).await?;
+    if sees_only_active(&caller) && row.status != WorkroomStatus::Active.as_str() {
+        return Err(ApiError::not_found("workroom"));
+    }
     Ok(with_etag(&Workroom::from_row(row, None)?))
+}
+
+/// Residents (and anyone holding no working role) see active workrooms only.
+fn sees_only_active(caller: &Caller) -> bool {
+    !caller.has_any(&[
+        Role::Admin,
+        Role::OfficeStaff,
+        Role::Coordinator,
+        Role::Member,
+        Role::Integrator,
+        Role::Dashboard,
+        Role::Service,
+    ])
 }
 
 #[utoipa::path(tag = "workrooms", request_body = NewWorkroom, params(
