@@ -802,6 +802,16 @@ async fn cards_mask_the_phone_outside_the_members_district() {
         async move { json_of(t.get(&path, &token).await, 200).await }
     };
     let resident = xs_kit::testing::token("r1", &[xs_kit::Role::Resident], Some("siming"));
+    // An application is not shown to the public; the studio appears once it is open.
+    assert_eq!(card(resident.clone()).await["workrooms"], json!([]));
+    assert_eq!(
+        card(staff("siming")).await["workrooms"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    drive(&t, &id(&w), path_to("active")).await;
     let c = card(resident).await;
     assert_eq!(c["phone"], "138****1234");
     assert_eq!(c["phone_masked"], true);

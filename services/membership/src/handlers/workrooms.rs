@@ -879,8 +879,11 @@ pub async fn member_card(
                 Some(s) => model::sector_name(c, s)?,
                 None => None,
             };
+            // The public sees the studios a member serves that are open, not applications.
+            let public = sees_only_active(&caller);
             let workrooms = model::served_by(c, &m.id)?
                 .into_iter()
+                .filter(|(w, _)| !public || w.status == WorkroomStatus::Active.as_str())
                 .map(|(w, role)| {
                     Ok(CardWorkroom {
                         kind: rules::WorkroomKind::parse(&w.kind).ok_or_else(|| {
