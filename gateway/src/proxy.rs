@@ -475,9 +475,15 @@ pub async fn forward(
             )));
         };
         let upstream = &pool.upstreams[idx];
+        let url = reqwest::Url::parse(&format!("{}{target}", upstream.base))
+            .map_err(|_| ApiError::NotFound(format!("no API resource at {path}")))?;
+        // Whatever the parser made of the path, it must still be an API path.
+        if !url.path().starts_with("/api/v1/") {
+            return Err(ApiError::NotFound(format!("no API resource at {path}")));
+        }
         let mut request = client
             .0
-            .request(method.clone(), format!("{}{target}", upstream.base))
+            .request(method.clone(), url)
             .headers(headers.clone());
         if let Some(b) = &body {
             request = request.body(b.body());
@@ -521,12 +527,18 @@ pub async fn forward(
     }
 }
 
-/// A `.` or `..` path segment, plain or percent-encoded (URL parsers treat `%2e` as `.`).
+/// A path a URL parser could turn into another path: a `.` or `..` segment, plain or
+/// percent-encoded (parsers treat `%2e` as `.`), or a backslash or encoded slash (parsers of
+/// http URLs treat `\` as `/`, and a service may decode `%2f`).
 fn has_dot_segment(path: &str) -> bool {
-    path.split('/').any(|segment| {
-        let s = segment.to_ascii_lowercase().replace("%2e", ".");
-        s == "." || s == ".."
-    })
+    let lower = path.to_ascii_lowercase();
+    lower.contains('\\')
+        || lower.contains("%5c")
+        || lower.contains("%2f")
+        || lower.split('/').any(|segment| {
+            let s = segment.replace("%2e", ".");
+            s == "." || s == ".."
+        })
 }
 
 /// Phase 5: the service's response minus hop-by-hop and CORS headers (the gateway answers
@@ -581,6 +593,9 @@ mod tests {
             "members/%2e%2E/x",
             "members/.%2e",
             "%2e",
+            r"members/x\..\..\internal",
+            "members/x%5C..",
+            "members/a%2Fb",
         ] {
             assert!(has_dot_segment(p), "{p}");
         }

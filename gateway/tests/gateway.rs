@@ -1404,6 +1404,8 @@ async fn unknown_resource_is_404() {
     for path in [
         "/api/v1/members/../../internal/v1/activities",
         "/api/v1/members/%2e%2e/%2E%2E/internal/v1/activities",
+        "/api/v1/members/x\\..\\..\\..\\internal\\v1\\activities",
+        "/api/v1/members/x\\..\\..\\..\\metrics",
     ] {
         let status = raw_get_status(&env.url, path, &admin).await;
         assert_eq!(status, 404, "{path}");

@@ -354,3 +354,43 @@ async fn stale_versions_get_412() {
     problem(r, 404).await;
     t.stop().await;
 }
+
+/// Clients that accept gzip (browsers, mobile HTTP stacks) get the same problem, compressed.
+#[actix_web::test]
+async fn problems_survive_compression() {
+    use std::io::Read;
+    let t = TestStack::start().await;
+    t.seed().await;
+    let direct = t.stack.service_url("membership").unwrap();
+    for base in [t.stack.url(), direct] {
+        let r = t
+            .client
+            .get(format!("{base}/api/v1/members?status=bogus"))
+            .bearer_auth(admin())
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(ct.starts_with("application/problem+json"), "{ct}");
+        let gzipped = r
+            .headers()
+            .get("content-encoding")
+            .is_some_and(|v| v == "gzip");
+        let bytes = r.bytes().await.unwrap();
+        let text = if gzipped {
+            let mut out = String::new();
+            flate2::read::GzDecoder::new(&bytes[..])
+                .read_to_string(&mut out)
+                .unwrap();
+            out
+        } else {
+            String::from_utf8(bytes.to_vec()).unwrap()
+        };
+        let p: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(fields(&p), ["status"], "{base}: {p}");
+        assert!(p["request_id"].is_string());
+    }
+    t.stop().await;
+}

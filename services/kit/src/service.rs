@@ -208,8 +208,9 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
             .app_data(extract::path_config())
             .app_data(extract::json_config())
             .app_data(extract::query_config())
-            .wrap(Compress::default())
+            // Outermost, so the telemetry middleware sees (and may rewrite) uncompressed bodies.
             .wrap(from_fn(telemetry::middleware))
+            .wrap(Compress::default())
             .configure(|cfg| {
                 let mut cfg = utoipa_actix_web::service_config::ServiceConfig::new(cfg);
                 (spec.routes)(&mut cfg);

@@ -166,7 +166,10 @@ pub async fn middleware(
     } else {
         tracing::info!(parent: &span, status = status.as_u16(), ms, route, "request");
     }
-    if status.is_client_error() || status.is_server_error() {
+    // An encoded body cannot be read here; the kit's own apps compress outside this middleware.
+    if (status.is_client_error() || status.is_server_error())
+        && !res.headers().contains_key(header::CONTENT_ENCODING)
+    {
         res = as_problem(res, &rid).await;
     }
     Ok(res)
