@@ -25,7 +25,14 @@ const SWEEP_ABOVE: usize = 10_000;
 pub struct RateLimiter {
     limit: u32,
     window: Duration,
-    windows: Mutex<HashMap<String, Window>>,
+    windows: Mutex<Windows>,
+}
+
+struct Windows {
+    by_key: HashMap<String, Window>,
+    /// Ended windows are swept at most once a window, so a flood of keys never makes every
+    /// check scan the whole table.
+    last_sweep: Instant,
 }
 
 struct Window {
@@ -48,20 +55,33 @@ impl RateLimiter {
         RateLimiter {
             limit,
             window,
-            windows: Mutex::new(HashMap::new()),
+            windows: Mutex::new(Windows {
+                by_key: HashMap::new(),
+                last_sweep: Instant::now(),
+            }),
         }
     }
 
     pub fn check(&self, key: &str) -> Decision {
         let now = Instant::now();
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if windows.len() > SWEEP_ABOVE {
-            windows.retain(|_, w| now.duration_since(w.start) < self.window);
+        let mut guard = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let windows = &mut *guard;
+        if windows.by_key.len() > SWEEP_ABOVE
+            && now.duration_since(windows.last_sweep) >= self.window
+        {
+            let window = self.window;
+            windows
+                .by_key
+                .retain(|_, w| now.duration_since(w.start) < window);
+            windows.last_sweep = now;
         }
-        let w = windows.entry(key.to_string()).or_insert(Window {
-            start: now,
-            count: 0,
-        });
+        let w = match windows.by_key.get_mut(key) {
+            Some(w) => w,
+            None => windows.by_key.entry(key.to_string()).or_insert(Window {
+                start: now,
+                count: 0,
+            }),
+        };
         if now.duration_since(w.start) >= self.window {
             *w = Window {
                 start: now,
@@ -112,7 +132,12 @@ impl Decision {
 pub struct AttemptLimiter {
     max: usize,
     period: Duration,
-    events: Mutex<HashMap<String, VecDeque<Instant>>>,
+    events: Mutex<Attempts>,
+}
+
+struct Attempts {
+    by_key: HashMap<String, VecDeque<Instant>>,
+    last_sweep: Instant,
 }
 
 impl AttemptLimiter {
@@ -120,52 +145,73 @@ impl AttemptLimiter {
         AttemptLimiter {
             max,
             period,
-            events: Mutex::new(HashMap::new()),
+            events: Mutex::new(Attempts {
+                by_key: HashMap::new(),
+                last_sweep: Instant::now(),
+            }),
         }
     }
 
-    /// `Some(seconds to wait)` when `key` has used up its attempts.
-    pub fn blocked(&self, key: &str) -> Option<u64> {
-        let now = Instant::now();
-        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
-        let q = events.get_mut(key)?;
+    fn lock(&self) -> std::sync::MutexGuard<'_, Attempts> {
+        self.events.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Seconds to wait when `q` has used up its attempts (dropping those that expired).
+    fn wait(&self, q: &mut VecDeque<Instant>, now: Instant) -> Option<u64> {
         while q
             .front()
             .is_some_and(|t| now.duration_since(*t) >= self.period)
         {
             q.pop_front();
         }
-        if q.len() >= self.max {
+        (q.len() >= self.max).then(|| {
             let oldest = q.front().copied().unwrap_or(now);
-            let wait = self.period.saturating_sub(now.duration_since(oldest));
-            Some(wait.as_secs().max(1))
-        } else {
-            None
-        }
+            self.period
+                .saturating_sub(now.duration_since(oldest))
+                .as_secs()
+                .max(1)
+        })
     }
 
-    pub fn record(&self, key: &str) {
+    /// `Some(seconds to wait)` when `key` has used up its attempts.
+    pub fn blocked(&self, key: &str) -> Option<u64> {
         let now = Instant::now();
-        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
-        if events.len() > SWEEP_ABOVE {
-            let period = self.period;
-            events.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < period));
-        }
-        events.entry(key.to_string()).or_default().push_back(now);
+        let mut events = self.lock();
+        let q = events.by_key.get_mut(key)?;
+        self.wait(q, now)
     }
 
-    /// Check and count in one step: `Err(seconds to wait)` when refused.
+    /// Check and count in one step, under one lock: of concurrent attempts, no more than the
+    /// limit get through. `Err(seconds to wait)` when refused.
     pub fn hit(&self, key: &str) -> Result<(), u64> {
-        if let Some(wait) = self.blocked(key) {
+        let now = Instant::now();
+        let mut guard = self.lock();
+        let events = &mut *guard;
+        if events.by_key.len() > SWEEP_ABOVE && now.duration_since(events.last_sweep) >= self.period
+        {
+            let period = self.period;
+            events
+                .by_key
+                .retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < period));
+            events.last_sweep = now;
+        }
+        let q = events.by_key.entry(key.to_string()).or_default();
+        if let Some(wait) = self.wait(q, now) {
             return Err(wait);
         }
-        self.record(key);
+        q.push_back(now);
         Ok(())
     }
 
+    /// Give back the latest attempt counted for `key` (it turned out not to be a failure).
+    pub fn forget_one(&self, key: &str) {
+        if let Some(q) = self.lock().by_key.get_mut(key) {
+            q.pop_back();
+        }
+    }
+
     pub fn clear(&self, key: &str) {
-        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
-        events.remove(key);
+        self.lock().by_key.remove(key);
     }
 }
 

@@ -315,19 +315,29 @@ fn too_many(wait: u64) -> ApiError {
     }
 }
 
+/// Count a sign-in attempt against the account and the address before checking it, so that
+/// concurrent guesses cannot all slip under the limit; a success gives its count back.
+fn count_attempt(shared: &Shared, account_key: &str, ip_key: &str) -> ApiResult<()> {
+    shared.logins.hit(account_key).map_err(too_many)?;
+    if let Err(wait) = shared.login_ips.hit(ip_key) {
+        shared.logins.forget_one(account_key);
+        return Err(too_many(wait));
+    }
+    Ok(())
+}
+
+fn attempt_succeeded(shared: &Shared, account_key: &str, ip_key: &str) {
+    shared.logins.clear(account_key);
+    shared.login_ips.forget_one(ip_key);
+}
+
 async fn password_grant(shared: &Shared, form: TokenRequest, ip: &str) -> ApiResult<HttpResponse> {
     let (Some(username), Some(password)) = (form.username, form.password) else {
         return Ok(invalid_request("username and password are required"));
     };
     let username = username.trim().to_lowercase();
     let (account_key, ip_key) = (format!("user:{username}"), format!("ip:{ip}"));
-    if let Some(wait) = shared
-        .logins
-        .blocked(&account_key)
-        .or_else(|| shared.login_ips.blocked(&ip_key))
-    {
-        return Err(too_many(wait));
-    }
+    count_attempt(shared, &account_key, &ip_key)?;
     let name = username.clone();
     let account = shared
         .db
@@ -335,14 +345,12 @@ async fn password_grant(shared: &Shared, form: TokenRequest, ip: &str) -> ApiRes
         .await?;
     let hash = account.as_ref().map(|a| a.password_hash.clone());
     if !accounts::verify_password(password, hash).await {
-        shared.logins.record(&account_key);
-        shared.login_ips.record(&ip_key);
         return Ok(invalid_grant("wrong username or password"));
     }
     let Some(account) = account else {
         return Ok(invalid_grant("wrong username or password"));
     };
-    shared.logins.clear(&account_key);
+    attempt_succeeded(shared, &account_key, &ip_key);
     if account.disabled {
         return Ok(invalid_grant("the account is disabled"));
     }
@@ -364,13 +372,7 @@ async fn client_grant(
     };
     let client_id = client_id.trim().to_lowercase();
     let (client_key, ip_key) = (format!("client:{client_id}"), format!("ip:{ip}"));
-    if let Some(wait) = shared
-        .logins
-        .blocked(&client_key)
-        .or_else(|| shared.login_ips.blocked(&ip_key))
-    {
-        return Err(too_many(wait));
-    }
+    count_attempt(shared, &client_key, &ip_key)?;
     let id = client_id.clone();
     let account = shared
         .db
@@ -380,13 +382,9 @@ async fn client_grant(
     let ok = accounts::verify_password(secret, hash).await;
     let account = match account {
         Some(a) if ok && !a.disabled => a,
-        _ => {
-            shared.logins.record(&client_key);
-            shared.login_ips.record(&ip_key);
-            return Ok(invalid_client(used_basic));
-        }
+        _ => return Ok(invalid_client(used_basic)),
     };
-    shared.logins.clear(&client_key);
+    attempt_succeeded(shared, &client_key, &ip_key);
     Ok(token_ok(&TokenResponse {
         access_token: shared.signer.sign(&account)?,
         token_type: "Bearer".into(),

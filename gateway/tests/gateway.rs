@@ -1831,3 +1831,41 @@ async fn docs_serve_swagger_ui() {
     assert!(init.contains("/openapi.json"), "{init}");
     env.stop().await;
 }
+
+#[actix_web::test]
+async fn concurrent_wrong_guesses_do_not_slip_past_the_login_limit() {
+    let env = Env::start().await;
+    let env = &env;
+    let guesses = (0..20).map(|i| {
+        let password = format!("wrong-{i}");
+        async move {
+            env.form(
+                "/auth/token",
+                &[
+                    ("grant_type", "password"),
+                    ("username", "admin"),
+                    ("password", password.as_str()),
+                ],
+            )
+            .await
+            .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::BAD_REQUEST)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(
+        (checked, refused),
+        (
+            xs_gateway::tokens::LOGIN_FAILURES,
+            20 - xs_gateway::tokens::LOGIN_FAILURES
+        ),
+        "{statuses:?}"
+    );
+}

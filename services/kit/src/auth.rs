@@ -146,15 +146,6 @@ impl Caller {
             )))
         }
     }
-
-    /// The district a listing is confined to: `None` for citywide callers, else their own.
-    pub fn district_scope(&self) -> Option<&str> {
-        if self.is_citywide() {
-            None
-        } else {
-            self.district.as_deref()
-        }
-    }
 }
 
 /// Where the verifier finds public keys.
@@ -358,22 +349,5 @@ impl FromRequest for Caller {
             })?;
             Ok(Caller::from(verifier.verify(&token).await?))
         })
-    }
-}
-
-/// For public endpoints that show more to a signed-in caller: absent token is `None`, a
-/// present but invalid one is still a 401.
-pub struct MaybeCaller(pub Option<Caller>);
-
-impl FromRequest for MaybeCaller {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        if bearer(req).is_none() {
-            return Box::pin(async { Ok(MaybeCaller(None)) });
-        }
-        let fut = Caller::from_request(req, payload);
-        Box::pin(async move { fut.await.map(|c| MaybeCaller(Some(c))) })
     }
 }

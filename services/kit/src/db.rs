@@ -216,10 +216,12 @@ impl Db {
         let pool = self.pool.clone();
         let lock = self.write_lock.clone();
         blocking(move || {
-            let mut conn = pool.get()?;
+            // Wait for the writer lock before taking a connection, so waiting writers do not
+            // hold pool connections that readers need.
             let _guard = lock
                 .as_ref()
                 .map(|l| l.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+            let mut conn = pool.get()?;
             in_transaction(&mut conn, f)
         })
         .await

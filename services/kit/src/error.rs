@@ -255,8 +255,10 @@ impl From<diesel::result::Error> for ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::NotFound => ApiError::NotFound("resource not found".into()),
+            // The database's own wording names tables and columns: keep it to the log.
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                ApiError::Conflict(format!("already exists ({})", info.message()))
+                tracing::info!(constraint = info.constraint_name(), "unique violation");
+                ApiError::Conflict("already exists".into())
             }
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => ApiError::Conflict(
                 "refers to a resource that does not exist or is still referenced".into(),

@@ -27,6 +27,8 @@ diesel::table! {
 }
 
 const RETENTION_HOURS: i64 = 24;
+/// What `store` answers when another request stored the same key first.
+const KEY_TAKEN: &str = "a request with this Idempotency-Key was completed concurrently";
 
 /// What a write answers: status, JSON body and where the new resource lives.
 #[derive(Debug, Clone)]
@@ -122,21 +124,30 @@ impl Idempotency {
         // Two first requests with one key can race on PostgreSQL: the loser's insert of the key
         // fails, its transaction rolls back, and the second pass replays the winner's response.
         for _ in 0..2 {
-            let (scope, key, hash, write) =
-                (scope.clone(), key.clone(), hash.clone(), write.clone());
+            let (s, k, h, write) = (scope.clone(), key.clone(), hash.clone(), write.clone());
             let outcome = db
                 .write(move |conn| {
-                    if let Some(stored) = lookup(conn, &scope, &key, &hash)? {
+                    if let Some(stored) = lookup(conn, &s, &k, &h)? {
                         return Ok((stored, true));
                     }
                     let reply = write(conn)?;
-                    store(conn, &scope, &key, &hash, &reply)?;
+                    store(conn, &s, &k, &h, &reply)?;
                     Ok((reply, false))
                 })
                 .await;
             match outcome {
                 Ok((reply, replayed)) => return Ok(reply.into_response(replayed)),
-                Err(ApiError::Conflict(msg)) if msg.contains("kit_idempotency") => continue,
+                Err(ApiError::Conflict(msg)) if msg == KEY_TAKEN => continue,
+                Err(ApiError::Conflict(msg)) => {
+                    // A concurrent request with this key may have won while this one failed on
+                    // the resource's own uniqueness: if it stored a reply, that is the answer.
+                    let (scope, key, hash) = (scope.clone(), key.clone(), hash.clone());
+                    let stored = db.read(move |c| lookup(c, &scope, &key, &hash)).await?;
+                    return match stored {
+                        Some(reply) => Ok(reply.into_response(true)),
+                        None => Err(ApiError::Conflict(msg)),
+                    };
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -195,6 +206,13 @@ fn store(conn: &mut DbConn, scope: &str, key: &str, hash: &str, reply: &Reply) -
             k::location.eq(reply.location.as_deref()),
             k::created_at.eq(now),
         ))
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(|e| match e {
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ) => ApiError::Conflict(KEY_TAKEN.into()),
+            other => other.into(),
+        })?;
     Ok(())
 }

@@ -2,14 +2,18 @@
 
 use xs_kit::{ApiError, ApiResult, Caller, Role};
 
-/// `13812341234` → `138****1234`: enough to recognise, not enough to call.
+/// `13812341234` → `138****1234`: enough to recognise, not enough to call. Shorter numbers
+/// (landlines) show only their last two digits, so a mask never gives the number away.
 pub fn mask_phone(phone: &str) -> String {
     let chars: Vec<char> = phone.chars().collect();
     let n = chars.len();
-    if n >= 7 {
+    if n >= 11 {
         let head: String = chars[..3].iter().collect();
         let tail: String = chars[n - 4..].iter().collect();
         format!("{head}****{tail}")
+    } else if n > 2 {
+        let tail: String = chars[n - 2..].iter().collect();
+        format!("{}{tail}", "*".repeat(n - 2))
     } else {
         "*".repeat(n)
     }
@@ -69,7 +73,10 @@ mod tests {
     fn masks_like_the_card_shows() {
         assert_eq!(mask_phone("13812341234"), "138****1234");
         assert_eq!(mask_phone("0592-1234567"), "059****4567");
-        assert_eq!(mask_phone("12345"), "*****");
+        assert_eq!(mask_phone("12345"), "***45");
+        assert_eq!(mask_phone("2123456"), "*****56");
+        assert_eq!(mask_phone("21234567"), "******67");
+        assert_eq!(mask_phone("12"), "**");
     }
 
     #[test]
