@@ -1502,7 +1502,10 @@ async fn rate_limit_is_exact_under_concurrency() {
                 assert!((1..=60).contains(&retry));
                 problem(res, StatusCode::TOO_MANY_REQUESTS).await;
             }
-            other => panic!("unexpected {other}"),
+            other => panic!(
+                "unexpected {other}: {}",
+                res.text().await.unwrap_or_default()
+            ),
         }
     }
     assert_eq!((ok, refused), (5, 15));

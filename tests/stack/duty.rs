@@ -37,13 +37,36 @@ async fn create_member(t: &TestStack, name: &str, district: &str) -> String {
     s(&json_of(t.post("/api/v1/members", &admin(), &body).await, 201).await["id"])
 }
 
+/// A working (active) studio: applied with the six essentials met, inspected, approved and
+/// given its plaque — only active workrooms take check-ins and appear to residents.
 async fn create_workroom(t: &TestStack, name: &str, district: &str, subdistrict: &str) -> String {
+    let met = json!({"met": true, "note": "已具备"});
     let body = json!({
         "name": name, "kind": "haoshangliang_studio", "district": district,
         "subdistrict": subdistrict, "address": "莲花路1号", "latitude": 24.45,
         "longitude": 118.08, "reception_days": ["monday", "wednesday"],
+        "essentials": {"venue": met, "team": met, "rules": met, "signage": met,
+                       "duty_list": met, "funding": met},
     });
-    s(&json_of(t.post("/api/v1/workrooms", &admin(), &body).await, 201).await["id"])
+    let id = s(&json_of(t.post("/api/v1/workrooms", &admin(), &body).await, 201).await["id"]);
+    for step in [
+        json!({"action": "inspect", "date": "2026-03-01", "inspector": "专委会办公室",
+               "findings": "齐全", "passed": true}),
+        json!({"action": "approve", "approved_by": "区政协党组", "date": "2026-03-10"}),
+        json!({"action": "award_plaque", "date": "2026-03-20"}),
+    ] {
+        json_of(
+            t.post(
+                &format!("/api/v1/workrooms/{id}/transitions"),
+                &admin(),
+                &step,
+            )
+            .await,
+            200,
+        )
+        .await;
+    }
+    id
 }
 
 async fn assign(t: &TestStack, workroom: &str, member: &str) {

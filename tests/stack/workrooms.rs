@@ -241,7 +241,7 @@ async fn the_full_lifecycle_is_kept_in_the_history() {
     let p1 = json_of(
         t.get(
             &format!("/api/v1/workrooms/{wid}/history?limit=5"),
-            &xs_kit::testing::token("r1", &[xs_kit::Role::Resident], None),
+            &staff("siming"),
         )
         .await,
         200,
@@ -1061,6 +1061,31 @@ async fn residents_see_only_active_workrooms() {
         404,
     )
     .await;
+    for part in ["history", "members", "on-duty"] {
+        let path = format!("/api/v1/workrooms/{applied}/{part}");
+        problem(t.get(&path, &resident).await, 404).await;
+        assert_eq!(t.get(&path, &staff("siming")).await.status(), 200, "{path}");
+    }
+    // A workroom that is not open takes no check-ins (nor the points they bring).
+    let mid = create_member(&t, new_member("未开放", "siming")).await;
+    json_of(
+        t.post(
+            &format!("/api/v1/workrooms/{applied}/members"),
+            &a,
+            &json!({"member_id": mid, "role": "member"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let r = t
+        .post(
+            "/api/v1/check-ins",
+            &staff("siming"),
+            &json!({"workroom": applied, "member": mid}),
+        )
+        .await;
+    problem(r, 409).await;
     assert_eq!(
         t.get(&format!("/api/v1/workrooms/{working}"), &resident)
             .await

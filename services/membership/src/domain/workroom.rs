@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use xs_kit::ApiError;
+use xs_kit::{ApiError, Caller, Role};
 
 /// The kinds of workroom the register knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -356,6 +356,27 @@ pub fn suggestion_match(
         Some(SuggestionMatch::Workplace)
     } else {
         None
+    }
+}
+
+/// Residents (and anyone holding no working role) see active workrooms only: the public finds
+/// working studios, not applications under review or suspended ones.
+pub fn sees_only_active(caller: &Caller) -> bool {
+    !caller.has_any(&[
+        Role::Admin,
+        Role::OfficeStaff,
+        Role::Coordinator,
+        Role::Member,
+        Role::Integrator,
+        Role::Dashboard,
+        Role::Service,
+    ])
+}
+
+impl WorkroomStatus {
+    /// Only a working studio takes check-ins (and the activity points they bring).
+    pub fn accepts_check_ins(self) -> bool {
+        self == WorkroomStatus::Active
     }
 }
 

@@ -221,11 +221,10 @@ pub async fn record_activity(
     }
     v.finish()?;
     let body = body.0;
-    let input = std::sync::Arc::new(serde_json::to_value(&body).map_err(ApiError::internal)?);
+    let input = body.clone();
     let who = caller.clone();
     idem.run(&db, &caller.sub, &body, move |c| {
-        let b: NewActivity =
-            serde_json::from_value((*input).clone()).map_err(ApiError::internal)?;
+        let b = input;
         let member = member_model::find(c, b.member.trim())?.ok_or_else(unknown_member)?;
         require_recorder(&who, &member.district_code)?;
         let fields = Common {

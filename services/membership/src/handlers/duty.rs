@@ -36,10 +36,6 @@ const SOURCE: &str = "membership";
 
 const ALREADY_CHECKED_IN: &str = "the member has already checked in at this workroom today";
 
-fn find_workroom(c: &mut DbConn, id: &str) -> ApiResult<WorkroomRow> {
-    workrooms::find(c, id)?.ok_or_else(|| ApiError::not_found("workroom"))
-}
-
 fn reception_days(w: &WorkroomRow) -> ApiResult<Vec<Weekday>> {
     serde_json::from_str(&w.reception_days).map_err(ApiError::internal)
 }
@@ -135,7 +131,7 @@ pub async fn list_shifts(
     let (id, fetch, after) = (id.into_inner(), page.fetch(), page.after.clone());
     let rows = db
         .read(move |c| {
-            let w = find_workroom(c, &id)?;
+            let w = workrooms::get(c, &id)?;
             require_shift_reader(c, &caller, &w)?;
             Ok(model::list_shifts(c, &id, &filter, after, fetch)?)
         })
@@ -161,7 +157,7 @@ pub async fn get_shift(
     let (id, shift_id) = path.into_inner();
     let shift = db
         .read(move |c| {
-            let w = find_workroom(c, &id)?;
+            let w = workrooms::get(c, &id)?;
             require_shift_reader(c, &caller, &w)?;
             let s = model::find_shift(c, &shift_id)?
                 .filter(|s| s.workroom_id == id)
@@ -207,7 +203,7 @@ pub async fn create_shift(
     idem.run(&db, &caller.sub, &body, move |c| {
         let b = input;
         model::lock_workroom(c, &id)?;
-        let w = find_workroom(c, &id)?;
+        let w = workrooms::get(c, &id)?;
         require_manager(&who, &w.district_code)?;
         require_not_closed(&w)?;
         let m = serving_member(c, &w, b.member.trim())?;
@@ -280,7 +276,7 @@ pub async fn generate_rota(
     idem.run(&db, &caller.sub, &body, move |c| {
         let b = input;
         model::lock_workroom(c, &id)?;
-        let w = find_workroom(c, &id)?;
+        let w = workrooms::get(c, &id)?;
         require_manager(&who, &w.district_code)?;
         require_not_closed(&w)?;
         let days = reception_days(&w)?;
@@ -375,7 +371,7 @@ pub async fn on_duty(
     let id = id.into_inner();
     let body = db
         .read(move |c| {
-            let w = find_workroom(c, &id)?;
+            let w = crate::handlers::workrooms::visible_workroom(c, &caller, &id)?;
             let shifts = model::on_duty(c, &id, date)?;
             let ids: Vec<&str> = shifts.iter().map(|(_, m)| m.id.as_str()).collect();
             let mut specialties = members::specialties_of(c, &ids)?;
@@ -456,10 +452,11 @@ pub async fn check_in(
         if !for_self {
             require_manager(&who, &w.district_code)?;
         }
-        if w.status == WorkroomStatus::Closed.as_str()
-            || w.status == WorkroomStatus::Suspended.as_str()
-        {
-            return Err(ApiError::Conflict(format!("the workroom is {}", w.status)));
+        if !WorkroomStatus::parse(&w.status).is_some_and(WorkroomStatus::accepts_check_ins) {
+            return Err(ApiError::Conflict(format!(
+                "the workroom is {}; check-ins are for active workrooms",
+                w.status
+            )));
         }
         let m = match serving_member(c, &w, &member_id) {
             Err(ApiError::Validation(_)) if for_self => {

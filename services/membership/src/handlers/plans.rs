@@ -38,10 +38,6 @@ fn check_year(year: i32) -> ApiResult<i32> {
     }
 }
 
-fn find_workroom(c: &mut DbConn, id: &str) -> ApiResult<WorkroomRow> {
-    workrooms::find(c, id)?.ok_or_else(|| ApiError::not_found("workroom"))
-}
-
 fn stored<T>(what: &str, parsed: Option<T>) -> ApiResult<T> {
     parsed.ok_or_else(|| {
         ApiError::internal(std::io::Error::other(format!("stored {what} unreadable")))
@@ -114,7 +110,7 @@ pub async fn get_plan(
     let year = check_year(year)?;
     let plan = db
         .read(move |c| {
-            let w = find_workroom(c, &id)?;
+            let w = workrooms::get(c, &id)?;
             scope.require(&w.district_code)?;
             let row = model::find(c, &id, year)?.ok_or_else(|| {
                 ApiError::NotFound(format!("the workroom has no plan for {year}"))
@@ -160,7 +156,7 @@ pub async fn put_plan(
     let by = caller.sub.clone();
     let (created, plan) = db
         .write(move |c| {
-            let w = find_workroom(c, &id)?;
+            let w = workrooms::get(c, &id)?;
             require_manager(&caller, &w.district_code)?;
             if w.status == WorkroomStatus::Closed.as_str() {
                 return Err(ApiError::Conflict("the workroom is closed".into()));

@@ -143,7 +143,20 @@ fn check_member(
 }
 
 fn find_workroom(c: &mut DbConn, id: &str) -> ApiResult<WorkroomRow> {
-    model::find(c, id)?.ok_or_else(|| ApiError::not_found("workroom"))
+    model::get(c, id)
+}
+
+/// The workroom as this caller may see it: the public gets a 404 for one that is not active.
+pub(crate) fn visible_workroom(
+    c: &mut DbConn,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<WorkroomRow> {
+    let row = model::get(c, id)?;
+    if rules::sees_only_active(caller) && row.status != WorkroomStatus::Active.as_str() {
+        return Err(ApiError::not_found("workroom"));
+    }
+    Ok(row)
 }
 
 fn status_of(row: &WorkroomRow) -> ApiResult<WorkroomStatus> {
@@ -172,7 +185,7 @@ pub async fn list_workrooms(
     q: Query<WorkroomQuery>,
 ) -> ApiResult<HttpResponse> {
     let q = q.0;
-    let status = if sees_only_active(&caller) {
+    let status = if rules::sees_only_active(&caller) {
         // The public sees working studios, not applications under review.
         Some(WorkroomStatus::Active.as_str().to_string())
     } else {
@@ -260,24 +273,8 @@ pub async fn get_workroom(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let row = db.read(move |c| find_workroom(c, &id)).await?;
-    if sees_only_active(&caller) && row.status != WorkroomStatus::Active.as_str() {
-        return Err(ApiError::not_found("workroom"));
-    }
+    let row = db.read(move |c| visible_workroom(c, &caller, &id)).await?;
     Ok(with_etag(&Workroom::from_row(row, None)?))
-}
-
-/// Residents (and anyone holding no working role) see active workrooms only.
-fn sees_only_active(caller: &Caller) -> bool {
-    !caller.has_any(&[
-        Role::Admin,
-        Role::OfficeStaff,
-        Role::Coordinator,
-        Role::Member,
-        Role::Integrator,
-        Role::Dashboard,
-        Role::Service,
-    ])
 }
 
 #[utoipa::path(tag = "workrooms", request_body = NewWorkroom, params(
@@ -668,7 +665,7 @@ pub struct PageQuery {
 #[get("/workrooms/{id}/history")]
 pub async fn workroom_history(
     db: web::Data<Db>,
-    _caller: Caller,
+    caller: Caller,
     id: web::Path<String>,
     q: Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
@@ -676,9 +673,7 @@ pub async fn workroom_history(
     let (id, fetch, after) = (id.into_inner(), page.fetch(), page.after.clone());
     let rows = db
         .read(move |c| {
-            if !model::exists(c, &id)? {
-                return Err(ApiError::not_found("workroom"));
-            }
+            visible_workroom(c, &caller, &id)?;
             Ok(model::history(c, &id, after.as_deref(), fetch)?)
         })
         .await?;
@@ -696,7 +691,7 @@ pub async fn workroom_history(
 #[get("/workrooms/{id}/members")]
 pub async fn list_assignments(
     db: web::Data<Db>,
-    _caller: Caller,
+    caller: Caller,
     id: web::Path<String>,
     q: Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
@@ -704,9 +699,7 @@ pub async fn list_assignments(
     let (id, fetch, after) = (id.into_inner(), page.fetch(), page.after.clone());
     let rows = db
         .read(move |c| {
-            if !model::exists(c, &id)? {
-                return Err(ApiError::not_found("workroom"));
-            }
+            visible_workroom(c, &caller, &id)?;
             Ok(model::assignments(c, &id, after.as_deref(), fetch)?)
         })
         .await?;
@@ -880,7 +873,7 @@ pub async fn member_card(
                 None => None,
             };
             // The public sees the studios a member serves that are open, not applications.
-            let public = sees_only_active(&caller);
+            let public = rules::sees_only_active(&caller);
             let workrooms = model::served_by(c, &m.id)?
                 .into_iter()
                 .filter(|(w, _)| !public || w.status == WorkroomStatus::Active.as_str())

@@ -7,8 +7,8 @@ use crate::schema::{
 };
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use xs_kit::DbConn;
 use xs_kit::db::DbBackend;
+use xs_kit::{ApiError, ApiResult, DbConn};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = workrooms)]
@@ -347,4 +347,9 @@ pub fn sector_name(conn: &mut DbConn, code: &str) -> QueryResult<Option<String>>
         .select(sectors::name)
         .first(conn)
         .optional()
+}
+
+/// The workroom, or a 404.
+pub fn get(conn: &mut DbConn, id: &str) -> ApiResult<WorkroomRow> {
+    find(conn, id)?.ok_or_else(|| ApiError::not_found("workroom"))
 }

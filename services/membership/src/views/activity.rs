@@ -65,7 +65,7 @@ impl From<ActivityRow> for Activity {
 
 /// A record made by hand (office staff, coordinators, admins). Points come from the rule
 /// table; only an admin may set them.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewActivity {
     pub member: String,
