@@ -5,15 +5,18 @@
 #   (d) nginx as a plain reverse proxy (no token check).
 # Same token, same upstream, same load tool (wrk) and concurrency for all four.
 #
-#   bench/gateway.sh                # defaults: 32 connections, 15 s per target
+#   bench/gateway.sh                # defaults: 32 connections, 15 s per target, one token
 #   CONNS=64 DURATION=30s bench/gateway.sh
+#   TOKENS=20000 bench/gateway.sh   # rotate through 20,000 distinct tokens, more than the
+#                                   # verifiers remember, so most requests pay a signature check
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONNS=${CONNS:-32}
 DURATION=${DURATION:-15s}
 THREADS=${THREADS:-2}
-WORKERS=${WORKERS:-2}   # HTTP worker threads for the gateway and the service; HAProxy nbthread and nginx workers match
+WORKERS=${WORKERS:-2}
+TOKENS=${TOKENS:-1}   # HTTP worker threads for the gateway and the service; HAProxy nbthread and nginx workers match
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need haproxy || ! need nginx || ! need wrk; then
@@ -111,8 +114,42 @@ done
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer x$TOKEN" "http://$HAP$PATH_UNDER_TEST")
 [ "$code" = 401 ] || { echo "HAProxy accepted a bad token ($code)"; exit 1; }
 
+AUTH=(-H "Authorization: Bearer $TOKEN")
+if [ "$TOKENS" -gt 1 ]; then
+    python3 -c 'import cryptography' 2>/dev/null || pip install -q cryptography
+    python3 - "$KEY" "$TOKENS" > "$WORK/tokens.txt" <<'PY'
+import base64, json, sys, time, uuid
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+key_path, n = sys.argv[1], int(sys.argv[2])
+key = serialization.load_pem_private_key(open(key_path, "rb").read(), password=None)
+kid = key_path.rsplit("/", 1)[-1].removesuffix(".pem")
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+header = b64(json.dumps({"alg": "RS256", "typ": "JWT", "kid": kid}).encode())
+now = int(time.time())
+for i in range(n):
+    claims = {"sub": f"bench-{i}", "roles": ["admin"], "iss": "xieshang-gateway", "aud": "xieshang",
+              "iat": now, "exp": now + 900, "jti": str(uuid.uuid4())}
+    signing_input = f"{header}.{b64(json.dumps(claims).encode())}"
+    sig = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    print(f"{signing_input}.{b64(sig)}")
+PY
+    cat > "$WORK/rotate.lua" <<LUA
+local tokens = {}
+for line in io.lines("$WORK/tokens.txt") do tokens[#tokens + 1] = line end
+local i = math.random(#tokens)
+request = function()
+    i = i % #tokens + 1
+    return wrk.format("GET", nil, {["Authorization"] = "Bearer " .. tokens[i]})
+end
+LUA
+    AUTH=(-s "$WORK/rotate.lua")
+    curl -fs -o /dev/null -H "Authorization: Bearer $(head -1 "$WORK/tokens.txt")" "http://$GW$PATH_UNDER_TEST" \
+        || { echo "a generated token was refused"; exit 1; }
+fi
+
 run() { # name target -> "rps p50_ms p99_ms"
-    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "http://$2$PATH_UNDER_TEST" > "$WORK/$1.wrk"
+    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${AUTH[@]}" "http://$2$PATH_UNDER_TEST" > "$WORK/$1.wrk"
     python3 - "$WORK/$1.wrk" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
@@ -132,7 +169,7 @@ print(f"{rps:.0f} {p50:.3f} {p99:.3f}")
 PY
 }
 
-echo "wrk -t$THREADS -c$CONNS -d$DURATION, GET $PATH_UNDER_TEST, $WORKERS worker threads each, $(nproc) cores"
+echo "wrk -t$THREADS -c$CONNS -d$DURATION, GET $PATH_UNDER_TEST, $WORKERS worker threads each, $(nproc) cores, $TOKENS distinct token(s)"
 declare -A R
 for name in direct gateway haproxy nginx; do
     case $name in direct) t=$SVC;; gateway) t=$GW;; haproxy) t=$HAP;; nginx) t=$NGX;; esac
