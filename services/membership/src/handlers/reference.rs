@@ -14,6 +14,7 @@ use xs_kit::error::Problem;
 use xs_kit::extract::IfMatch;
 use xs_kit::extract::{Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
+use xs_kit::pagination::PageQuery;
 use xs_kit::validate::Validator;
 use xs_kit::{ApiError, ApiResult, Caller, Db, Page, PageRequest, Role};
 
@@ -21,7 +22,7 @@ use xs_kit::{ApiError, ApiResult, Caller, Db, Page, PageRequest, Role};
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CodeListQuery {
-    /// Only those of this district (subdistricts, communities).
+    /// Only those of this district.
     pub district: Option<String>,
     /// Only those of this subdistrict (communities).
     pub subdistrict: Option<String>,
@@ -29,7 +30,7 @@ pub struct CodeListQuery {
     pub cursor: Option<String>,
 }
 
-#[utoipa::path(tag = "reference", params(CodeListQuery), responses(
+#[utoipa::path(tag = "reference", params(PageQuery), responses(
     (status = 200, body = Page<District>),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json")))]
@@ -37,7 +38,7 @@ pub struct CodeListQuery {
 pub async fn list_districts(
     db: web::Data<Db>,
     _caller: Caller,
-    q: Query<CodeListQuery>,
+    q: Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
     let fetch = page.fetch();
@@ -192,14 +193,14 @@ pub async fn create_subdistrict(
     .await
 }
 
-#[utoipa::path(tag = "reference", params(CodeListQuery), responses(
+#[utoipa::path(tag = "reference", params(PageQuery), responses(
     (status = 200, body = Page<Sector>),
     (status = 400, body = Problem, content_type = "application/problem+json")))]
 #[get("/sectors")]
 pub async fn list_sectors(
     db: web::Data<Db>,
     _caller: Caller,
-    q: Query<CodeListQuery>,
+    q: Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
     let (fetch, after) = (page.fetch(), page.after.clone());

@@ -22,6 +22,7 @@ use xs_kit::concurrency::{check_updated, etag, expected_version};
 use xs_kit::error::Problem;
 use xs_kit::extract::{IfMatch, Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
+use xs_kit::pagination::PageQuery;
 use xs_kit::validate::Validator;
 use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, Page, PageRequest, Role};
 
@@ -646,16 +647,6 @@ pub async fn transition_workroom(
         Reply::ok(&Workroom::from_row(find_workroom(c, &id)?, None)?)
     })
     .await
-}
-
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1 to 200 (default 50).
-    pub limit: Option<i64>,
-    /// From `next_cursor` of the previous page.
-    pub cursor: Option<String>,
 }
 
 #[utoipa::path(tag = "workrooms", params(("id" = String, Path), PageQuery), responses(
