@@ -26,6 +26,24 @@ pub fn may_see_phone(caller: &Caller, member_id: &str, member_district: &str) ->
             && caller.covers_district(member_district))
 }
 
+/// A phone as shown: whole when `show`, else masked; and whether it was masked.
+pub fn display_phone(phone: Option<String>, show: bool) -> (Option<String>, bool) {
+    match phone {
+        Some(p) if !show => (Some(mask_phone(&p)), true),
+        other => (other, false),
+    }
+}
+
+/// A member's phone as this caller may see it, and whether it was masked.
+pub fn shown_phone(
+    caller: &Caller,
+    member_id: &str,
+    district: &str,
+    phone: Option<String>,
+) -> (Option<String>, bool) {
+    display_phone(phone, may_see_phone(caller, member_id, district))
+}
+
 /// Admins and the district's office staff manage members.
 pub fn require_manager(caller: &Caller, district: &str) -> ApiResult<()> {
     caller.require_any(&[Role::Admin, Role::OfficeStaff])?;

@@ -12,7 +12,7 @@ use crate::domain::duty::{
     shift_for_check_in, weekday_of,
 };
 use crate::domain::evaluation::{ActivityType, ReadScope, YEARS};
-use crate::domain::member::{mask_phone, may_see_phone, require_manager};
+use crate::domain::member::{require_manager, shown_phone};
 use crate::domain::workroom::{Weekday, WorkroomStatus};
 use crate::models::activity::{self as activities, ActivityRow};
 use crate::models::duty::{self as model, CheckInFilter, CheckInRow, ShiftFilter, ShiftRow};
@@ -379,12 +379,13 @@ pub async fn on_duty(
             let on_duty = shifts
                 .into_iter()
                 .map(|(s, m)| {
-                    let show = may_see_phone(&caller, &m.id, &m.district_code);
+                    let (phone, phone_masked) =
+                        shown_phone(&caller, &m.id, &m.district_code, m.phone);
                     OnDutyMember {
                         specialties: specialties.remove(&m.id).unwrap_or_default(),
                         checked_in: arrived.contains(&m.id),
-                        phone_masked: !show && m.phone.is_some(),
-                        phone: m.phone.map(|p| if show { p } else { mask_phone(&p) }),
+                        phone_masked,
+                        phone,
                         member: m.id,
                         name: m.name,
                         photo_url: m.photo_url,

@@ -5,7 +5,7 @@
 //! for admins and the office staff of the workroom's district. Assignment suggestions reveal
 //! where members live and work, so they are for district staff (coordinators included) only.
 
-use crate::domain::member::{may_see_phone, require_manager};
+use crate::domain::member::{require_manager, shown_phone};
 use crate::domain::workroom::{
     self as rules, DEFAULT_RADIUS_KM, Guards, MAX_RADIUS_KM, WorkroomAction, WorkroomStatus,
 };
@@ -879,16 +879,10 @@ pub async fn member_card(
                     })
                 })
                 .collect::<ApiResult<Vec<_>>>()?;
-            let show = may_see_phone(&caller, &m.id, &m.district_code);
+            let (phone, phone_masked) = shown_phone(&caller, &m.id, &m.district_code, m.phone);
             Ok(MemberCard {
-                phone_masked: !show && m.phone.is_some(),
-                phone: m.phone.map(|p| {
-                    if show {
-                        p
-                    } else {
-                        crate::domain::member::mask_phone(&p)
-                    }
-                }),
+                phone_masked,
+                phone,
                 id: m.id,
                 name: m.name,
                 photo_url: m.photo_url,

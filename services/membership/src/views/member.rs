@@ -1,5 +1,5 @@
 use super::utc;
-use crate::domain::member::mask_phone;
+use crate::domain::member::display_phone;
 use crate::models::member::MemberRow;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -69,9 +69,9 @@ pub struct Member {
 
 impl Member {
     pub fn from_row(r: MemberRow, specialties: Vec<String>, show_phone: bool) -> Member {
-        let phone_masked = !show_phone && r.phone.is_some();
+        let (phone, phone_masked) = display_phone(r.phone, show_phone);
         Member {
-            phone: r.phone.map(|p| if show_phone { p } else { mask_phone(&p) }),
+            phone,
             phone_masked,
             id: r.id,
             name: r.name,
