@@ -288,3 +288,14 @@ impl From<r2d2::Error> for ApiError {
         ApiError::Unavailable("database unavailable".into())
     }
 }
+
+/// `find(..)?.or_not_found("workroom")?`: a missing row as the 404 a handler answers.
+pub trait OrNotFound<T> {
+    fn or_not_found(self, what: &str) -> ApiResult<T>;
+}
+
+impl<T> OrNotFound<T> for Option<T> {
+    fn or_not_found(self, what: &str) -> ApiResult<T> {
+        self.ok_or_else(|| ApiError::not_found(what))
+    }
+}

@@ -4,6 +4,10 @@
 //! - [`error`]: one error type, rendered as RFC 9457 problem+json
 //! - [`extract`]: JSON/query extractors whose errors name the field
 //! - [`auth`]: token verification and the caller's roles and district
+//! - [`scope`]: who may read, see personal fields of, and write a kind of resource
+//! - [`enums`], [`lifecycle`], [`events`]: text-backed enums, state machines with history, and
+//!   the domain events they raise
+//! - [`rows`]: versioned updates and row locks
 //! - [`pagination`], [`idempotency`], [`concurrency`]: the API conventions
 //! - [`outbox`]: cross-service effects, written with the change and delivered at least once
 //! - [`telemetry`]: request ids, logs, metrics, health
@@ -13,12 +17,17 @@
 pub mod auth;
 pub mod concurrency;
 pub mod db;
+pub mod enums;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod idempotency;
 pub mod keys;
+pub mod lifecycle;
 pub mod outbox;
 pub mod pagination;
+pub mod rows;
+pub mod scope;
 pub mod service;
 pub mod telemetry;
 pub mod testing;

@@ -168,19 +168,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    workroom_transitions (id) {
-        id -> Text,
-        workroom_id -> Text,
-        action -> Text,
-        from_status -> Nullable<Text>,
-        to_status -> Text,
-        details -> Text,
-        created_at -> Timestamp,
-        created_by -> Text,
-    }
-}
-
-diesel::table! {
     workroom_assignments (workroom_id, member_id) {
         workroom_id -> Text,
         member_id -> Text,
@@ -246,7 +233,6 @@ diesel::joinable!(member_specialties -> members (member_id));
 diesel::joinable!(evaluation_rules -> evaluation_rule_years (year));
 diesel::joinable!(activities -> members (member_id));
 diesel::joinable!(member_year_points -> members (member_id));
-diesel::joinable!(workroom_transitions -> workrooms (workroom_id));
 diesel::joinable!(workroom_assignments -> workrooms (workroom_id));
 diesel::joinable!(workroom_assignments -> members (member_id));
 diesel::joinable!(duty_shifts -> members (member_id));
@@ -266,7 +252,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     activities,
     member_year_points,
     workrooms,
-    workroom_transitions,
     workroom_assignments,
     duty_shifts,
     check_ins,

@@ -139,14 +139,14 @@ pub struct Planned {
     pub end: i32,
 }
 
-/// Why a reception day got no new shift.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SkipReason {
-    /// The workroom already has a shift then; it is kept as it is.
-    AlreadyStaffed,
-    /// Every member is on duty elsewhere then.
-    NoMemberFree,
+xs_kit::text_enum! {
+    /// Why a reception day got no new shift.
+    pub enum SkipReason {
+        /// The workroom already has a shift then; it is kept as it is.
+        AlreadyStaffed = "already_staffed",
+        /// Every member is on duty elsewhere then.
+        NoMemberFree = "no_member_free",
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -5,72 +5,26 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
-use xs_kit::{ApiError, ApiResult, Caller, Role};
 
-/// What a member did. Each kind earns the points the year's rule table gives it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum ActivityType {
-    DutyShift,
-    CheckIn,
-    Consultation,
-    Reception,
-    Mediation,
-    ReportSubmitted,
-    ReportAdopted,
-    Lecture,
-    VolunteerService,
-    FreeClinic,
-    WarmthDelivery,
-    ResearchVisit,
-    EmergencyRelief,
-    LiaisonEvent,
-    Other,
-}
-
-impl ActivityType {
-    pub const ALL: [ActivityType; 15] = [
-        ActivityType::DutyShift,
-        ActivityType::CheckIn,
-        ActivityType::Consultation,
-        ActivityType::Reception,
-        ActivityType::Mediation,
-        ActivityType::ReportSubmitted,
-        ActivityType::ReportAdopted,
-        ActivityType::Lecture,
-        ActivityType::VolunteerService,
-        ActivityType::FreeClinic,
-        ActivityType::WarmthDelivery,
-        ActivityType::ResearchVisit,
-        ActivityType::EmergencyRelief,
-        ActivityType::LiaisonEvent,
-        ActivityType::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActivityType::DutyShift => "duty_shift",
-            ActivityType::CheckIn => "check_in",
-            ActivityType::Consultation => "consultation",
-            ActivityType::Reception => "reception",
-            ActivityType::Mediation => "mediation",
-            ActivityType::ReportSubmitted => "report_submitted",
-            ActivityType::ReportAdopted => "report_adopted",
-            ActivityType::Lecture => "lecture",
-            ActivityType::VolunteerService => "volunteer_service",
-            ActivityType::FreeClinic => "free_clinic",
-            ActivityType::WarmthDelivery => "warmth_delivery",
-            ActivityType::ResearchVisit => "research_visit",
-            ActivityType::EmergencyRelief => "emergency_relief",
-            ActivityType::LiaisonEvent => "liaison_event",
-            ActivityType::Other => "other",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ActivityType> {
-        ActivityType::ALL.into_iter().find(|t| t.as_str() == s)
+xs_kit::text_enum! {
+    /// What a member did. Each kind earns the points the year's rule table gives it.
+    #[derive(PartialOrd, Ord)]
+    pub enum ActivityType {
+        DutyShift = "duty_shift",
+        CheckIn = "check_in",
+        Consultation = "consultation",
+        Reception = "reception",
+        Mediation = "mediation",
+        ReportSubmitted = "report_submitted",
+        ReportAdopted = "report_adopted",
+        Lecture = "lecture",
+        VolunteerService = "volunteer_service",
+        FreeClinic = "free_clinic",
+        WarmthDelivery = "warmth_delivery",
+        ResearchVisit = "research_visit",
+        EmergencyRelief = "emergency_relief",
+        LiaisonEvent = "liaison_event",
+        Other = "other",
     }
 }
 
@@ -109,12 +63,12 @@ impl Thresholds {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Grade {
-    Excellent,
-    Competent,
-    NeedsImprovement,
+xs_kit::text_enum! {
+    pub enum Grade {
+        Excellent = "excellent",
+        Competent = "competent",
+        NeedsImprovement = "needs_improvement",
+    }
 }
 
 /// The grade a year's total earns: at least `excellent_min` is excellent, at least
@@ -177,102 +131,9 @@ pub fn year_bounds(year: i32) -> Option<(NaiveDate, NaiveDate)> {
 /// The years the API accepts for rules and evaluations.
 pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
-/// Whose activity records and evaluations a caller may read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReadScope {
-    /// Admins, services, and read-only integrations without a district.
-    All,
-    /// Office staff, coordinators, and district-bound integrations.
-    District(String),
-    /// A member: their own records only.
-    Member(String),
-}
-
-impl ReadScope {
-    /// The widest scope the caller's roles give; 403 for anyone else.
-    pub fn of(caller: &Caller) -> ApiResult<ReadScope> {
-        if caller.is_citywide() {
-            return Ok(ReadScope::All);
-        }
-        let staff = caller.has_any(&[Role::OfficeStaff, Role::Coordinator]);
-        let readers = caller.has_any(&[Role::Dashboard, Role::Integrator]);
-        match (&caller.district, staff, readers) {
-            (Some(d), true, _) | (Some(d), _, true) => return Ok(ReadScope::District(d.clone())),
-            (None, _, true) => return Ok(ReadScope::All),
-            _ => {}
-        }
-        match (&caller.member_id, caller.has(Role::Member)) {
-            (Some(m), true) => Ok(ReadScope::Member(m.clone())),
-            _ => Err(ApiError::Forbidden(
-                "activity records are for office staff, coordinators, the member themself and \
-                 read-only integrations"
-                    .into(),
-            )),
-        }
-    }
-
-    /// May the caller see this member's records and evaluation?
-    pub fn covers(&self, member_id: &str, district: &str) -> bool {
-        match self {
-            ReadScope::All => true,
-            ReadScope::District(d) => d == district,
-            ReadScope::Member(m) => m == member_id,
-        }
-    }
-
-    /// Narrow requested list filters to the scope: asking beyond it is a 403, leaving a
-    /// filter out confines the list to what the scope covers. Returns (district, member).
-    pub fn narrow(
-        &self,
-        district: Option<String>,
-        member: Option<String>,
-    ) -> ApiResult<(Option<String>, Option<String>)> {
-        match self {
-            ReadScope::All => Ok((district, member)),
-            ReadScope::District(own) => match district {
-                Some(d) if &d != own => Err(ApiError::Forbidden(format!(
-                    "your scope does not cover district {d}"
-                ))),
-                _ => Ok((Some(own.clone()), member)),
-            },
-            ReadScope::Member(own) => match member {
-                Some(m) if &m != own => Err(ApiError::Forbidden(
-                    "members see only their own records".into(),
-                )),
-                _ => Ok((district, Some(own.clone()))),
-            },
-        }
-    }
-}
-
-/// Who records activities by hand: admins, and the office staff and coordinators of the
-/// member's district.
-pub fn require_recorder(caller: &Caller, member_district: &str) -> ApiResult<()> {
-    caller.require_any(&[Role::Admin, Role::OfficeStaff, Role::Coordinator])?;
-    caller.require_district(member_district)
-}
-
-/// Who reads the membership statistics: dashboards, integrators, admins and office staff.
-pub const STATS_READERS: &[Role] = &[
-    Role::Admin,
-    Role::OfficeStaff,
-    Role::Dashboard,
-    Role::Integrator,
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn caller(roles: &[Role], district: Option<&str>, member: Option<&str>) -> Caller {
-        Caller {
-            sub: "u".into(),
-            roles: roles.to_vec(),
-            district: district.map(Into::into),
-            member_id: member.map(Into::into),
-            token_id: "t".into(),
-        }
-    }
 
     #[test]
     fn points_come_from_the_table() {
@@ -349,74 +210,11 @@ mod tests {
 
     #[test]
     fn type_names_round_trip() {
-        for t in ActivityType::ALL {
+        for t in ActivityType::ALL.iter().copied() {
             assert_eq!(ActivityType::parse(t.as_str()), Some(t));
             let json = serde_json::to_string(&t).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", t.as_str()));
         }
         assert_eq!(ActivityType::parse("bogus"), None);
-    }
-
-    #[test]
-    fn read_scopes_by_role() {
-        let admin = caller(&[Role::Admin], None, None);
-        let service = caller(&[Role::Service], None, None);
-        let staff = caller(&[Role::OfficeStaff], Some("siming"), None);
-        let coordinator = caller(&[Role::Coordinator], Some("siming"), None);
-        let dash = caller(&[Role::Dashboard], None, None);
-        let dash_huli = caller(&[Role::Integrator], Some("huli"), None);
-        let me = caller(&[Role::Member], Some("siming"), Some("m1"));
-        let resident = caller(&[Role::Resident], Some("siming"), None);
-        let staff_nowhere = caller(&[Role::OfficeStaff], None, None);
-        assert_eq!(ReadScope::of(&admin).ok(), Some(ReadScope::All));
-        assert_eq!(ReadScope::of(&service).ok(), Some(ReadScope::All));
-        assert_eq!(ReadScope::of(&dash).ok(), Some(ReadScope::All));
-        assert_eq!(
-            ReadScope::of(&staff).ok(),
-            Some(ReadScope::District("siming".into()))
-        );
-        assert_eq!(
-            ReadScope::of(&coordinator).ok(),
-            Some(ReadScope::District("siming".into()))
-        );
-        assert_eq!(
-            ReadScope::of(&dash_huli).ok(),
-            Some(ReadScope::District("huli".into()))
-        );
-        assert_eq!(
-            ReadScope::of(&me).ok(),
-            Some(ReadScope::Member("m1".into()))
-        );
-        assert!(ReadScope::of(&resident).is_err());
-        assert!(ReadScope::of(&staff_nowhere).is_err());
-    }
-
-    #[test]
-    fn narrowing_confines_and_refuses() {
-        let d = ReadScope::District("siming".into());
-        assert_eq!(
-            d.narrow(None, None).ok(),
-            Some((Some("siming".into()), None))
-        );
-        assert!(matches!(
-            d.narrow(Some("huli".into()), None),
-            Err(ApiError::Forbidden(_))
-        ));
-        let m = ReadScope::Member("m1".into());
-        assert_eq!(m.narrow(None, None).ok(), Some((None, Some("m1".into()))));
-        assert!(m.narrow(None, Some("m2".into())).is_err());
-        assert!(m.covers("m1", "huli") && !m.covers("m2", "siming"));
-        assert!(d.covers("m2", "siming") && !d.covers("m1", "huli"));
-    }
-
-    #[test]
-    fn recorders_are_district_staff_and_admins() {
-        assert!(require_recorder(&caller(&[Role::Admin], None, None), "huli").is_ok());
-        let coordinator = caller(&[Role::Coordinator], Some("siming"), None);
-        assert!(require_recorder(&coordinator, "siming").is_ok());
-        assert!(require_recorder(&coordinator, "huli").is_err());
-        let me = caller(&[Role::Member], Some("siming"), Some("m1"));
-        assert!(require_recorder(&me, "siming").is_err());
-        assert!(require_recorder(&caller(&[Role::Dashboard], None, None), "siming").is_err());
     }
 }

@@ -1,6 +1,23 @@
 //! Who may see and change what about a member.
 
-use xs_kit::{ApiError, ApiResult, Caller, Role};
+use crate::domain::access::MEMBERS;
+use xs_kit::{ApiError, ApiResult, Caller};
+
+xs_kit::text_enum! {
+    pub enum Gender {
+        Male = "male",
+        Female = "female",
+    }
+}
+
+xs_kit::text_enum! {
+    #[derive(Default)]
+    pub enum MemberStatus {
+        #[default]
+        Active = "active",
+        Retired = "retired",
+    }
+}
 
 /// `13812341234` → `138****1234`: enough to recognise, not enough to call. Shorter numbers
 /// (landlines) show only their last two digits, so a mask never gives the number away.
@@ -21,9 +38,7 @@ pub fn mask_phone(phone: &str) -> String {
 
 /// Staff of the member's own district (and the member themself) see the real number.
 pub fn may_see_phone(caller: &Caller, member_id: &str, member_district: &str) -> bool {
-    caller.member_id.as_deref() == Some(member_id)
-        || (caller.has_any(&[Role::Admin, Role::OfficeStaff, Role::Coordinator])
-            && caller.covers_district(member_district))
+    MEMBERS.may_read_personal(caller, member_district, Some(member_id))
 }
 
 /// A phone as shown: whole when `show`, else masked; and whether it was masked.
@@ -46,8 +61,7 @@ pub fn shown_phone(
 
 /// Admins and the district's office staff manage members.
 pub fn require_manager(caller: &Caller, district: &str) -> ApiResult<()> {
-    caller.require_any(&[Role::Admin, Role::OfficeStaff])?;
-    caller.require_district(district)
+    MEMBERS.require_write(caller, district)
 }
 
 /// What a caller may change on a member: everything (managers) or contact fields (self).
@@ -62,7 +76,7 @@ pub fn edit_rights(caller: &Caller, member_id: &str, district: &str) -> ApiResul
         Ok(EditRights::All)
     } else if caller.member_id.as_deref() == Some(member_id) {
         Ok(EditRights::ContactOnly)
-    } else if caller.has_any(&[Role::Admin, Role::OfficeStaff]) {
+    } else if caller.has_any(MEMBERS.writers) {
         Err(ApiError::Forbidden(format!(
             "your scope does not cover district {district}"
         )))
@@ -76,6 +90,7 @@ pub fn edit_rights(caller: &Caller, member_id: &str, district: &str) -> ApiResul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use xs_kit::Role;
 
     fn caller(roles: &[Role], district: Option<&str>, member: Option<&str>) -> Caller {
         Caller {

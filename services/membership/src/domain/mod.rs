@@ -1,3 +1,4 @@
+pub mod access;
 pub mod duty;
 pub mod evaluation;
 pub mod member;

@@ -10,7 +10,6 @@ use chrono::NaiveDate;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use xs_kit::validate::Validator;
-use xs_kit::{ApiError, ApiResult, Caller, Role};
 
 /// Targets per activity type: how many of each the workroom means to hold in the year.
 pub type Targets = BTreeMap<ActivityType, i32>;
@@ -132,72 +131,11 @@ pub fn quarter_span(year: i32, quarter: u8) -> Option<(NaiveDate, NaiveDate)> {
     Some((first, last))
 }
 
-/// Who reads plans and bulletins: anyone signed in within the district (residents follow their
-/// workrooms too), dashboards and integrators (citywide when their token names no district),
-/// and admins.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlanReadScope {
-    All,
-    District(String),
-}
-
-impl PlanReadScope {
-    pub fn of(caller: &Caller) -> ApiResult<PlanReadScope> {
-        if caller.is_citywide() {
-            return Ok(PlanReadScope::All);
-        }
-        match &caller.district {
-            Some(d) => Ok(PlanReadScope::District(d.clone())),
-            None if caller.has_any(&[Role::Dashboard, Role::Integrator]) => Ok(PlanReadScope::All),
-            None => Err(ApiError::Forbidden(
-                "plans and bulletins are read within a district".into(),
-            )),
-        }
-    }
-
-    pub fn require(&self, district: &str) -> ApiResult<()> {
-        match self {
-            PlanReadScope::District(own) if own != district => Err(ApiError::Forbidden(format!(
-                "your scope does not cover district {district}"
-            ))),
-            _ => Ok(()),
-        }
-    }
-
-    /// The district a bulletin is for: citywide callers must name one; others get their own
-    /// and may name no other.
-    pub fn bulletin_district(&self, requested: Option<String>) -> ApiResult<String> {
-        match (self, requested) {
-            (PlanReadScope::All, Some(d)) => Ok(d),
-            (PlanReadScope::All, None) => Err(ApiError::field(
-                "district",
-                "is required: a bulletin ranks the workrooms of one district",
-            )),
-            (PlanReadScope::District(own), Some(d)) if &d != own => Err(ApiError::Forbidden(
-                format!("your scope does not cover district {d}"),
-            )),
-            (PlanReadScope::District(own), _) => Ok(own.clone()),
-        }
-    }
-}
-
-/// Who writes plans: admins, and the office staff of the workroom's district.
-pub const WRITERS: &[Role] = &[Role::Admin, Role::OfficeStaff];
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use xs_kit::ApiError;
     use ActivityType as T;
-
-    fn caller(roles: &[Role], district: Option<&str>) -> Caller {
-        Caller {
-            sub: "u".into(),
-            roles: roles.to_vec(),
-            district: district.map(Into::into),
-            member_id: None,
-            token_id: "t".into(),
-        }
-    }
 
     fn fields(v: &mut Validator) -> Vec<String> {
         match v.finish() {
@@ -318,50 +256,5 @@ mod tests {
         assert_eq!(quarter_span(2026, 4).map(|s| s.1), Some(d(2026, 12, 31)));
         assert_eq!(quarter_span(2026, 1).map(|s| s.1), Some(d(2026, 3, 31)));
         assert_eq!(quarter_span(2026, 5), None);
-    }
-
-    #[test]
-    fn readers_are_the_district_and_citywide_readers() {
-        let admin = caller(&[Role::Admin], None);
-        let dash = caller(&[Role::Dashboard], None);
-        let dash_huli = caller(&[Role::Dashboard], Some("huli"));
-        let resident = caller(&[Role::Resident], Some("siming"));
-        let nowhere = caller(&[Role::Resident], None);
-        assert_eq!(PlanReadScope::of(&admin).ok(), Some(PlanReadScope::All));
-        assert_eq!(PlanReadScope::of(&dash).ok(), Some(PlanReadScope::All));
-        assert_eq!(
-            PlanReadScope::of(&dash_huli).ok(),
-            Some(PlanReadScope::District("huli".into()))
-        );
-        let siming = PlanReadScope::of(&resident).unwrap_or(PlanReadScope::All);
-        assert!(siming.require("siming").is_ok());
-        assert!(matches!(
-            siming.require("huli"),
-            Err(ApiError::Forbidden(_))
-        ));
-        assert!(PlanReadScope::of(&nowhere).is_err());
-    }
-
-    #[test]
-    fn citywide_callers_name_the_district_and_staff_default_to_theirs() {
-        let all = PlanReadScope::All;
-        assert!(matches!(
-            all.bulletin_district(None),
-            Err(ApiError::Validation(_))
-        ));
-        assert_eq!(
-            all.bulletin_district(Some("huli".into())).ok(),
-            Some("huli".into())
-        );
-        let own = PlanReadScope::District("siming".into());
-        assert_eq!(own.bulletin_district(None).ok(), Some("siming".into()));
-        assert_eq!(
-            own.bulletin_district(Some("siming".into())).ok(),
-            Some("siming".into())
-        );
-        assert!(matches!(
-            own.bulletin_district(Some("huli".into())),
-            Err(ApiError::Forbidden(_))
-        ));
     }
 }

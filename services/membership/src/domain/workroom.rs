@@ -1,154 +1,88 @@
 //! Workrooms: the lifecycle (申请 → 实地考察 → 党组批准 → 授牌), the six essentials (六有),
 //! distances for "the nearest studio", and who is suggested for a workroom.
 //!
-//! The lifecycle is one type, [`WorkroomStatus`], whose legal moves are all in
-//! [`WorkroomStatus::target`]. A failed inspection is not a dead end: the workroom stays (or
+//! The lifecycle is the kit's [`Lifecycle`] on [`WorkroomStatus`]: its legal moves are all in
+//! one table, [`WorkroomStatus::target`]. A failed inspection is not a dead end: the workroom stays (or
 //! falls back to) `applied`, the failed inspection is kept in the history, and it may be
 //! inspected again once the problems are fixed. A re-inspection from `inspected` is allowed
 //! too (e.g. after the essentials changed), and its result decides the state again.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use xs_kit::{ApiError, Caller, Role};
+use xs_kit::lifecycle::Lifecycle;
+use xs_kit::{Caller, Role};
 
-/// The kinds of workroom the register knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum WorkroomKind {
-    /// 好商量工作室
-    HaoshangliangStudio,
-    /// 委员工作室
-    MemberStudio,
-    /// 委员活动室
-    ActivityRoom,
-    /// 委员联络组
-    LiaisonGroup,
-    /// 台籍委员联系点
-    TaiwanLiaisonPoint,
-}
-
-impl WorkroomKind {
-    pub const ALL: [WorkroomKind; 5] = [
-        WorkroomKind::HaoshangliangStudio,
-        WorkroomKind::MemberStudio,
-        WorkroomKind::ActivityRoom,
-        WorkroomKind::LiaisonGroup,
-        WorkroomKind::TaiwanLiaisonPoint,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WorkroomKind::HaoshangliangStudio => "haoshangliang_studio",
-            WorkroomKind::MemberStudio => "member_studio",
-            WorkroomKind::ActivityRoom => "activity_room",
-            WorkroomKind::LiaisonGroup => "liaison_group",
-            WorkroomKind::TaiwanLiaisonPoint => "taiwan_liaison_point",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<WorkroomKind> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
+xs_kit::text_enum! {
+    /// The kinds of workroom the register knows.
+    pub enum WorkroomKind {
+        /// 好商量工作室
+        HaoshangliangStudio = "haoshangliang_studio",
+        /// 委员工作室
+        MemberStudio = "member_studio",
+        /// 委员活动室
+        ActivityRoom = "activity_room",
+        /// 委员联络组
+        LiaisonGroup = "liaison_group",
+        /// 台籍委员联系点
+        TaiwanLiaisonPoint = "taiwan_liaison_point",
     }
 }
 
-/// Where a workroom is in its lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum WorkroomStatus {
-    /// 申请: applied for, awaiting (or after a failed) on-site inspection.
-    Applied,
-    /// 实地考察: passed the on-site inspection.
-    Inspected,
-    /// 党组批准: approved by the party group.
-    Approved,
-    /// 授牌: plaque awarded, working.
-    Active,
-    Suspended,
-    /// Wound up; nothing follows.
-    Closed,
+xs_kit::text_enum! {
+    /// Where a workroom is in its lifecycle.
+    pub enum WorkroomStatus {
+        /// 申请: applied for, awaiting (or after a failed) on-site inspection.
+        Applied = "applied",
+        /// 实地考察: passed the on-site inspection.
+        Inspected = "inspected",
+        /// 党组批准: approved by the party group.
+        Approved = "approved",
+        /// 授牌: plaque awarded, working.
+        Active = "active",
+        Suspended = "suspended",
+        /// Wound up; nothing follows.
+        Closed = "closed",
+    }
 }
 
-/// What can be done to a workroom's lifecycle (`POST /workrooms/{id}/transitions`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum WorkroomAction {
-    /// Record an on-site inspection; passed → `inspected`, failed → `applied`.
-    Inspect,
-    /// Record the party group's approval; needs a passed inspection and all six essentials.
-    Approve,
-    /// Award the plaque: the workroom starts work.
-    AwardPlaque,
-    Suspend,
-    /// Lift a suspension.
-    Resume,
-    /// Wind up (withdraw an application, or close a suspended workroom). An active workroom is
-    /// suspended first, so a working studio is never closed by one slip.
-    Close,
-}
-
-impl WorkroomAction {
-    pub const ALL: [WorkroomAction; 6] = [
-        WorkroomAction::Inspect,
-        WorkroomAction::Approve,
-        WorkroomAction::AwardPlaque,
-        WorkroomAction::Suspend,
-        WorkroomAction::Resume,
-        WorkroomAction::Close,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WorkroomAction::Inspect => "inspect",
-            WorkroomAction::Approve => "approve",
-            WorkroomAction::AwardPlaque => "award_plaque",
-            WorkroomAction::Suspend => "suspend",
-            WorkroomAction::Resume => "resume",
-            WorkroomAction::Close => "close",
-        }
+xs_kit::text_enum! {
+    /// What can be done to a workroom's lifecycle (`POST /workrooms/{id}/transitions`).
+    pub enum WorkroomAction {
+        /// Record an on-site inspection; passed → `inspected`, failed → `applied`.
+        Inspect = "inspect",
+        /// Record the party group's approval; needs a passed inspection and all six essentials.
+        Approve = "approve",
+        /// Award the plaque: the workroom starts work.
+        AwardPlaque = "award_plaque",
+        Suspend = "suspend",
+        /// Lift a suspension.
+        Resume = "resume",
+        /// Wind up (withdraw an application, or close a suspended workroom). An active workroom is
+        /// suspended first, so a working studio is never closed by one slip.
+        Close = "close",
     }
 }
 
 /// What a transition knows beyond the current state: the guards' inputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Guards {
     /// For `inspect`: did the inspection pass?
     pub inspection_passed: bool,
-    /// For `approve`: are all six essentials met (after this request's changes)?
-    pub essentials_met: bool,
+    /// For `approve`: the six essentials not met (after this request's changes).
+    pub missing_essentials: Vec<&'static str>,
 }
 
-impl WorkroomStatus {
-    pub const ALL: [WorkroomStatus; 6] = [
-        WorkroomStatus::Applied,
-        WorkroomStatus::Inspected,
-        WorkroomStatus::Approved,
-        WorkroomStatus::Active,
-        WorkroomStatus::Suspended,
-        WorkroomStatus::Closed,
-    ];
+impl Lifecycle for WorkroomStatus {
+    type Action = WorkroomAction;
+    type Guards = Guards;
+    const SUBJECT: &'static str = "workroom";
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WorkroomStatus::Applied => "applied",
-            WorkroomStatus::Inspected => "inspected",
-            WorkroomStatus::Approved => "approved",
-            WorkroomStatus::Active => "active",
-            WorkroomStatus::Suspended => "suspended",
-            WorkroomStatus::Closed => "closed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<WorkroomStatus> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// Every legal move, in one place: where `action` leads from here, or `None` if it is not
-    /// possible from this state. `inspection_passed` decides where an inspection leads.
-    fn target(self, action: WorkroomAction, inspection_passed: bool) -> Option<WorkroomStatus> {
+    /// Every legal move, in one place. `inspection_passed` decides where an inspection leads.
+    fn target(self, action: WorkroomAction, g: &Guards) -> Option<WorkroomStatus> {
         use WorkroomAction as A;
         use WorkroomStatus as S;
         match (self, action) {
-            (S::Applied | S::Inspected, A::Inspect) => Some(if inspection_passed {
+            (S::Applied | S::Inspected, A::Inspect) => Some(if g.inspection_passed {
                 S::Inspected
             } else {
                 S::Applied
@@ -162,41 +96,32 @@ impl WorkroomStatus {
         }
     }
 
-    /// The actions possible now. `approve` is listed only when the essentials are all met, so
-    /// a client can show exactly the buttons that will work.
-    pub fn allowed(self, essentials_met: bool) -> Vec<WorkroomAction> {
-        WorkroomAction::ALL
-            .into_iter()
-            .filter(|a| self.target(*a, true).is_some())
-            .filter(|a| *a != WorkroomAction::Approve || essentials_met)
-            .collect()
-    }
-
-    /// Apply `action`: the next state, or a 409 naming the actions allowed now.
-    pub fn apply(self, action: WorkroomAction, g: Guards) -> Result<WorkroomStatus, ApiError> {
-        let refuse = |detail: String| ApiError::IllegalTransition {
-            detail,
-            allowed: self
-                .allowed(g.essentials_met)
-                .into_iter()
-                .map(|a| a.as_str().to_string())
-                .collect(),
-        };
-        let Some(next) = self.target(action, g.inspection_passed) else {
-            return Err(refuse(format!(
-                "a workroom that is {} cannot {}",
-                self.as_str(),
-                action.as_str().replace('_', " ")
-            )));
-        };
-        if action == WorkroomAction::Approve && !g.essentials_met {
-            return Err(refuse(
-                "approval needs all six essentials met (venue, team, rules, signage, duty_list, \
-                 funding)"
-                    .into(),
+    /// Approval needs all six essentials; until then `approve` is not among the allowed
+    /// actions, so a client shows exactly the buttons that will work.
+    fn guard(self, action: WorkroomAction, g: &Guards) -> Result<(), String> {
+        if action == WorkroomAction::Approve && !g.missing_essentials.is_empty() {
+            return Err(format!(
+                "approval needs all six essentials met; missing: {}",
+                g.missing_essentials.join(", ")
             ));
         }
-        Ok(next)
+        Ok(())
+    }
+
+    /// Named for what happened: `workroom.applied` (created), `workroom.inspected` (whatever
+    /// the result; the data says), `workroom.approved`, `workroom.activated` (plaque awarded),
+    /// `workroom.suspended`, `workroom.resumed`, `workroom.closed`.
+    fn event_type(_from: Option<Self>, action: &str, _to: Self) -> Option<String> {
+        let what = match WorkroomAction::parse(action) {
+            Some(WorkroomAction::Inspect) => "inspected",
+            Some(WorkroomAction::Approve) => "approved",
+            Some(WorkroomAction::AwardPlaque) => "activated",
+            Some(WorkroomAction::Suspend) => "suspended",
+            Some(WorkroomAction::Resume) => "resumed",
+            Some(WorkroomAction::Close) => "closed",
+            None => "applied",
+        };
+        Some(format!("workroom.{what}"))
     }
 }
 
@@ -254,19 +179,18 @@ impl Essentials {
     }
 }
 
-/// A weekday, for reception days (接待日).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Weekday {
-    Monday,
-    Tuesday,
-    Wednesday,
-    Thursday,
-    Friday,
-    Saturday,
-    Sunday,
+xs_kit::text_enum! {
+    /// A weekday, for reception days (接待日).
+    #[derive(PartialOrd, Ord)]
+    pub enum Weekday {
+        Monday = "monday",
+        Tuesday = "tuesday",
+        Wednesday = "wednesday",
+        Thursday = "thursday",
+        Friday = "friday",
+        Saturday = "saturday",
+        Sunday = "sunday",
+    }
 }
 
 const EARTH_RADIUS_KM: f64 = 6371.0088;
@@ -335,12 +259,13 @@ pub fn valid_point(lat: f64, lng: f64) -> bool {
         && (-180.0..=180.0).contains(&lng)
 }
 
-/// Why a member is suggested for a workroom: they live in its subdistrict, or work there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SuggestionMatch {
-    Residence,
-    Workplace,
+xs_kit::text_enum! {
+    /// Why a member is suggested for a workroom: they live in its subdistrict, or work there.
+    #[derive(PartialOrd, Ord)]
+    pub enum SuggestionMatch {
+        Residence = "residence",
+        Workplace = "workplace",
+    }
 }
 
 /// "By need and where they live" (按需就近): a member matches a workroom's subdistrict by
@@ -385,10 +310,12 @@ mod tests {
     use super::*;
     use WorkroomAction as A;
     use WorkroomStatus as S;
+    use xs_kit::ApiError;
+    use xs_kit::lifecycle::{allowed, apply};
 
     const OK: Guards = Guards {
         inspection_passed: true,
-        essentials_met: true,
+        missing_essentials: Vec::new(),
     };
 
     /// The lifecycle as the brief draws it, written out independently of `target`.
@@ -414,14 +341,14 @@ mod tests {
 
     #[test]
     fn every_pair_is_legal_or_refused_with_the_allowed_actions() {
-        for from in S::ALL {
-            for action in A::ALL {
-                match (legal(from, action), from.apply(action, OK)) {
+        for from in S::ALL.iter().copied() {
+            for action in A::ALL.iter().copied() {
+                match (legal(from, action), apply(from, action, &OK)) {
                     (Some(to), Ok(got)) => assert_eq!(got, to, "{from:?} --{action:?}"),
                     (None, Err(ApiError::IllegalTransition { allowed, detail })) => {
                         let expected: Vec<&str> = A::ALL
-                            .into_iter()
-                            .filter(|a| legal(from, *a).is_some())
+                            .iter()
+                            .filter(|a| legal(from, **a).is_some())
                             .map(|a| a.as_str())
                             .collect();
                         assert_eq!(allowed, expected, "{from:?} --{action:?}");
@@ -435,7 +362,7 @@ mod tests {
 
     #[test]
     fn closed_is_final() {
-        assert!(S::Closed.allowed(true).is_empty());
+        assert!(allowed(S::Closed, &OK).is_empty());
     }
 
     #[test]
@@ -444,14 +371,17 @@ mod tests {
             inspection_passed: false,
             ..OK
         };
-        assert_eq!(S::Applied.apply(A::Inspect, failed).ok(), Some(S::Applied));
         assert_eq!(
-            S::Inspected.apply(A::Inspect, failed).ok(),
+            apply(S::Applied, A::Inspect, &failed).ok(),
+            Some(S::Applied)
+        );
+        assert_eq!(
+            apply(S::Inspected, A::Inspect, &failed).ok(),
             Some(S::Applied)
         );
         // And then approval is not possible until an inspection passes.
         assert!(matches!(
-            S::Applied.apply(A::Approve, OK),
+            apply(S::Applied, A::Approve, &OK),
             Err(ApiError::IllegalTransition { .. })
         ));
     }
@@ -459,19 +389,35 @@ mod tests {
     #[test]
     fn approval_needs_all_six_essentials() {
         let missing = Guards {
-            essentials_met: false,
+            missing_essentials: vec!["funding"],
             ..OK
         };
-        match S::Inspected.apply(A::Approve, missing) {
+        match apply(S::Inspected, A::Approve, &missing) {
             Err(ApiError::IllegalTransition { allowed, detail }) => {
                 assert_eq!(allowed, ["inspect", "close"]);
-                assert!(detail.contains("six essentials"));
+                assert!(detail.contains("six essentials"), "{detail}");
+                assert!(detail.contains("funding"), "{detail}");
             }
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            S::Inspected.allowed(true),
+            allowed(S::Inspected, &OK),
             [A::Inspect, A::Approve, A::Close]
+        );
+    }
+
+    #[test]
+    fn events_say_what_happened() {
+        let e = |action: &str, to| S::event_type(None, action, to);
+        assert_eq!(e("apply", S::Applied).as_deref(), Some("workroom.applied"));
+        assert_eq!(
+            e("award_plaque", S::Active).as_deref(),
+            Some("workroom.activated")
+        );
+        assert_eq!(e("resume", S::Active).as_deref(), Some("workroom.resumed"));
+        assert_eq!(
+            e("inspect", S::Applied).as_deref(),
+            Some("workroom.inspected")
         );
     }
 

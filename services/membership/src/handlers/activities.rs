@@ -5,9 +5,8 @@
 //! however often the outbox delivers it. Points always come from the year's rule table
 //! (admins alone may set them by hand), and each record keeps its points and rule year.
 
-use crate::domain::evaluation::{
-    ActivityType, MAX_POINTS, ReadScope, STATS_READERS, require_recorder,
-};
+use crate::domain::access::{RECORDS, STATS};
+use crate::domain::evaluation::{ActivityType, MAX_POINTS};
 use crate::models::activity::{self as model, ActivityFilter, ActivityRow, MANUAL};
 use crate::models::member::{self as member_model, MemberRow};
 use crate::models::reference;
@@ -134,16 +133,16 @@ pub async fn list_activities(
     caller: Caller,
     q: Query<ActivityQuery>,
 ) -> ApiResult<HttpResponse> {
-    let scope = ReadScope::of(&caller)?;
+    let scope = RECORDS.read_scope(&caller)?;
     let q = q.0;
     let mut v = Validator::new();
     check_range(&mut v, q.from, q.to);
     v.finish()?;
     let page = PageRequest::<(NaiveDate, String)>::parse(q.limit, q.cursor.as_deref())?;
-    let (district, member) = scope.narrow(q.district, q.member)?;
+    let scoped = scope.narrow(q.district, q.member)?;
     let filter = ActivityFilter {
-        member,
-        district,
+        member: scoped.member,
+        district: scoped.district,
         activity_type: q.activity_type.map(|t| t.as_str().to_string()),
         from: q.from,
         to: q.to,
@@ -167,16 +166,12 @@ pub async fn get_activity(
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let scope = ReadScope::of(&caller)?;
+    let scope = RECORDS.read_scope(&caller)?;
     let id = id.into_inner();
     let row = db
         .read(move |c| model::find(c, &id)?.ok_or_else(|| ApiError::not_found("activity")))
         .await?;
-    if !scope.covers(&row.member_id, &row.district_code) {
-        return Err(ApiError::Forbidden(
-            "this record is outside your scope".into(),
-        ));
-    }
+    scope.require(&row.district_code, Some(&row.member_id), RECORDS.what)?;
     Ok(HttpResponse::Ok().json(Activity::from(row)))
 }
 
@@ -194,7 +189,7 @@ pub async fn record_activity(
     idem: Idempotency,
     body: Json<NewActivity>,
 ) -> ApiResult<HttpResponse> {
-    caller.require_any(&[Role::Admin, Role::OfficeStaff, Role::Coordinator])?;
+    caller.require_any(RECORDS.writers)?;
     if body.points.is_some() && !caller.has(Role::Admin) {
         return Err(ApiError::Forbidden(
             "points come from the rule table; only an admin may set them".into(),
@@ -226,7 +221,7 @@ pub async fn record_activity(
     idem.run(&db, &caller.sub, &body, move |c| {
         let b = input;
         let member = member_model::find(c, b.member.trim())?.ok_or_else(unknown_member)?;
-        require_recorder(&who, &member.district_code)?;
+        RECORDS.require_write(&who, &member.district_code)?;
         let fields = Common {
             member: &b.member,
             date: b.date,
@@ -368,18 +363,12 @@ pub async fn membership_stats(
     caller: Caller,
     q: Query<StatsQuery>,
 ) -> ApiResult<HttpResponse> {
-    caller.require_any(STATS_READERS)?;
-    let scope = ReadScope::of(&caller)?;
-    if matches!(scope, ReadScope::Member(_)) {
-        return Err(ApiError::Forbidden(
-            "statistics need a district or citywide scope".into(),
-        ));
-    }
+    let scope = STATS.read_scope(&caller)?;
     let q = q.0;
     let mut v = Validator::new();
     check_range(&mut v, q.from, q.to);
     v.finish()?;
-    let (district, _) = scope.narrow(q.district, None)?;
+    let district = scope.narrow(q.district, None)?.district;
     let (from, to) = (q.from, q.to);
     let stats = db
         .read(move |c| {

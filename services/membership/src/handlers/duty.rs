@@ -7,11 +7,12 @@
 //! earns an activity record (`duty_shift` or `check_in`, points from the rule table) in the
 //! same transaction, so participation counts in the yearly evaluation.
 
+use crate::domain::access::{RECORDS, SHIFTS};
 use crate::domain::duty::{
     self as rules, Booked, RotaRequest, check_range, local_day_and_minute, parse_window, plan_rota,
     shift_for_check_in, weekday_of,
 };
-use crate::domain::evaluation::{ActivityType, ReadScope, YEARS};
+use crate::domain::evaluation::{ActivityType, YEARS};
 use crate::domain::member::{require_manager, shown_phone};
 use crate::domain::workroom::{Weekday, WorkroomStatus};
 use crate::models::activity::{self as activities, ActivityRow};
@@ -22,14 +23,12 @@ use crate::views::duty::*;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{Datelike, NaiveDate};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use xs_kit::error::Problem;
+use xs_kit::error::{OrNotFound, Problem};
 use xs_kit::extract::{Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
+use xs_kit::scope::Scope;
 use xs_kit::validate::Validator;
 use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, Page, PageRequest, Role};
-
-/// Who writes shifts and rotas, and records check-ins for others (within their district).
-const WRITERS: &[Role] = &[Role::Admin, Role::OfficeStaff];
 
 /// The service name activity records made here carry; their event id is `check_in:<id>`.
 const SOURCE: &str = "membership";
@@ -83,7 +82,7 @@ fn serving_member(c: &mut DbConn, w: &WorkroomRow, id: &str) -> ApiResult<member
 
 /// Shifts are for the workroom's members, its district's staff and integrations, and admins.
 fn require_shift_reader(c: &mut DbConn, caller: &Caller, w: &WorkroomRow) -> ApiResult<()> {
-    let scope = ReadScope::of(caller).map_err(|_| {
+    let scope = SHIFTS.read_scope(caller).map_err(|_| {
         ApiError::Forbidden(
             "duty shifts are for staff and the workroom's members; see /on-duty for who is on \
              duty"
@@ -91,16 +90,12 @@ fn require_shift_reader(c: &mut DbConn, caller: &Caller, w: &WorkroomRow) -> Api
         )
     })?;
     match scope {
-        ReadScope::All => Ok(()),
-        ReadScope::District(d) if d == w.district_code => Ok(()),
-        ReadScope::Member(m) if workrooms::assignment(c, &w.id, &m)?.is_some() => Ok(()),
-        ReadScope::District(_) => Err(ApiError::Forbidden(format!(
-            "your scope does not cover district {}",
-            w.district_code
-        ))),
-        ReadScope::Member(_) => Err(ApiError::Forbidden(
+        // A member's own shifts are those of the workrooms they serve in.
+        Scope::Member(m) if workrooms::assignment(c, &w.id, &m)?.is_some() => Ok(()),
+        Scope::Member(_) => Err(ApiError::Forbidden(
             "members see the shifts of the workrooms they serve".into(),
         )),
+        scope => scope.require(&w.district_code, None, SHIFTS.what),
     }
 }
 
@@ -131,7 +126,7 @@ pub async fn list_shifts(
     let (id, fetch, after) = (id.into_inner(), page.fetch(), page.after.clone());
     let rows = db
         .read(move |c| {
-            let w = workrooms::get(c, &id)?;
+            let w = workrooms::find(c, &id)?.or_not_found("workroom")?;
             require_shift_reader(c, &caller, &w)?;
             Ok(model::list_shifts(c, &id, &filter, after, fetch)?)
         })
@@ -157,7 +152,7 @@ pub async fn get_shift(
     let (id, shift_id) = path.into_inner();
     let shift = db
         .read(move |c| {
-            let w = workrooms::get(c, &id)?;
+            let w = workrooms::find(c, &id)?.or_not_found("workroom")?;
             require_shift_reader(c, &caller, &w)?;
             let s = model::find_shift(c, &shift_id)?
                 .filter(|s| s.workroom_id == id)
@@ -189,7 +184,7 @@ pub async fn create_shift(
     id: web::Path<String>,
     body: Json<NewDutyShift>,
 ) -> ApiResult<HttpResponse> {
-    caller.require_any(WRITERS)?;
+    caller.require_any(SHIFTS.writers)?;
     let mut v = Validator::new();
     v.text("member", &body.member, 64);
     check_date(&mut v, "date", body.date);
@@ -203,7 +198,7 @@ pub async fn create_shift(
     idem.run(&db, &caller.sub, &body, move |c| {
         let b = input;
         model::lock_workroom(c, &id)?;
-        let w = workrooms::get(c, &id)?;
+        let w = workrooms::find(c, &id)?.or_not_found("workroom")?;
         require_manager(&who, &w.district_code)?;
         require_not_closed(&w)?;
         let m = serving_member(c, &w, b.member.trim())?;
@@ -259,7 +254,7 @@ pub async fn generate_rota(
     id: web::Path<String>,
     body: Json<NewRota>,
 ) -> ApiResult<HttpResponse> {
-    caller.require_any(WRITERS)?;
+    caller.require_any(SHIFTS.writers)?;
     let mut v = Validator::new();
     check_date(&mut v, "from", body.from);
     check_date(&mut v, "to", body.to);
@@ -276,7 +271,7 @@ pub async fn generate_rota(
     idem.run(&db, &caller.sub, &body, move |c| {
         let b = input;
         model::lock_workroom(c, &id)?;
-        let w = workrooms::get(c, &id)?;
+        let w = workrooms::find(c, &id)?.or_not_found("workroom")?;
         require_manager(&who, &w.district_code)?;
         require_not_closed(&w)?;
         let days = reception_days(&w)?;
@@ -442,7 +437,7 @@ pub async fn check_in(
     };
     let for_self = own.as_deref() == Some(member_id.as_str());
     if !for_self {
-        caller.require_any(WRITERS)?;
+        caller.require_any(SHIFTS.writers)?;
     }
     let body = body.0;
     let (input, who) = (body.clone(), caller.clone());
@@ -550,7 +545,7 @@ pub async fn list_check_ins(
     caller: Caller,
     q: Query<CheckInQuery>,
 ) -> ApiResult<HttpResponse> {
-    let scope = ReadScope::of(&caller)?;
+    let scope = RECORDS.read_scope(&caller)?;
     let q = q.0;
     if let (Some(f), Some(t)) = (q.from, q.to)
         && t < f
@@ -558,11 +553,11 @@ pub async fn list_check_ins(
         return Err(ApiError::field("to", "must not be before from"));
     }
     let page = PageRequest::<(NaiveDate, String)>::parse(q.limit, q.cursor.as_deref())?;
-    let (district, member) = scope.narrow(q.district, q.member)?;
+    let scoped = scope.narrow(q.district, q.member)?;
     let filter = CheckInFilter {
         workroom: q.workroom,
-        member,
-        district,
+        member: scoped.member,
+        district: scoped.district,
         from: q.from,
         to: q.to,
     };
@@ -587,15 +582,11 @@ pub async fn get_check_in(
     caller: Caller,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let scope = ReadScope::of(&caller)?;
+    let scope = RECORDS.read_scope(&caller)?;
     let id = id.into_inner();
     let (r, name, kind, points) = db
         .read(move |c| model::find_check_in(c, &id)?.ok_or_else(|| ApiError::not_found("check-in")))
         .await?;
-    if !scope.covers(&r.member_id, &r.district_code) {
-        return Err(ApiError::Forbidden(
-            "this check-in is outside your scope".into(),
-        ));
-    }
+    scope.require(&r.district_code, Some(&r.member_id), "check-ins")?;
     Ok(HttpResponse::Ok().json(CheckIn::from_row(r, name, kind, points)))
 }

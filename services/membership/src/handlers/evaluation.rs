@@ -4,8 +4,9 @@
 //! yearly totals kept with each record (one row per member, not every record), so it stays
 //! fast with millions of records; ties share a rank.
 
+use crate::domain::access::RECORDS;
 use crate::domain::evaluation::{
-    ActivityType, MAX_POINTS, PointsTable, RankedSoFar, ReadScope, Thresholds, YEARS, assign_ranks,
+    ActivityType, MAX_POINTS, PointsTable, RankedSoFar, Thresholds, YEARS, assign_ranks,
     effective_rule_year, grade, rank_from_ahead, year_bounds,
 };
 use crate::models::activity::{self as model, RuleYearRow};
@@ -17,6 +18,7 @@ use chrono::Datelike;
 use xs_kit::concurrency::{check_updated, etag, expected_version};
 use xs_kit::error::Problem;
 use xs_kit::extract::{IfMatch, Json, Query};
+use xs_kit::scope::Scope;
 use xs_kit::validate::Validator;
 use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, PageRequest, Role};
 
@@ -116,7 +118,7 @@ pub async fn put_rules(
     }
     for kind in ActivityType::ALL {
         let field = format!("points.{}", kind.as_str());
-        match table.get(&kind) {
+        match table.get(kind) {
             None => v.push(&field, "every activity type needs its points"),
             Some(p) => v.check(
                 (0..=MAX_POINTS).contains(p),
@@ -190,7 +192,7 @@ pub async fn member_evaluation(
     id: web::Path<String>,
     q: Query<YearQuery>,
 ) -> ApiResult<HttpResponse> {
-    let scope = ReadScope::of(&caller)?;
+    let scope = RECORDS.read_scope(&caller)?;
     let year = check_year(q.year)?;
     let id = id.into_inner();
     let (from, to) = year_bounds(year).ok_or_else(|| ApiError::field("year", "no such year"))?;
@@ -198,11 +200,7 @@ pub async fn member_evaluation(
         .read(move |c| {
             let member =
                 member_model::find(c, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
-            if !scope.covers(&member.id, &member.district_code) {
-                return Err(ApiError::Forbidden(
-                    "this member's evaluation is outside your scope".into(),
-                ));
-            }
+            scope.require(&member.district_code, Some(&member.id), "evaluations")?;
             let (rules, _) = rules_for(c, year)?;
             let by_type: Vec<TypePoints> = model::member_points_by_type(c, &member.id, from, to)?
                 .into_iter()
@@ -245,21 +243,15 @@ pub async fn list_evaluations(
     caller: Caller,
     q: Query<EvaluationQuery>,
 ) -> ApiResult<HttpResponse> {
-    let scope = ReadScope::of(&caller)?;
-    if matches!(scope, ReadScope::Member(_)) {
+    let scope = RECORDS.read_scope(&caller)?;
+    if matches!(scope, Scope::Member(_)) {
         return Err(ApiError::Forbidden(
             "members read their own evaluation at /api/v1/members/{id}/evaluation".into(),
         ));
     }
     let q = q.0;
     let year = check_year(q.year)?;
-    let (district, _) = scope.narrow(q.district, None)?;
-    let district = district.ok_or_else(|| {
-        ApiError::field(
-            "district",
-            "is required: members are ranked within a district",
-        )
-    })?;
+    let district = scope.one_district(q.district, "members are ranked within a district")?;
     // The cursor carries the last row's (points, member id) and its rank and position, so
     // ranks continue across pages; the ranking itself is computed afresh for each page.
     let page = PageRequest::<(i64, String, i64, i64)>::parse(q.limit, q.cursor.as_deref())?;

@@ -5,11 +5,10 @@
 //! the office staff of the workroom's district, and read by anyone signed in within the
 //! district, dashboards, integrators and admins.
 
+use crate::domain::access::PLANS;
 use crate::domain::evaluation::{ActivityType, YEARS, year_bounds};
 use crate::domain::member::require_manager;
-use crate::domain::plan::{
-    self as rules, COMPLETION_RULE, PRORATION_RULE, PlanReadScope, QUARTERS, Targets, WRITERS,
-};
+use crate::domain::plan::{self as rules, COMPLETION_RULE, PRORATION_RULE, QUARTERS, Targets};
 use crate::domain::workroom::{WorkroomKind, WorkroomStatus};
 use crate::models::plan::{self as model, PlanRow};
 use crate::models::reference;
@@ -21,7 +20,7 @@ use chrono::Datelike;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use std::collections::HashMap;
 use xs_kit::concurrency::{check_updated, etag, expected_version};
-use xs_kit::error::Problem;
+use xs_kit::error::{OrNotFound, Problem};
 use xs_kit::extract::{IfMatch, Json, Query};
 use xs_kit::validate::Validator;
 use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, PageRequest};
@@ -105,13 +104,13 @@ pub async fn get_plan(
     caller: Caller,
     path: web::Path<(String, i32)>,
 ) -> ApiResult<HttpResponse> {
-    let scope = PlanReadScope::of(&caller)?;
+    let scope = PLANS.read_scope(&caller)?;
     let (id, year) = path.into_inner();
     let year = check_year(year)?;
     let plan = db
         .read(move |c| {
-            let w = workrooms::get(c, &id)?;
-            scope.require(&w.district_code)?;
+            let w = workrooms::find(c, &id)?.or_not_found("workroom")?;
+            scope.require(&w.district_code, None, PLANS.what)?;
             let row = model::find(c, &id, year)?.ok_or_else(|| {
                 ApiError::NotFound(format!("the workroom has no plan for {year}"))
             })?;
@@ -144,7 +143,7 @@ pub async fn put_plan(
     if_match: IfMatch,
     body: Json<PlanInput>,
 ) -> ApiResult<HttpResponse> {
-    caller.require_any(WRITERS)?;
+    caller.require_any(PLANS.writers)?;
     let (id, year) = path.into_inner();
     let year = check_year(year)?;
     let input = body.0;
@@ -156,7 +155,7 @@ pub async fn put_plan(
     let by = caller.sub.clone();
     let (created, plan) = db
         .write(move |c| {
-            let w = workrooms::get(c, &id)?;
+            let w = workrooms::find(c, &id)?.or_not_found("workroom")?;
             require_manager(&caller, &w.district_code)?;
             if w.status == WorkroomStatus::Closed.as_str() {
                 return Err(ApiError::Conflict("the workroom is closed".into()));
@@ -233,7 +232,7 @@ pub async fn bulletin(
     caller: Caller,
     q: Query<BulletinQuery>,
 ) -> ApiResult<HttpResponse> {
-    let scope = PlanReadScope::of(&caller)?;
+    let scope = PLANS.read_scope(&caller)?;
     let q = q.0;
     let year = q.year.unwrap_or_else(|| chrono::Utc::now().year());
     let mut v = Validator::new();
@@ -248,7 +247,8 @@ pub async fn bulletin(
         "must be 1, 2, 3 or 4",
     );
     v.finish()?;
-    let district = scope.bulletin_district(q.district)?;
+    let district =
+        scope.one_district(q.district, "a bulletin ranks the workrooms of one district")?;
     let quarter =
         u8::try_from(q.quarter).map_err(|_| ApiError::field("quarter", "must be 1 to 4"))?;
     let (from, to) = rules::quarter_span(year, quarter)

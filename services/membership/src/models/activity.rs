@@ -1,6 +1,8 @@
 //! Rows and queries for activity records, the yearly rule tables, and the per-member yearly
 //! point totals that rankings read.
 
+use crate::domain::member::MemberStatus;
+use crate::domain::workroom::WorkroomStatus;
 use crate::schema::{
     activities, evaluation_rule_years, evaluation_rules, member_year_points, members,
     workroom_assignments, workrooms,
@@ -415,7 +417,7 @@ pub fn members_by_sector(
     district: Option<&str>,
 ) -> QueryResult<Vec<(Option<String>, i64)>> {
     let mut q = members::table
-        .filter(members::status.eq("active"))
+        .filter(members::status.eq(MemberStatus::Active.as_str()))
         .group_by(members::sector_code)
         .select((members::sector_code, count_star()))
         .order(members::sector_code)
@@ -478,10 +480,10 @@ pub fn workrooms_by_kind_and_status(
 pub fn members_placed(conn: &mut DbConn, district: Option<&str>) -> QueryResult<i64> {
     let placed = workroom_assignments::table
         .inner_join(workrooms::table)
-        .filter(workrooms::status.ne("closed"))
+        .filter(workrooms::status.ne(WorkroomStatus::Closed.as_str()))
         .select(workroom_assignments::member_id);
     let mut q = members::table
-        .filter(members::status.eq("active"))
+        .filter(members::status.eq(MemberStatus::Active.as_str()))
         .filter(members::id.eq_any(placed))
         .count()
         .into_boxed::<DbBackend>();

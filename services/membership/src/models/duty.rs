@@ -1,5 +1,6 @@
 //! Rows and queries for duty shifts and check-ins.
 
+use crate::domain::member::MemberStatus;
 use crate::models::member::MemberRow;
 use crate::schema::{activities, check_ins, duty_shifts, members, workroom_assignments, workrooms};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -202,7 +203,7 @@ pub fn rota_members(conn: &mut DbConn, workroom_id: &str) -> QueryResult<Vec<Str
     workroom_assignments::table
         .inner_join(members::table)
         .filter(workroom_assignments::workroom_id.eq(workroom_id))
-        .filter(members::status.eq("active"))
+        .filter(members::status.eq(MemberStatus::Active.as_str()))
         .select(members::id)
         .order(members::id)
         .load(conn)

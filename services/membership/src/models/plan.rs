@@ -1,6 +1,7 @@
 //! Rows and queries for annual plans and their targets, and the counts of activity records that
 //! measure them.
 
+use crate::domain::workroom::WorkroomStatus;
 use crate::schema::{activities, workroom_plan_targets, workroom_plans, workrooms};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::count_star;
@@ -178,7 +179,7 @@ pub fn unplanned_workrooms(conn: &mut DbConn, district: &str, year: i32) -> Quer
         .select(workroom_plans::workroom_id);
     workrooms::table
         .filter(workrooms::district_code.eq(district))
-        .filter(workrooms::status.ne("closed"))
+        .filter(workrooms::status.ne(WorkroomStatus::Closed.as_str()))
         .filter(diesel::dsl::not(workrooms::id.eq_any(planned)))
         .count()
         .get_result(conn)

@@ -1,14 +1,13 @@
 //! Rows and queries for workrooms, their lifecycle history and their assignments.
 
-use crate::domain::workroom::BoundingBox;
+use crate::domain::member::MemberStatus;
+use crate::domain::workroom::{BoundingBox, WorkroomStatus};
 use crate::models::member::MemberRow;
-use crate::schema::{
-    communities, members, sectors, workroom_assignments, workroom_transitions, workrooms,
-};
+use crate::schema::{communities, members, sectors, workroom_assignments, workrooms};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use xs_kit::DbConn;
 use xs_kit::db::DbBackend;
-use xs_kit::{ApiError, ApiResult, DbConn};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = workrooms)]
@@ -79,20 +78,6 @@ pub struct LifecycleChanges {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = workroom_transitions)]
-pub struct TransitionRow {
-    pub id: String,
-    pub workroom_id: String,
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
-    /// JSON object: what the request recorded (inspection findings, reason, ...).
-    pub details: String,
-    pub created_at: NaiveDateTime,
-    pub created_by: String,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = workroom_assignments)]
 pub struct AssignmentRow {
     pub workroom_id: String,
@@ -123,6 +108,22 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<WorkroomRow>> {
         .select(WorkroomRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// The workroom, unless `active_only` and it is not active (what the public may see).
+pub fn find_visible(
+    conn: &mut DbConn,
+    id: &str,
+    active_only: bool,
+) -> QueryResult<Option<WorkroomRow>> {
+    let mut q = workrooms::table
+        .filter(workrooms::id.eq(id))
+        .select(WorkroomRow::as_select())
+        .into_boxed::<DbBackend>();
+    if active_only {
+        q = q.filter(workrooms::status.eq(WorkroomStatus::Active.as_str()));
+    }
+    q.first(conn).optional()
 }
 
 pub fn exists(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
@@ -185,18 +186,7 @@ pub fn update(
     by: &str,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(
-        workrooms::table
-            .filter(workrooms::id.eq(id))
-            .filter(workrooms::version.eq(expected)),
-    )
-    .set((
-        changes,
-        workrooms::version.eq(expected + 1),
-        workrooms::updated_at.eq(at),
-        workrooms::updated_by.eq(by),
-    ))
-    .execute(conn)
+    xs_kit::update_versioned!(conn, workrooms, id, expected, changes, by, at)
 }
 
 /// Move the lifecycle if the workroom is still at `expected`; returns rows changed.
@@ -208,44 +198,7 @@ pub fn set_lifecycle(
     by: &str,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(
-        workrooms::table
-            .filter(workrooms::id.eq(id))
-            .filter(workrooms::version.eq(expected)),
-    )
-    .set((
-        changes,
-        workrooms::version.eq(expected + 1),
-        workrooms::updated_at.eq(at),
-        workrooms::updated_by.eq(by),
-    ))
-    .execute(conn)
-}
-
-pub fn insert_transition(conn: &mut DbConn, row: &TransitionRow) -> QueryResult<()> {
-    diesel::insert_into(workroom_transitions::table)
-        .values(row)
-        .execute(conn)
-        .map(drop)
-}
-
-/// A page of a workroom's history, oldest first (ids are time-ordered).
-pub fn history(
-    conn: &mut DbConn,
-    workroom_id: &str,
-    after: Option<&str>,
-    limit: i64,
-) -> QueryResult<Vec<TransitionRow>> {
-    let mut q = workroom_transitions::table
-        .filter(workroom_transitions::workroom_id.eq(workroom_id.to_string()))
-        .select(TransitionRow::as_select())
-        .order(workroom_transitions::id)
-        .limit(limit)
-        .into_boxed::<DbBackend>();
-    if let Some(a) = after {
-        q = q.filter(workroom_transitions::id.gt(a.to_string()));
-    }
-    q.load(conn)
+    xs_kit::update_versioned!(conn, workrooms, id, expected, changes, by, at)
 }
 
 /// The subdistrict a community belongs to, if the community exists.
@@ -309,7 +262,7 @@ pub fn served_by(conn: &mut DbConn, member_id: &str) -> QueryResult<Vec<(Workroo
     workroom_assignments::table
         .inner_join(workrooms::table)
         .filter(workroom_assignments::member_id.eq(member_id))
-        .filter(workrooms::status.ne("closed"))
+        .filter(workrooms::status.ne(WorkroomStatus::Closed.as_str()))
         .select((WorkroomRow::as_select(), workroom_assignments::role))
         .order(workrooms::id)
         .load(conn)
@@ -324,11 +277,11 @@ pub fn unplaced_members_of(
 ) -> QueryResult<Vec<MemberRow>> {
     let placed = workroom_assignments::table
         .inner_join(workrooms::table)
-        .filter(workrooms::status.ne("closed"))
+        .filter(workrooms::status.ne(WorkroomStatus::Closed.as_str()))
         .select(workroom_assignments::member_id);
     members::table
         .filter(members::district_code.eq(district))
-        .filter(members::status.eq("active"))
+        .filter(members::status.eq(MemberStatus::Active.as_str()))
         .filter(
             members::residence_subdistrict
                 .eq(subdistrict)
@@ -347,9 +300,4 @@ pub fn sector_name(conn: &mut DbConn, code: &str) -> QueryResult<Option<String>>
         .select(sectors::name)
         .first(conn)
         .optional()
-}
-
-/// The workroom, or a 404.
-pub fn get(conn: &mut DbConn, id: &str) -> ApiResult<WorkroomRow> {
-    find(conn, id)?.ok_or_else(|| ApiError::not_found("workroom"))
 }

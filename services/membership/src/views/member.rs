@@ -1,42 +1,11 @@
+pub use crate::domain::member::{Gender, MemberStatus};
+
 use super::utc;
 use crate::domain::member::display_phone;
 use crate::models::member::MemberRow;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Gender {
-    Male,
-    Female,
-}
-
-impl Gender {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Gender::Male => "male",
-            Gender::Female => "female",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MemberStatus {
-    #[default]
-    Active,
-    Retired,
-}
-
-impl MemberStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MemberStatus::Active => "active",
-            MemberStatus::Retired => "retired",
-        }
-    }
-}
 
 /// A committee member (委员).
 #[derive(Debug, Serialize, ToSchema)]

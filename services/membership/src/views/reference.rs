@@ -35,21 +35,12 @@ pub struct NewDistrict {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SubdistrictKind {
-    /// 街道
-    Subdistrict,
-    /// 镇
-    Town,
-}
-
-impl SubdistrictKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubdistrictKind::Subdistrict => "subdistrict",
-            SubdistrictKind::Town => "town",
-        }
+xs_kit::text_enum! {
+    pub enum SubdistrictKind {
+        /// 街道
+        Subdistrict = "subdistrict",
+        /// 镇
+        Town = "town",
     }
 }
 

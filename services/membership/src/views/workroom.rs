@@ -1,11 +1,13 @@
 use super::utc;
 use crate::domain::workroom::{
-    Essentials, SuggestionMatch, Weekday, WorkroomAction, WorkroomKind, WorkroomStatus,
+    Essentials, Guards, SuggestionMatch, Weekday, WorkroomAction, WorkroomKind, WorkroomStatus,
 };
-use crate::models::workroom::{AssignmentRow, TransitionRow, WorkroomRow};
+use crate::models::workroom::{AssignmentRow, WorkroomRow};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use xs_kit::enums::stored;
+use xs_kit::lifecycle::HistoryRow;
 use xs_kit::{ApiError, ApiResult};
 
 /// The on-site inspection (实地考察) last recorded.
@@ -90,8 +92,13 @@ impl Workroom {
             _ => None,
         };
         let essentials_met = essentials.all_met();
+        // What the buttons can do now: an inspection listed as if it would pass.
+        let guards = Guards {
+            inspection_passed: true,
+            missing_essentials: essentials.missing(),
+        };
         Ok(Workroom {
-            allowed_actions: status.allowed(essentials_met),
+            allowed_actions: xs_kit::lifecycle::allowed(status, &guards),
             id: r.id,
             name: r.name,
             kind,
@@ -243,14 +250,14 @@ pub struct HistoryEntry {
 }
 
 impl HistoryEntry {
-    pub fn from_row(r: TransitionRow) -> ApiResult<HistoryEntry> {
-        let status = |s: &str| {
-            WorkroomStatus::parse(s)
-                .ok_or_else(|| ApiError::internal(corrupt(format!("stored status {s}"))))
-        };
+    pub fn from_row(r: HistoryRow) -> ApiResult<HistoryEntry> {
         Ok(HistoryEntry {
-            from_status: r.from_status.as_deref().map(status).transpose()?,
-            to_status: status(&r.to_status)?,
+            from_status: r
+                .from_state
+                .as_deref()
+                .map(|s| stored("workroom status", s))
+                .transpose()?,
+            to_status: stored("workroom status", &r.to_state)?,
             details: serde_json::from_str(&r.details).map_err(ApiError::internal)?,
             id: r.id,
             action: r.action,
@@ -260,27 +267,16 @@ impl HistoryEntry {
     }
 }
 
-/// A member's role in a workroom.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AssignmentRole {
-    /// 召集人
-    Convener,
-    /// 联络组组长
-    GroupLeader,
-    Member,
-    /// 专职政协工作者
-    FullTimeStaff,
-}
-
-impl AssignmentRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AssignmentRole::Convener => "convener",
-            AssignmentRole::GroupLeader => "group_leader",
-            AssignmentRole::Member => "member",
-            AssignmentRole::FullTimeStaff => "full_time_staff",
-        }
+xs_kit::text_enum! {
+    /// A member's role in a workroom.
+    pub enum AssignmentRole {
+        /// 召集人
+        Convener = "convener",
+        /// 联络组组长
+        GroupLeader = "group_leader",
+        Member = "member",
+        /// 专职政协工作者
+        FullTimeStaff = "full_time_staff",
     }
 }
 

@@ -1,0 +1,2 @@
+DROP TABLE kit_events;
+DROP TABLE kit_transitions;
