@@ -21,3 +21,13 @@ pub static SPEC: ServiceSpec = ServiceSpec {
     migrations: &MIGRATIONS,
     routes: routes::routes,
 };
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_differ_only_where_declared() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let problems = xs_kit::db::migration_twin_problems(&dir, &[]);
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+}

@@ -300,3 +300,94 @@ pub fn new_id() -> String {
 
 /// The backend type queries are built for (e.g. `into_boxed::<DbBackend>()`).
 pub type DbBackend = <DbConn as diesel::Connection>::Backend;
+
+/// Twin migration directories under `dir` (`sqlite/` and `postgres/`) must hold the same
+/// migrations, byte for byte, except the files listed in `declared` (`<migration>/up.sql`),
+/// whose SQL really differs between the backends. Returns every problem: a migration or file
+/// missing its twin, an undeclared difference, a declared difference that is none. Each
+/// service's tests assert this is empty, so SQL is written once in spirit even though diesel
+/// embeds one directory per backend.
+pub fn migration_twin_problems(dir: &std::path::Path, declared: &[&str]) -> Vec<String> {
+    use std::collections::BTreeSet;
+    let files = |backend: &str| -> BTreeSet<String> {
+        let mut found = BTreeSet::new();
+        let Ok(migrations) = std::fs::read_dir(dir.join(backend)) else {
+            return found;
+        };
+        for m in migrations.flatten() {
+            let Ok(entries) = std::fs::read_dir(m.path()) else {
+                continue;
+            };
+            for f in entries.flatten() {
+                found.insert(format!(
+                    "{}/{}",
+                    m.file_name().to_string_lossy(),
+                    f.file_name().to_string_lossy()
+                ));
+            }
+        }
+        found
+    };
+    let (sqlite, postgres) = (files("sqlite"), files("postgres"));
+    let mut problems = Vec::new();
+    for f in sqlite.symmetric_difference(&postgres) {
+        problems.push(format!("{f}: has no twin"));
+    }
+    for f in sqlite.intersection(&postgres) {
+        let read = |backend: &str| std::fs::read(dir.join(backend).join(f)).unwrap_or_default();
+        let same = read("sqlite") == read("postgres");
+        match (same, declared.contains(&f.as_str())) {
+            (false, false) => {
+                problems.push(format!("{f}: differs between the backends undeclared"))
+            }
+            (true, true) => problems.push(format!("{f}: declared different but identical")),
+            _ => {}
+        }
+    }
+    for d in declared {
+        if !sqlite.contains(*d) {
+            problems.push(format!("{d}: declared but missing"));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_kits_migrations_are_twins() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        assert_eq!(
+            super::migration_twin_problems(&dir, &[]),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn differences_and_missing_twins_are_found() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let write = |path: &str, text: &str| {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        };
+        write("sqlite/1_a/up.sql", "CREATE TABLE a (x INTEGER);");
+        write("postgres/1_a/up.sql", "CREATE TABLE a (x INTEGER);");
+        write("sqlite/2_b/up.sql", "SELECT CURRENT_TIMESTAMP;");
+        write("postgres/2_b/up.sql", "SELECT now();");
+        write("sqlite/3_c/up.sql", "SELECT 1;");
+        let problems = super::migration_twin_problems(dir.path(), &["1_a/up.sql"]);
+        assert_eq!(
+            problems,
+            [
+                "3_c/up.sql: has no twin",
+                "1_a/up.sql: declared different but identical",
+                "2_b/up.sql: differs between the backends undeclared",
+            ]
+        );
+        assert_eq!(
+            super::migration_twin_problems(dir.path(), &["2_b/up.sql"]),
+            ["3_c/up.sql: has no twin"]
+        );
+    }
+}

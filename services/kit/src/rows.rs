@@ -11,21 +11,26 @@
 use crate::db::DbConn;
 use diesel::QueryableByName;
 use diesel::prelude::*;
-use diesel::sql_types::Integer;
+use diesel::sql_types::Text;
 
-/// Update `$table` (a `diesel::table!` module in scope, with `id`, `version`, `updated_at` and
-/// `updated_by` columns) where `id = $id AND version = $expected`: apply `$changes` (an
-/// `AsChangeset`), set `version = $expected + 1`, `updated_at = $at`, `updated_by = $by`.
-/// Evaluates to `QueryResult<usize>`, the rows changed (0 or 1).
+/// Update the row of `$table` (a `diesel::table!` module in scope, with `version`, `updated_at`
+/// and `updated_by` columns) whose key column `$key` is `$id` and whose version is still
+/// `$expected`: apply `$changes` (an `AsChangeset`, e.g. a changes struct or a tuple of
+/// `col.eq(..)`), set `version = $expected + 1`, `updated_at = $at`, `updated_by = $by`.
+/// Evaluates to `QueryResult<usize>`, the rows changed (0 or 1):
+///
+/// ```ignore
+/// xs_kit::update_versioned!(conn, workrooms, id = id, expected, &changes, by, at)
+/// ```
 #[macro_export]
 macro_rules! update_versioned {
-    ($conn:expr, $table:ident, $id:expr, $expected:expr, $changes:expr, $by:expr, $at:expr) => {{
+    ($conn:expr, $table:ident, $key:ident = $id:expr, $expected:expr, $changes:expr, $by:expr, $at:expr) => {{
         let expected: i64 = $expected;
         ::diesel::RunQueryDsl::execute(
             ::diesel::update(::diesel::QueryDsl::filter(
                 ::diesel::QueryDsl::filter(
                     $table::table,
-                    ::diesel::ExpressionMethods::eq($table::id, $id),
+                    ::diesel::ExpressionMethods::eq($table::$key, $id),
                 ),
                 ::diesel::ExpressionMethods::eq($table::version, expected),
             ))
@@ -42,33 +47,49 @@ macro_rules! update_versioned {
 
 #[derive(QueryableByName)]
 struct Found {
-    #[diesel(sql_type = Integer)]
-    #[allow(dead_code)]
-    found: i32,
+    #[diesel(sql_type = Text)]
+    id: String,
 }
 
-/// Lock the row of `table` whose `id` column is `id` until the transaction ends; `false` if
-/// there is no such row. Call it inside `Db::write`, before reading what the decision depends on.
+/// Lock the rows of `table` whose `id` column is one of `ids` until the transaction ends, in
+/// id order (so two writers locking overlapping sets cannot deadlock); returns how many of them
+/// exist. Call it inside `Db::write`, before reading what the decision depends on (remaining
+/// capacity, the current state).
 ///
-/// PostgreSQL takes a row lock (`SELECT … FOR UPDATE`): a second transaction locking the same
-/// row waits until the first commits, then reads what it wrote. SQLite has no row locks; there
-/// a write transaction already holds the database's write lock from its first statement
-/// (`BEGIN IMMEDIATE`, see `Db::write`), which serialises writers at least as strictly.
+/// PostgreSQL takes row locks (`SELECT … FOR NO KEY UPDATE`): a second transaction locking the
+/// same row waits until the first commits, then reads what it wrote. `NO KEY UPDATE` does not
+/// block inserts that merely refer to the row (their foreign-key checks take `KEY SHARE`), so
+/// child rows can still be added meanwhile. SQLite has no row locks; there a write transaction
+/// holds the database's write lock from its first statement (`BEGIN IMMEDIATE`, see
+/// `Db::write`), which serialises writers at least as strictly.
 ///
 /// `table` must be a table name from the code, never from a request.
+pub fn lock_all(conn: &mut DbConn, table: &'static str, ids: &[&str]) -> QueryResult<usize> {
+    assert!(
+        table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "lock_all takes a table name from the code"
+    );
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut found = 0;
+    for id in ids {
+        let rows = match conn {
+            DbConn::Pg(c) => diesel::sql_query(format!(
+                "SELECT id FROM {table} WHERE id = $1 FOR NO KEY UPDATE"
+            ))
+            .bind::<Text, _>(id)
+            .load::<Found>(c)?,
+            DbConn::Sqlite(c) => diesel::sql_query(format!("SELECT id FROM {table} WHERE id = ?"))
+                .bind::<Text, _>(id)
+                .load::<Found>(c)?,
+        };
+        found += rows.iter().filter(|r| r.id == id).count();
+    }
+    Ok(found)
+}
+
+/// Lock one row (see [`lock_all`]); `false` if there is no such row.
 pub fn lock(conn: &mut DbConn, table: &'static str, id: &str) -> QueryResult<bool> {
-    debug_assert!(table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-    let rows = match conn {
-        DbConn::Pg(c) => diesel::sql_query(format!(
-            "SELECT 1 AS found FROM {table} WHERE id = $1 FOR UPDATE"
-        ))
-        .bind::<diesel::sql_types::Text, _>(id)
-        .load::<Found>(c)?,
-        DbConn::Sqlite(c) => {
-            diesel::sql_query(format!("SELECT 1 AS found FROM {table} WHERE id = ?"))
-                .bind::<diesel::sql_types::Text, _>(id)
-                .load::<Found>(c)?
-        }
-    };
-    Ok(!rows.is_empty())
+    Ok(lock_all(conn, table, &[id])? == 1)
 }

@@ -27,3 +27,22 @@ pub static SPEC: ServiceSpec = ServiceSpec {
     migrations: &MIGRATIONS,
     routes: routes::routes,
 };
+
+#[cfg(test)]
+mod tests {
+    /// The migrations whose SQL really differs between SQLite and PostgreSQL.
+    const BACKEND_SPECIFIC: &[&str] = &[
+        // now() in UTC; a covering index with INCLUDE (PostgreSQL only).
+        "20261126000004_activities/up.sql",
+        // SQLite cannot add a foreign key to a table: it rebuilds the table instead.
+        "20261126000006_plans/up.sql",
+        "20261126000006_plans/down.sql",
+    ];
+
+    #[test]
+    fn migrations_differ_only_where_declared() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let problems = xs_kit::db::migration_twin_problems(&dir, BACKEND_SPECIFIC);
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+}

@@ -134,8 +134,8 @@ pub fn quarter_span(year: i32, quarter: u8) -> Option<(NaiveDate, NaiveDate)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use xs_kit::ApiError;
     use ActivityType as T;
+    use xs_kit::ApiError;
 
     fn fields(v: &mut Validator) -> Vec<String> {
         match v.finish() {

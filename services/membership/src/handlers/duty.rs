@@ -28,7 +28,7 @@ use xs_kit::extract::{Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
 use xs_kit::scope::Scope;
 use xs_kit::validate::Validator;
-use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, Page, PageRequest, Role};
+use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, Page, PageRequest, Role, rows};
 
 /// The service name activity records made here carry; their event id is `check_in:<id>`.
 const SOURCE: &str = "membership";
@@ -197,12 +197,13 @@ pub async fn create_shift(
     let (id, input, who) = (id.into_inner(), body.clone(), caller.clone());
     idem.run(&db, &caller.sub, &body, move |c| {
         let b = input;
-        model::lock_workroom(c, &id)?;
+        // Writers of one workroom's shifts, and of one member's shifts anywhere, take turns.
+        rows::lock(c, "workrooms", &id)?;
         let w = workrooms::find(c, &id)?.or_not_found("workroom")?;
         require_manager(&who, &w.district_code)?;
         require_not_closed(&w)?;
         let m = serving_member(c, &w, b.member.trim())?;
-        model::lock_members(c, std::slice::from_ref(&m.id))?;
+        rows::lock(c, "members", &m.id)?;
         if let Some(other) = model::member_shifts_on(c, &m.id, b.date)?
             .into_iter()
             .find(|s| rules::overlaps((s.start_minute, s.end_minute), (start, end)))
@@ -270,7 +271,7 @@ pub async fn generate_rota(
     let (id, input, who) = (id.into_inner(), body.clone(), caller.clone());
     idem.run(&db, &caller.sub, &body, move |c| {
         let b = input;
-        model::lock_workroom(c, &id)?;
+        rows::lock(c, "workrooms", &id)?;
         let w = workrooms::find(c, &id)?.or_not_found("workroom")?;
         require_manager(&who, &w.district_code)?;
         require_not_closed(&w)?;
@@ -286,7 +287,11 @@ pub async fn generate_rota(
                 "no active members serve in the workroom".into(),
             ));
         }
-        model::lock_members(c, &team)?;
+        rows::lock_all(
+            c,
+            "members",
+            &team.iter().map(String::as_str).collect::<Vec<_>>(),
+        )?;
         let booked: Vec<Booked> = model::shifts_around(c, &id, &team, b.from, b.to)?
             .into_iter()
             .map(|s| Booked {

@@ -230,19 +230,11 @@ pub fn update_rule_year(
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
     use evaluation_rule_years as t;
-    diesel::update(
-        t::table
-            .filter(t::year.eq(year))
-            .filter(t::version.eq(expected)),
-    )
-    .set((
+    let changes = (
         t::excellent_min.eq(excellent_min),
         t::competent_min.eq(competent_min),
-        t::version.eq(expected + 1),
-        t::updated_at.eq(at),
-        t::updated_by.eq(by),
-    ))
-    .execute(conn)
+    );
+    xs_kit::update_versioned!(conn, t, year = year, expected, changes, by, at)
 }
 
 pub fn replace_rule_points(

@@ -2,7 +2,7 @@
 
 use crate::domain::member::MemberStatus;
 use crate::models::member::MemberRow;
-use crate::schema::{activities, check_ins, duty_shifts, members, workroom_assignments, workrooms};
+use crate::schema::{activities, check_ins, duty_shifts, members, workroom_assignments};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use std::collections::HashMap;
@@ -37,40 +37,6 @@ pub struct CheckInRow {
     pub shift_id: Option<String>,
     pub activity_id: String,
     pub created_by: String,
-}
-
-/// Hold a workroom's row until the transaction ends, so two writers of its shifts (one shift,
-/// a rota) take turns on PostgreSQL. SQLite writers are serialised already. `NO KEY UPDATE`
-/// does not block inserts that merely refer to the row (their foreign-key checks take
-/// `KEY SHARE`), so check-ins are not held up and cannot deadlock with a rota.
-pub fn lock_workroom(conn: &mut DbConn, id: &str) -> QueryResult<()> {
-    match conn {
-        DbConn::Pg(c) => workrooms::table
-            .find(id)
-            .select(workrooms::id)
-            .for_no_key_update()
-            .load::<String>(c)
-            .map(drop),
-        DbConn::Sqlite(_) => Ok(()),
-    }
-}
-
-/// Hold members' rows (in id order, so concurrent writers cannot deadlock), so a member's
-/// shifts in different workrooms are checked for overlaps one writer at a time.
-pub fn lock_members(conn: &mut DbConn, ids: &[String]) -> QueryResult<()> {
-    let mut ids = ids.to_vec();
-    ids.sort();
-    ids.dedup();
-    match conn {
-        DbConn::Pg(c) => members::table
-            .filter(members::id.eq_any(&ids))
-            .select(members::id)
-            .order(members::id)
-            .for_no_key_update()
-            .load::<String>(c)
-            .map(drop),
-        DbConn::Sqlite(_) => Ok(()),
-    }
 }
 
 pub fn insert_shift(conn: &mut DbConn, row: &ShiftRow) -> QueryResult<()> {

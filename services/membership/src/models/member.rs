@@ -189,16 +189,5 @@ pub fn update(
     by: &str,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(
-        members::table
-            .filter(members::id.eq(id))
-            .filter(members::version.eq(expected)),
-    )
-    .set((
-        changes,
-        members::version.eq(expected + 1),
-        members::updated_at.eq(at),
-        members::updated_by.eq(by),
-    ))
-    .execute(conn)
+    xs_kit::update_versioned!(conn, members, id = id, expected, changes, by, at)
 }

@@ -48,18 +48,7 @@ pub fn update(
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
     use workroom_plans as p;
-    diesel::update(
-        p::table
-            .filter(p::id.eq(id))
-            .filter(p::version.eq(expected)),
-    )
-    .set((
-        p::note.eq(note),
-        p::version.eq(expected + 1),
-        p::updated_at.eq(at),
-        p::updated_by.eq(by),
-    ))
-    .execute(conn)
+    xs_kit::update_versioned!(conn, p, id = id, expected, p::note.eq(note), by, at)
 }
 
 /// The plan's targets become exactly `targets`.

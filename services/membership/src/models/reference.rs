@@ -201,18 +201,7 @@ pub fn rename(
 ) -> QueryResult<usize> {
     macro_rules! rename_in {
         ($t:ident) => {
-            diesel::update(
-                $t::table
-                    .filter($t::code.eq(code))
-                    .filter($t::version.eq(expected)),
-            )
-            .set((
-                $t::name.eq(name),
-                $t::version.eq(expected + 1),
-                $t::updated_at.eq(at),
-                $t::updated_by.eq(by),
-            ))
-            .execute(conn)
+            xs_kit::update_versioned!(conn, $t, code = code, expected, $t::name.eq(name), by, at)
         };
     }
     match table {

@@ -186,7 +186,7 @@ pub fn update(
     by: &str,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
-    xs_kit::update_versioned!(conn, workrooms, id, expected, changes, by, at)
+    xs_kit::update_versioned!(conn, workrooms, id = id, expected, changes, by, at)
 }
 
 /// Move the lifecycle if the workroom is still at `expected`; returns rows changed.
@@ -198,7 +198,7 @@ pub fn set_lifecycle(
     by: &str,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
-    xs_kit::update_versioned!(conn, workrooms, id, expected, changes, by, at)
+    xs_kit::update_versioned!(conn, workrooms, id = id, expected, changes, by, at)
 }
 
 /// The subdistrict a community belongs to, if the community exists.
