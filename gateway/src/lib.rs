@@ -35,10 +35,8 @@ use xs_kit::service::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, KEEP_ALIVE, Running};
 use xs_kit::telemetry::{self, Metrics};
 
 /// The gateway's tables (accounts, refresh tokens), after the kit's own.
-pub static MIGRATIONS: Migrations = Migrations {
-    sqlite: diesel_migrations::embed_migrations!("migrations/sqlite"),
-    postgres: diesel_migrations::embed_migrations!("migrations/postgres"),
-};
+pub static MIGRATIONS: Migrations =
+    Migrations(include!(concat!(env!("OUT_DIR"), "/migrations.rs")));
 
 /// What handlers and the gate share.
 pub struct Shared {

@@ -1,4 +1,5 @@
 fn main() {
-    // embed_migrations! does not notice new migration files on its own.
-    println!("cargo:rerun-if-changed=migrations");
+    // Embeds migrations/ (one SQL source per migration, per-backend overrides where the SQL
+    // differs) and reruns when a migration changes.
+    xs_embed::migrations("migrations");
 }

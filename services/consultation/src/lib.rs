@@ -10,10 +10,8 @@ pub mod routes;
 use xs_kit::db::Migrations;
 use xs_kit::service::ServiceSpec;
 
-pub static MIGRATIONS: Migrations = Migrations {
-    sqlite: diesel_migrations::embed_migrations!("migrations/sqlite"),
-    postgres: diesel_migrations::embed_migrations!("migrations/postgres"),
-};
+pub static MIGRATIONS: Migrations =
+    Migrations(include!(concat!(env!("OUT_DIR"), "/migrations.rs")));
 
 pub static SPEC: ServiceSpec = ServiceSpec {
     name: "consultation",
@@ -21,13 +19,3 @@ pub static SPEC: ServiceSpec = ServiceSpec {
     migrations: &MIGRATIONS,
     routes: routes::routes,
 };
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn migrations_differ_only_where_declared() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let problems = xs_kit::db::migration_twin_problems(&dir, &[]);
-        assert!(problems.is_empty(), "{problems:#?}");
-    }
-}

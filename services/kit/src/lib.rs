@@ -14,6 +14,9 @@
 //! - [`service`]: assembling and starting a service
 //! - [`testing`]: fresh databases and running services for tests
 
+// Lets code generated for every crate (`xs_kit::db::SqlMigration`) compile inside the kit too.
+extern crate self as xs_kit;
+
 pub mod auth;
 pub mod concurrency;
 pub mod db;

@@ -6,15 +6,18 @@
 use diesel::prelude::*;
 use futures_util::future::join_all;
 use std::time::Duration;
-use xs_kit::db::{Migrations, PoolOptions};
+use xs_kit::db::{Migrations, PoolOptions, SqlMigration};
 use xs_kit::lifecycle::{self, Lifecycle, Move, Publish};
 use xs_kit::testing::TestDb;
 use xs_kit::{ApiError, Db, DbConn, rows};
 
-static WIDGETS: Migrations = Migrations {
-    sqlite: diesel_migrations::embed_migrations!("tests/fixtures/widgets/sqlite"),
-    postgres: diesel_migrations::embed_migrations!("tests/fixtures/widgets/postgres"),
-};
+static WIDGETS: Migrations = Migrations(&[SqlMigration {
+    name: "20260101000001_widgets",
+    sqlite_up: include_str!("fixtures/widgets/up.sql"),
+    sqlite_down: include_str!("fixtures/widgets/down.sql"),
+    postgres_up: include_str!("fixtures/widgets/up.sql"),
+    postgres_down: include_str!("fixtures/widgets/down.sql"),
+}]);
 
 diesel::table! {
     widgets (id) {

@@ -1,6 +1,8 @@
-//! The membership service: the register everything else points at — districts and their
-//! subdistricts, sectors, members (and, as the service grows, workrooms, duty, activity
-//! records and yearly evaluation).
+//! The membership service: the register everything else points at — districts, subdistricts,
+//! communities and sectors; members; workrooms (studios, activity rooms, liaison groups and
+//! Taiwan liaison points) with their lifecycle, six essentials, assignments and members' cards;
+//! duty shifts, rotas and check-ins; annual plans and progress bulletins; activity records,
+//! yearly evaluation and the membership statistics.
 //!
 //! Layout (the same in every service): `routes` lists the API in one place; `handlers/` turn
 //! HTTP into calls; `views/` are the wire types; `models/` hold rows and queries; `domain/`
@@ -16,33 +18,17 @@ pub mod views;
 use xs_kit::db::Migrations;
 use xs_kit::service::ServiceSpec;
 
-pub static MIGRATIONS: Migrations = Migrations {
-    sqlite: diesel_migrations::embed_migrations!("migrations/sqlite"),
-    postgres: diesel_migrations::embed_migrations!("migrations/postgres"),
-};
+pub static MIGRATIONS: Migrations =
+    Migrations(include!(concat!(env!("OUT_DIR"), "/migrations.rs")));
 
 pub static SPEC: ServiceSpec = ServiceSpec {
     name: "membership",
-    description: "Districts, subdistricts, sectors and members of the district CPPCC committee.",
+    description: "The register of the district CPPCC committee: districts, subdistricts, \
+        communities and sectors; members (phones masked for all but the member and their \
+        district's staff); workrooms with their lifecycle (applied, inspected, approved, active, \
+        suspended, closed), six essentials, assignments and members' public cards; duty shifts, \
+        rotas, on-duty and check-ins; annual plans and quarterly progress bulletins; activity \
+        records, yearly evaluation and statistics. Residents see active workrooms only.",
     migrations: &MIGRATIONS,
     routes: routes::routes,
 };
-
-#[cfg(test)]
-mod tests {
-    /// The migrations whose SQL really differs between SQLite and PostgreSQL.
-    const BACKEND_SPECIFIC: &[&str] = &[
-        // now() in UTC; a covering index with INCLUDE (PostgreSQL only).
-        "20261126000004_activities/up.sql",
-        // SQLite cannot add a foreign key to a table: it rebuilds the table instead.
-        "20261126000006_plans/up.sql",
-        "20261126000006_plans/down.sql",
-    ];
-
-    #[test]
-    fn migrations_differ_only_where_declared() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let problems = xs_kit::db::migration_twin_problems(&dir, BACKEND_SPECIFIC);
-        assert!(problems.is_empty(), "{problems:#?}");
-    }
-}

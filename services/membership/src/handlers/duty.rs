@@ -14,7 +14,7 @@ use crate::domain::duty::{
 };
 use crate::domain::evaluation::{ActivityType, YEARS};
 use crate::domain::member::{require_manager, shown_phone};
-use crate::domain::workroom::{Weekday, WorkroomStatus};
+use crate::domain::workroom::{Weekday, WorkroomStatus, sees_only_active};
 use crate::models::activity::{self as activities, ActivityRow};
 use crate::models::duty::{self as model, CheckInFilter, CheckInRow, ShiftFilter, ShiftRow};
 use crate::models::member as members;
@@ -371,7 +371,8 @@ pub async fn on_duty(
     let id = id.into_inner();
     let body = db
         .read(move |c| {
-            let w = crate::handlers::workrooms::visible_workroom(c, &caller, &id)?;
+            let w = workrooms::find_visible(c, &id, sees_only_active(&caller))?
+                .or_not_found("workroom")?;
             let shifts = model::on_duty(c, &id, date)?;
             let ids: Vec<&str> = shifts.iter().map(|(_, m)| m.id.as_str()).collect();
             let mut specialties = members::specialties_of(c, &ids)?;

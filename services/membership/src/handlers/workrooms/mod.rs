@@ -151,7 +151,7 @@ pub(super) fn find_workroom(c: &mut DbConn, id: &str) -> ApiResult<WorkroomRow> 
 }
 
 /// The workroom as this caller may see it: the public gets a 404 for one that is not active.
-pub(crate) fn visible_workroom(
+pub(super) fn visible_workroom(
     c: &mut DbConn,
     caller: &Caller,
     id: &str,

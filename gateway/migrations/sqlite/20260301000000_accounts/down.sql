@@ -1,2 +1,0 @@
-DROP TABLE gw_refresh_tokens;
-DROP TABLE gw_accounts;

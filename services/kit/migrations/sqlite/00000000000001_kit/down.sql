@@ -1,2 +1,0 @@
-DROP TABLE kit_outbox;
-DROP TABLE kit_idempotency;

@@ -1,2 +1,0 @@
-DROP TABLE kit_events;
-DROP TABLE kit_transitions;

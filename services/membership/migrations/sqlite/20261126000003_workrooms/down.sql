@@ -1,3 +1,0 @@
-DROP TABLE workroom_assignments;
-DROP TABLE workroom_transitions;
-DROP TABLE workrooms;

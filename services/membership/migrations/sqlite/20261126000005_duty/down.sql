@@ -1,2 +1,0 @@
-DROP TABLE check_ins;
-DROP TABLE duty_shifts;
