@@ -7,72 +7,9 @@ use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use xs_kit::{ApiError, ApiResult, Caller, Role};
 
-/// What a member did. Each kind earns the points the year's rule table gives it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum ActivityType {
-    DutyShift,
-    CheckIn,
-    Consultation,
-    Reception,
-    Mediation,
-    ReportSubmitted,
-    ReportAdopted,
-    Lecture,
-    VolunteerService,
-    FreeClinic,
-    WarmthDelivery,
-    ResearchVisit,
-    EmergencyRelief,
-    LiaisonEvent,
-    Other,
-}
-
-impl ActivityType {
-    pub const ALL: [ActivityType; 15] = [
-        ActivityType::DutyShift,
-        ActivityType::CheckIn,
-        ActivityType::Consultation,
-        ActivityType::Reception,
-        ActivityType::Mediation,
-        ActivityType::ReportSubmitted,
-        ActivityType::ReportAdopted,
-        ActivityType::Lecture,
-        ActivityType::VolunteerService,
-        ActivityType::FreeClinic,
-        ActivityType::WarmthDelivery,
-        ActivityType::ResearchVisit,
-        ActivityType::EmergencyRelief,
-        ActivityType::LiaisonEvent,
-        ActivityType::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActivityType::DutyShift => "duty_shift",
-            ActivityType::CheckIn => "check_in",
-            ActivityType::Consultation => "consultation",
-            ActivityType::Reception => "reception",
-            ActivityType::Mediation => "mediation",
-            ActivityType::ReportSubmitted => "report_submitted",
-            ActivityType::ReportAdopted => "report_adopted",
-            ActivityType::Lecture => "lecture",
-            ActivityType::VolunteerService => "volunteer_service",
-            ActivityType::FreeClinic => "free_clinic",
-            ActivityType::WarmthDelivery => "warmth_delivery",
-            ActivityType::ResearchVisit => "research_visit",
-            ActivityType::EmergencyRelief => "emergency_relief",
-            ActivityType::LiaisonEvent => "liaison_event",
-            ActivityType::Other => "other",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ActivityType> {
-        ActivityType::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-}
+/// What a member did: a contract with the services that report activities, so it lives in
+/// the kit.
+pub use xs_kit::contracts::ActivityType;
 
 /// Points per activity type for one year.
 pub type PointsTable = BTreeMap<ActivityType, i32>;
