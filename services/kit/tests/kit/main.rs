@@ -7,3 +7,4 @@ mod client;
 mod common;
 mod conventions;
 mod notebook;
+mod races;

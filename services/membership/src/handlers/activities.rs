@@ -382,7 +382,7 @@ pub async fn membership_stats(
     let (district, _) = scope.narrow(q.district, None)?;
     let (from, to) = (q.from, q.to);
     let stats = db
-        .read(move |c| {
+        .read_consistent(move |c| {
             if let Some(d) = &district
                 && reference::district(c, d)?.is_none()
             {
