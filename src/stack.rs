@@ -6,7 +6,7 @@ use anyhow::Context;
 use std::collections::HashMap;
 use std::sync::Arc;
 use xs_kit::auth::KeySource;
-use xs_kit::outbox::{RelayConfig, ServiceTokens, Targets};
+use xs_kit::client::{ClientConfig, ServiceTokens, Targets};
 use xs_kit::service::{Running, ServiceSpec, Settings};
 
 pub const ROLES: [&str; 5] = [
@@ -55,7 +55,7 @@ fn service_settings(
     cfg: &Config,
     spec: &ServiceSpec,
     keys: KeySource,
-    outbox: Option<RelayConfig>,
+    peers: Option<ClientConfig>,
 ) -> anyhow::Result<Settings> {
     let mut s = Settings::new(
         cfg.service_addr(spec.name)?,
@@ -65,7 +65,7 @@ fn service_settings(
     s.workers = cfg.workers;
     s.pool.max_size = cfg.number("XS_DB_POOL_SIZE", 10)?;
     s.pool.checkout_timeout = cfg.seconds("XS_DB_TIMEOUT_SECS", 3)?;
-    s.outbox = outbox;
+    s.peers = peers;
     Ok(s)
 }
 
@@ -105,8 +105,8 @@ fn gateway_settings(
 
 /// Everything in one process: the four services, then the gateway in front of them.
 /// Services read the same key files the gateway signs with, so they verify without a fetch,
-/// and their outbox relays mint service tokens with the signing key. Each service's URL joins
-/// the relays' shared targets as soon as it listens.
+/// and their clients (outbox relays, reference checks) mint service tokens with the signing
+/// key. Each service's URL joins the clients' shared targets as soon as it listens.
 pub async fn start_all(cfg: &Config) -> anyhow::Result<Stack> {
     let mut keys = xs_kit::keys::load_or_create_dir(&cfg.keys_dir)?;
     let key_source = KeySource::Static(xs_kit::keys::jwks(&keys));
@@ -116,8 +116,8 @@ pub async fn start_all(cfg: &Config) -> anyhow::Result<Stack> {
     let mut services = Vec::new();
     let mut upstreams = HashMap::new();
     for spec in SERVICES {
-        let outbox = RelayConfig::new(targets.clone(), ServiceTokens::Local(signing.clone()));
-        let settings = service_settings(cfg, spec, key_source.clone(), Some(outbox))?;
+        let peers = ClientConfig::new(targets.clone(), ServiceTokens::Local(signing.clone()));
+        let settings = service_settings(cfg, spec, key_source.clone(), Some(peers))?;
         let running = xs_kit::service::start(spec, settings)
             .await
             .with_context(|| format!("starting {}", spec.name))?;
@@ -132,8 +132,9 @@ pub async fn start_all(cfg: &Config) -> anyhow::Result<Stack> {
 }
 
 /// One role, for containers: the gateway routes to `XS_<SERVICE>_URL`; a service fetches
-/// token keys from `XS_JWKS_URL`, and its outbox relay sends to `XS_<SERVICE>_URL` with a token
-/// from `XS_TOKEN_URL` for the client `XS_SERVICE_CLIENT_ID` / `XS_SERVICE_CLIENT_SECRET`.
+/// token keys from `XS_JWKS_URL`, and calls other services (outbox relay, reference checks) at
+/// `XS_<SERVICE>_URL` with a token from `XS_TOKEN_URL` for the client `XS_SERVICE_CLIENT_ID` /
+/// `XS_SERVICE_CLIENT_SECRET`.
 pub async fn start_role(cfg: &Config, role: &str) -> anyhow::Result<Running> {
     if role == "gateway" {
         let mut upstreams = HashMap::new();
@@ -155,12 +156,13 @@ pub async fn start_role(cfg: &Config, role: &str) -> anyhow::Result<Running> {
         }
         None => KeySource::Url(cfg.jwks_url()),
     };
-    xs_kit::service::start(spec, service_settings(cfg, spec, keys, role_outbox(cfg)?)?).await
+    xs_kit::service::start(spec, service_settings(cfg, spec, keys, role_peers(cfg)?)?).await
 }
 
-/// The outbox relay of a service in one-role mode; without client credentials there is none,
-/// and messages wait in the table until a relay with credentials runs.
-fn role_outbox(cfg: &Config) -> anyhow::Result<Option<RelayConfig>> {
+/// How a service in one-role mode calls the others. Without client credentials it cannot:
+/// no outbox relay runs (messages wait in the table until one with credentials does) and
+/// reference checks answer 503.
+fn role_peers(cfg: &Config) -> anyhow::Result<Option<ClientConfig>> {
     let targets = Targets::new();
     for spec in SERVICES {
         targets.set(spec.name, cfg.upstream_urls(spec.name)?);
@@ -168,14 +170,14 @@ fn role_outbox(cfg: &Config) -> anyhow::Result<Option<RelayConfig>> {
     let Some((client_id, client_secret)) = cfg.service_client()? else {
         tracing::warn!(
             "XS_SERVICE_CLIENT_ID / XS_SERVICE_CLIENT_SECRET are not set: the outbox relay is off, \
-             and cross-service messages wait undelivered"
+             cross-service messages wait undelivered, and calls to other services answer 503"
         );
         return Ok(None);
     };
     let token_url = cfg.token_url();
     url::Url::parse(&token_url)
         .with_context(|| format!("XS_TOKEN_URL: {token_url} is not a URL"))?;
-    Ok(Some(RelayConfig::new(
+    Ok(Some(ClientConfig::new(
         targets,
         ServiceTokens::ClientCredentials {
             token_url,

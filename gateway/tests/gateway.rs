@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use xs_gateway::{Gateway, GatewaySettings};
-use xs_kit::testing::TestDb;
+use xs_testkit::TestDb;
 
 const ADMIN_PASSWORD: &str = "admin-password-1";
 
@@ -1105,7 +1105,7 @@ async fn forged_and_foreign_tokens_are_refused() {
         .await;
     }
     // Someone else's key.
-    let foreign = xs_kit::testing::sign(&serde_json::from_value(valid_claims()).unwrap());
+    let foreign = xs_testkit::sign(&serde_json::from_value(valid_claims()).unwrap());
     assert_rejected(&env, &foreign, "unknown kid").await;
     // Tampered payload: valid signature over different claims.
     let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();

@@ -4,7 +4,7 @@ use crate::common::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use xs_kit::Role;
-use xs_kit::testing::{claims, sign};
+use xs_testkit::{claims, sign};
 
 fn b64(v: &serde_json::Value) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
@@ -37,7 +37,7 @@ async fn services_reject_bad_tokens_directly() {
     );
     problem(get(Some(none)).await.unwrap(), 401).await;
     // HS256 signed with the public key as the HMAC secret.
-    let public = serde_json::to_vec(&xs_kit::testing::test_key().jwk).unwrap();
+    let public = serde_json::to_vec(&xs_testkit::test_key().jwk).unwrap();
     let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
     h.kid = Some("test-key".into());
     let hs =
@@ -95,7 +95,7 @@ async fn services_reject_bad_tokens_directly() {
 #[actix_web::test]
 async fn a_service_can_take_its_keys_from_the_gateway_jwks() {
     let t = TestStack::start().await;
-    let db = xs_kit::testing::TestDb::fresh();
+    let db = xs_testkit::TestDb::fresh();
     let mut settings = xs_kit::service::Settings::new(
         "127.0.0.1:0".parse().unwrap(),
         db.url.clone(),

@@ -3,8 +3,8 @@ use serde_json::Value;
 use std::collections::HashMap;
 use xieshang::config::Config;
 use xieshang::stack::{self, ROLES, Stack};
-use xs_kit::Role;
-use xs_kit::testing::TestDb;
+use xs_testkit::TestDb;
+pub use xs_testkit::{admin, problem};
 
 pub struct TestStack {
     pub stack: Stack,
@@ -25,8 +25,8 @@ impl TestStack {
         std::fs::create_dir_all(&keys).unwrap();
         // The gateway signs with the test key, so tests can also mint tokens for any role.
         std::fs::write(
-            keys.join(format!("{}.pem", xs_kit::testing::TEST_KID)),
-            xs_kit::testing::test_key_pem(),
+            keys.join(format!("{}.pem", xs_testkit::TEST_KID)),
+            xs_testkit::test_key_pem(),
         )
         .unwrap();
         let mut env: HashMap<String, String> = HashMap::new();
@@ -131,64 +131,6 @@ impl TestStack {
     pub async fn stop(self) {
         self.stack.stop().await;
     }
-}
-
-pub fn admin() -> String {
-    xs_kit::testing::token("admin-1", &[Role::Admin], None)
-}
-
-pub fn staff(district: &str) -> String {
-    xs_kit::testing::token(
-        &format!("staff-{district}"),
-        &[Role::OfficeStaff],
-        Some(district),
-    )
-}
-
-pub fn member_token(member_id: &str, district: &str) -> String {
-    let mut c = xs_kit::testing::claims(
-        &format!("user-{member_id}"),
-        &[Role::Member],
-        Some(district),
-    );
-    c.member_id = Some(member_id.to_string());
-    xs_kit::testing::sign(&c)
-}
-
-/// Assert a response is a problem+json with this status, and return its body.
-pub async fn problem(r: Response, status: u16) -> Value {
-    assert_eq!(r.status().as_u16(), status, "unexpected status");
-    let ct = r
-        .headers()
-        .get("content-type")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        ct.starts_with("application/problem+json"),
-        "content type {ct}"
-    );
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(body["status"], status);
-    assert!(body["title"].is_string());
-    assert!(
-        body["request_id"].is_string(),
-        "problem carries the request id: {body}"
-    );
-    body
-}
-
-/// The fields a validation problem names.
-pub fn fields(p: &Value) -> Vec<String> {
-    p["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| e["field"].as_str().unwrap_or("").to_string())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 pub fn new_member(name: &str, district: &str) -> Value {

@@ -111,7 +111,7 @@ async fn refusals_401_403_404_413() {
         401,
     )
     .await;
-    let resident = xs_kit::testing::token("r1", &[xs_kit::Role::Resident], Some("siming"));
+    let resident = xs_testkit::token("r1", &[xs_kit::Role::Resident], Some("siming"));
     problem(t.get("/api/v1/members", &resident).await, 403).await;
     problem(t.get("/api/v1/no-such-resource", &admin()).await, 404).await;
     let big = json!({"name": "x".repeat(3000), "gender": "male", "district": "siming"});

@@ -42,6 +42,8 @@ fn every_membership_endpoint_is_documented() {
         "/api/v1/evaluations",
         "/api/v1/stats/membership",
         "/internal/v1/activities",
+        "/internal/v1/members/{id}",
+        "/internal/v1/workrooms/{id}",
         "/api/v1/workrooms",
         "/api/v1/workrooms/{id}",
         "/api/v1/workrooms/{id}/transitions",

@@ -11,13 +11,13 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use xs_kit::client::{ClientConfig, ServiceClient, ServiceTokens, Targets};
+use xs_kit::contracts::MEMBERSHIP_ACTIVITIES;
 use xs_kit::db::{Db, PoolOptions};
-use xs_kit::outbox::{
-    self, MEMBERSHIP_ACTIVITIES, RelayConfig, RelayHandle, ServiceTokens, Targets, kit_outbox,
-};
+use xs_kit::outbox::{self, RelayConfig, RelayHandle, kit_outbox};
 use xs_kit::service::Running;
-use xs_kit::testing::TestDb;
 use xs_kit::{ApiError, Role};
+use xs_testkit::TestDb;
 
 #[derive(Debug, Clone, Queryable)]
 struct Row {
@@ -235,7 +235,7 @@ async fn a_message_waits_while_membership_is_down_and_arrives_when_it_is_back() 
     let mut settings = xs_kit::service::Settings::new(
         addr,
         t.dbs["membership"].url.clone(),
-        xs_kit::testing::test_key_source(),
+        xs_testkit::test_key_source(),
     );
     settings.workers = 1;
     settings.pool.max_size = 4;
@@ -343,19 +343,16 @@ async fn start_fake(failures: &[(&str, &[u16])]) -> (Running, Arc<Fake>) {
 }
 
 fn relay(db: &Db, service: &'static str, targets: Targets, tokens: ServiceTokens) -> RelayHandle {
-    let mut config = RelayConfig::new(targets, tokens);
-    config.poll_interval = Duration::from_millis(100);
-    outbox::spawn_relay(db.clone(), service, config)
+    let client = ServiceClient::new(service, ClientConfig::new(targets, tokens)).unwrap();
+    let config = RelayConfig {
+        poll_interval: Duration::from_millis(100),
+        ..RelayConfig::default()
+    };
+    outbox::spawn_relay(db.clone(), service, client, config).unwrap()
 }
 
 fn local_tokens() -> ServiceTokens {
-    ServiceTokens::Local(Arc::new(
-        xs_kit::keys::SigningKey::from_pem(
-            xs_kit::testing::TEST_KID,
-            xs_kit::testing::test_key_pem().as_bytes(),
-        )
-        .unwrap(),
-    ))
+    ServiceTokens::Local(xs_testkit::test_signing_key())
 }
 
 #[actix_web::test]
@@ -386,7 +383,7 @@ async fn errors_are_retried_and_refusals_fail_for_good() {
         assert_eq!(g.idempotency_key, flaky);
         let token = g.authorization.strip_prefix("Bearer ").unwrap();
         let verifier = xs_kit::auth::Verifier::new(
-            xs_kit::testing::test_key_source(),
+            xs_testkit::test_key_source(),
             xs_kit::service::DEFAULT_ISSUER,
             xs_kit::service::DEFAULT_AUDIENCE,
         );

@@ -178,6 +178,8 @@ pub struct Verifier {
 }
 
 impl Verifier {
+    /// Panics if the HTTP client for fetching keys cannot be built (its TLS backend failed
+    /// to start): that happens at startup or never, and a client without timeouts is worse.
     pub fn new(source: KeySource, issuer: &str, audience: &str) -> Verifier {
         let v = Verifier {
             source,
@@ -185,7 +187,8 @@ impl Verifier {
             audience: audience.to_string(),
             keys: RwLock::new(HashMap::new()),
             last_fetch: Mutex::new(None),
-            http: crate::http_client(Duration::from_secs(2), Duration::from_secs(5)),
+            http: crate::http_client(Duration::from_secs(2), Duration::from_secs(5))
+                .unwrap_or_else(|e| panic!("building the token verifier's HTTP client: {e}")),
             verified: RwLock::new(HashMap::new()),
         };
         if let KeySource::Static(set) = &v.source {

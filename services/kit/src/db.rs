@@ -316,7 +316,24 @@ impl Db {
                 .as_ref()
                 .map(|l| l.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
             let mut conn = pool.get()?;
-            in_transaction(&mut conn, f)
+            in_transaction(&mut conn, Begin::Write, f)
+        })
+        .await
+    }
+
+    /// Run read-only work of several queries (statistics whose parts must agree) in one read
+    /// transaction, so every query sees the same snapshot even while others write: on
+    /// PostgreSQL `REPEATABLE READ READ ONLY`; on SQLite a deferred transaction, whose first
+    /// read fixes the snapshot (WAL). It takes no writer lock and blocks no writer.
+    pub async fn read_consistent<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        blocking(move || {
+            let mut conn = pool.get()?;
+            in_transaction(&mut conn, Begin::ConsistentRead, f)
         })
         .await
     }
@@ -338,18 +355,39 @@ impl Db {
     }
 }
 
-/// Run `f` in a transaction. On SQLite it is `BEGIN IMMEDIATE`: taking the write lock up front
-/// makes a wait for another writer go through the busy timeout, where a deferred transaction
-/// upgrading from read to write would fail at once with SQLITE_BUSY.
+/// What a transaction is for.
+#[derive(Debug, Clone, Copy)]
+enum Begin {
+    Write,
+    ConsistentRead,
+}
+
+/// Run `f` in a transaction. For writes on SQLite it is `BEGIN IMMEDIATE`: taking the write
+/// lock up front makes a wait for another writer go through the busy timeout, where a deferred
+/// transaction upgrading from read to write would fail at once with SQLITE_BUSY.
 fn in_transaction<T>(
     conn: &mut DbConn,
+    begin: Begin,
     f: impl FnOnce(&mut DbConn) -> ApiResult<T>,
 ) -> ApiResult<T> {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     type Tm = <DbConn as Connection>::TransactionManager;
-    match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConn::Pg(_) => Tm::begin_transaction(conn)?,
+    match begin {
+        Begin::Write => match conn {
+            DbConn::Sqlite(c) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+            }
+            DbConn::Pg(_) => Tm::begin_transaction(conn)?,
+        },
+        Begin::ConsistentRead => match conn {
+            DbConn::Sqlite(c) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED")?
+            }
+            DbConn::Pg(c) => AnsiTransactionManager::begin_transaction_sql(
+                c,
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            )?,
+        },
     }
     let result = f(conn).and_then(|v| {
         Tm::commit_transaction(conn)

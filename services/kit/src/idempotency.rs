@@ -13,6 +13,8 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use futures_util::future::{Ready, ready};
 use serde::Serialize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 diesel::table! {
     kit_idempotency (scope, key) {
@@ -27,8 +29,6 @@ diesel::table! {
 }
 
 const RETENTION_HOURS: i64 = 24;
-/// What `store` answers when another request stored the same key first.
-const KEY_TAKEN: &str = "a request with this Idempotency-Key was completed concurrently";
 
 /// What a write answers: status, JSON body and where the new resource lives.
 #[derive(Debug, Clone)]
@@ -114,7 +114,7 @@ impl Idempotency {
     ) -> ApiResult<HttpResponse>
     where
         B: Serialize,
-        F: FnOnce(&mut DbConn) -> ApiResult<Reply> + Send + Clone + 'static,
+        F: FnOnce(&mut DbConn) -> ApiResult<Reply> + Send + 'static,
     {
         let Some(key) = self.key else {
             return Ok(db.write(write).await?.into_response(false));
@@ -122,38 +122,37 @@ impl Idempotency {
         let scope = format!("{subject} {} {}", self.method, self.path);
         let hash = request_hash(request)?;
         // Two first requests with one key can race on PostgreSQL: the loser's insert of the key
-        // fails, its transaction rolls back, and the second pass replays the winner's response.
-        for _ in 0..2 {
-            let (s, k, h, write) = (scope.clone(), key.clone(), hash.clone(), write.clone());
-            let outcome = db
-                .write(move |conn| {
-                    if let Some(stored) = lookup(conn, &s, &k, &h)? {
-                        return Ok((stored, true));
-                    }
-                    let reply = write(conn)?;
-                    store(conn, &s, &k, &h, &reply)?;
-                    Ok((reply, false))
-                })
-                .await;
-            match outcome {
-                Ok((reply, replayed)) => return Ok(reply.into_response(replayed)),
-                Err(ApiError::Conflict(msg)) if msg == KEY_TAKEN => continue,
-                Err(ApiError::Conflict(msg)) => {
-                    // A concurrent request with this key may have won while this one failed on
-                    // the resource's own uniqueness: if it stored a reply, that is the answer.
-                    let (scope, key, hash) = (scope.clone(), key.clone(), hash.clone());
-                    let stored = db.read(move |c| lookup(c, &scope, &key, &hash)).await?;
-                    return match stored {
-                        Some(reply) => Ok(reply.into_response(true)),
-                        None => Err(ApiError::Conflict(msg)),
-                    };
+        // violates the key's uniqueness, its transaction rolls back, and the winner's stored
+        // reply is the answer. `store` says so through this flag, not through an error's text.
+        let key_taken = Arc::new(AtomicBool::new(false));
+        let (s, k, h, taken) = (scope.clone(), key.clone(), hash.clone(), key_taken.clone());
+        let outcome = db
+            .write(move |conn| {
+                if let Some(stored) = lookup(conn, &s, &k, &h)? {
+                    return Ok((stored, true));
                 }
-                Err(e) => return Err(e),
+                let reply = write(conn)?;
+                store(conn, &s, &k, &h, &reply, &taken)?;
+                Ok((reply, false))
+            })
+            .await;
+        match outcome {
+            Ok((reply, replayed)) => Ok(reply.into_response(replayed)),
+            // The key was taken concurrently, or the write failed on the resource's own
+            // uniqueness because a concurrent request with this key won: if that request stored
+            // a reply, it is the answer.
+            Err(e) if key_taken.load(Ordering::SeqCst) || matches!(e, ApiError::Conflict(_)) => {
+                let stored = db.read(move |c| lookup(c, &scope, &key, &hash)).await?;
+                match stored {
+                    Some(reply) => Ok(reply.into_response(true)),
+                    None if key_taken.load(Ordering::SeqCst) => Err(ApiError::Conflict(
+                        "a request with this Idempotency-Key is still in progress".into(),
+                    )),
+                    None => Err(e),
+                }
             }
+            Err(e) => Err(e),
         }
-        Err(ApiError::Conflict(
-            "a request with this Idempotency-Key is still in progress".into(),
-        ))
     }
 }
 
@@ -188,7 +187,16 @@ fn lookup(conn: &mut DbConn, scope: &str, key: &str, hash: &str) -> ApiResult<Op
     }))
 }
 
-fn store(conn: &mut DbConn, scope: &str, key: &str, hash: &str, reply: &Reply) -> ApiResult<()> {
+/// Record the reply under the key. If another request recorded the key first, set `taken`
+/// (the caller replays that request's reply) and fail, rolling this write back.
+fn store(
+    conn: &mut DbConn,
+    scope: &str,
+    key: &str,
+    hash: &str,
+    reply: &Reply,
+    taken: &AtomicBool,
+) -> ApiResult<()> {
     use kit_idempotency::dsl as k;
     let now = crate::db::now();
     // Expired keys go as new ones arrive; the index on created_at keeps this cheap.
@@ -207,12 +215,15 @@ fn store(conn: &mut DbConn, scope: &str, key: &str, hash: &str, reply: &Reply) -
             k::created_at.eq(now),
         ))
         .execute(conn)
-        .map_err(|e| match e {
-            diesel::result::Error::DatabaseError(
+        .map_err(|e| {
+            if let diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::UniqueViolation,
                 _,
-            ) => ApiError::Conflict(KEY_TAKEN.into()),
-            other => other.into(),
+            ) = e
+            {
+                taken.store(true, Ordering::SeqCst);
+            }
+            ApiError::from(e)
         })?;
     Ok(())
 }

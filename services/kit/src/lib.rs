@@ -9,16 +9,21 @@
 //!   the domain events they raise
 //! - [`rows`]: versioned updates and row locks
 //! - [`pagination`], [`idempotency`], [`concurrency`]: the API conventions
+//! - [`client`]: calling other services (targets, replicas, service tokens, reference checks)
+//! - [`contracts`]: the payloads services send each other
 //! - [`outbox`]: cross-service effects, written with the change and delivered at least once
 //! - [`telemetry`]: request ids, logs, metrics, health
 //! - [`service`]: assembling and starting a service
-//! - [`testing`]: fresh databases and running services for tests
+//!
+//! The test harness is the dev-only crate `xs-testkit` (`services/testkit`).
 
 // Lets code generated for every crate (`xs_kit::db::SqlMigration`) compile inside the kit too.
 extern crate self as xs_kit;
 
 pub mod auth;
+pub mod client;
 pub mod concurrency;
+pub mod contracts;
 pub mod db;
 pub mod enums;
 pub mod error;
@@ -33,7 +38,6 @@ pub mod rows;
 pub mod scope;
 pub mod service;
 pub mod telemetry;
-pub mod testing;
 pub mod validate;
 
 pub use auth::{Caller, Role};
@@ -45,11 +49,19 @@ use std::time::Duration;
 
 /// An HTTP client for service-to-service calls. Idle pooled connections are dropped before
 /// the servers' keep-alive closes them, so a long idle gap never yields a spurious error.
-pub fn http_client(connect_timeout: Duration, timeout: Duration) -> reqwest::Client {
+/// Building fails only if the TLS backend cannot start; callers treat that as a startup error
+/// (a client without timeouts is never an acceptable fallback).
+pub fn http_client(
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> reqwest::Result<reqwest::Client> {
+    http_client_builder(connect_timeout, timeout).build()
+}
+
+/// [`http_client`]'s settings, for a caller that adds its own before building.
+pub fn http_client_builder(connect_timeout: Duration, timeout: Duration) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .connect_timeout(connect_timeout)
         .timeout(timeout)
-        .pool_idle_timeout(service::KEEP_ALIVE - Duration::from_secs(1))
-        .build()
-        .unwrap_or_default()
+        .pool_idle_timeout(service::KEEP_ALIVE.saturating_sub(Duration::from_secs(1)))
 }

@@ -4,7 +4,8 @@
 //! A handler calls [`enqueue`] inside the same [`Db::write`] transaction as the change that
 //! causes the effect, so the message exists exactly when the change does. A relay task in the
 //! service process ([`spawn_relay`], started by [`crate::service::start`]) POSTs each message's
-//! JSON payload to its target service with a short-lived service token.
+//! JSON payload to its target service with a short-lived service token, through the service's
+//! [`ServiceClient`] (targets, replicas and tokens are the client's; see [`crate::client`]).
 //!
 //! **Delivery is at least once.** A message can reach its target more than once (a response
 //! lost after the receiver committed, a relay stopped mid-request, a lease that ran out), so
@@ -30,14 +31,12 @@
 //! - `last_error` keeps the latest failure, also once a message got through; delivered
 //!   messages are deleted after [`RETENTION_DAYS`]; failed ones are kept.
 
+use crate::client::{ServiceClient, error_chain, truncate};
 use crate::db::{self, Db, DbConn};
 use crate::error::{ApiError, ApiResult};
-use crate::keys::SigningKey;
-use crate::service::{DEFAULT_AUDIENCE, DEFAULT_ISSUER};
 use diesel::prelude::*;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, oneshot};
 
@@ -56,17 +55,11 @@ diesel::table! {
     }
 }
 
-/// Membership's internal endpoint for activity records (payload: its `ActivityEvent`, keyed by
-/// `source` + `source_event_id`).
-pub const MEMBERSHIP_ACTIVITIES: &str = "membership:/internal/v1/activities";
-
 /// Delivered messages are kept this long, then deleted.
 pub const RETENTION_DAYS: i64 = 7;
 
-/// How much of a refusal's body is kept in `last_error`.
-const ERROR_TEXT_MAX: usize = 500;
-
-/// Record a message for `target` (`<service>:<path>`, e.g. [`MEMBERSHIP_ACTIVITIES`]) in the
+/// Record a message for `target` (`<service>:<path>`, e.g.
+/// [`crate::contracts::MEMBERSHIP_ACTIVITIES`]) in the
 /// caller's transaction, and return its id. Call it inside the [`Db::write`] that makes the
 /// change the message reports, then [`Notifier::notify`] after that write commits.
 ///
@@ -121,189 +114,10 @@ impl Notifier {
     }
 }
 
-/// Service name → base URL(s), e.g. `membership` → `http://127.0.0.1:8081`. Shared: entries
-/// may be set after the relay starts (the whole stack learns its ports as services bind).
-/// With several URLs (replicas) each attempt of a message goes to the next one.
-#[derive(Clone, Default)]
-pub struct Targets(Arc<RwLock<HashMap<String, Vec<String>>>>);
-
-impl std::fmt::Debug for Targets {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0.read() {
-            Ok(m) => f.debug_tuple("Targets").field(&*m).finish(),
-            Err(_) => f.write_str("Targets(<poisoned>)"),
-        }
-    }
-}
-
-impl Targets {
-    pub fn new() -> Targets {
-        Targets::default()
-    }
-
-    /// Set (or replace) a service's base URLs.
-    pub fn set(&self, service: &str, urls: Vec<String>) {
-        let urls = urls
-            .into_iter()
-            .map(|u| u.trim().trim_end_matches('/').to_string())
-            .filter(|u| !u.is_empty())
-            .collect();
-        if let Ok(mut m) = self.0.write() {
-            m.insert(service.to_string(), urls);
-        }
-    }
-
-    /// The base URL for a message's `attempt` (1-based), rotating over replicas.
-    fn pick(&self, service: &str, attempt: i32) -> Option<String> {
-        let m = self.0.read().ok()?;
-        let urls = m.get(service).filter(|u| !u.is_empty())?;
-        let i = usize::try_from(attempt.max(1) - 1).unwrap_or(0) % urls.len();
-        Some(urls[i].clone())
-    }
-}
-
-/// How a service gets a bearer token with `Role::Service` for its outbound calls.
-#[derive(Clone)]
-pub enum ServiceTokens {
-    /// The process holds the gateway's signing key (whole-stack mode): mint a 5-minute token,
-    /// `sub` = `service:<name>`.
-    Local(Arc<SigningKey>),
-    /// One-role mode: the gateway's client-credentials grant, for a client holding `service`.
-    ClientCredentials {
-        token_url: String,
-        client_id: String,
-        client_secret: String,
-    },
-}
-
-impl std::fmt::Debug for ServiceTokens {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ServiceTokens::Local(key) => f.debug_tuple("Local").field(&key.kid).finish(),
-            ServiceTokens::ClientCredentials {
-                token_url,
-                client_id,
-                ..
-            } => f
-                .debug_struct("ClientCredentials")
-                .field("token_url", token_url)
-                .field("client_id", client_id)
-                .finish_non_exhaustive(),
-        }
-    }
-}
-
-/// Lifetime of a locally minted service token.
-const LOCAL_TOKEN_TTL_SECS: i64 = 300;
-
-/// Tokens for one service, cached until shortly before they expire.
-struct TokenCache {
-    source: ServiceTokens,
-    subject: String,
-    issuer: String,
-    audience: String,
-    http: reqwest::Client,
-    cached: tokio::sync::Mutex<Option<(String, Instant)>>,
-}
-
-#[derive(serde::Deserialize)]
-struct TokenGrant {
-    access_token: String,
-    expires_in: i64,
-}
-
-impl TokenCache {
-    async fn get(&self) -> Result<String, String> {
-        let mut cached = self.cached.lock().await;
-        if let Some((token, until)) = cached.as_ref()
-            && Instant::now() < *until
-        {
-            return Ok(token.clone());
-        }
-        let (token, ttl) = match &self.source {
-            ServiceTokens::Local(key) => (self.mint(key)?, LOCAL_TOKEN_TTL_SECS),
-            ServiceTokens::ClientCredentials {
-                token_url,
-                client_id,
-                client_secret,
-            } => {
-                let grant = self.fetch(token_url, client_id, client_secret).await?;
-                (grant.access_token, grant.expires_in)
-            }
-        };
-        // Renew a minute early (or halfway through a short lifetime): a token must not expire
-        // between being taken from the cache and being checked by the receiver.
-        let margin = 60.min(ttl / 2);
-        let until = Instant::now() + Duration::from_secs(u64::try_from(ttl - margin).unwrap_or(0));
-        *cached = Some((token.clone(), until));
-        Ok(token)
-    }
-
-    /// Drop the cached token (the receiver refused it).
-    async fn forget(&self) {
-        *self.cached.lock().await = None;
-    }
-
-    fn mint(&self, key: &SigningKey) -> Result<String, String> {
-        let now = chrono::Utc::now().timestamp();
-        let claims = crate::auth::Claims {
-            sub: self.subject.clone(),
-            roles: vec![crate::auth::Role::Service],
-            district: None,
-            member_id: None,
-            iss: self.issuer.clone(),
-            aud: self.audience.clone(),
-            iat: now,
-            exp: now + LOCAL_TOKEN_TTL_SECS,
-            nbf: None,
-            jti: uuid::Uuid::new_v4().to_string(),
-        };
-        let mut header = jsonwebtoken::Header::new(crate::keys::ALGORITHM);
-        header.kid = Some(key.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &key.encoding)
-            .map_err(|e| format!("signing a service token: {e}"))
-    }
-
-    async fn fetch(&self, url: &str, id: &str, secret: &str) -> Result<TokenGrant, String> {
-        let form = serde_urlencoded::to_string([
-            ("grant_type", "client_credentials"),
-            ("client_id", id),
-            ("client_secret", secret),
-        ])
-        .map_err(|e| e.to_string())?;
-        let res = self
-            .http
-            .post(url)
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(form)
-            .send()
-            .await
-            .map_err(|e| format!("token endpoint {url}: {}", error_chain(&e)))?;
-        let status = res.status();
-        if !status.is_success() {
-            let text = res.text().await.unwrap_or_default();
-            return Err(format!(
-                "token endpoint {url} answered {status}: {}",
-                truncate(&text)
-            ));
-        }
-        res.json::<TokenGrant>()
-            .await
-            .map_err(|e| format!("token endpoint {url}: unreadable answer: {e}"))
-    }
-}
-
-/// What the relay needs; `None` in [`crate::service::Settings::outbox`] runs no relay.
+/// How the relay works ([`crate::service::Settings::relay`]); where it sends and with which
+/// token is its [`ServiceClient`]'s.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
-    pub targets: Targets,
-    pub tokens: ServiceTokens,
-    /// `iss` / `aud` of locally minted tokens (`service::start` sets the service's own).
-    pub issuer: String,
-    pub audience: String,
     /// Look for due messages this often even when nobody calls [`Notifier::notify`].
     pub poll_interval: Duration,
     /// Messages claimed and sent at a time.
@@ -317,13 +131,9 @@ pub struct RelayConfig {
     pub max_backoff: Duration,
 }
 
-impl RelayConfig {
-    pub fn new(targets: Targets, tokens: ServiceTokens) -> RelayConfig {
+impl Default for RelayConfig {
+    fn default() -> RelayConfig {
         RelayConfig {
-            targets,
-            tokens,
-            issuer: DEFAULT_ISSUER.into(),
-            audience: DEFAULT_AUDIENCE.into(),
             poll_interval: Duration::from_secs(1),
             batch_size: 16,
             connect_timeout: Duration::from_secs(2),
@@ -358,45 +168,42 @@ impl RelayHandle {
     }
 }
 
-/// Start the relay for `service` (whose database `db` is) as a tokio task.
-pub fn spawn_relay(db: Db, service: &'static str, config: RelayConfig) -> RelayHandle {
+/// Start the relay for `service` (whose database `db` is) as a tokio task, sending through
+/// `client`. Fails only if its HTTP client cannot be built (a startup error).
+pub fn spawn_relay(
+    db: Db,
+    service: &'static str,
+    client: ServiceClient,
+    config: RelayConfig,
+) -> anyhow::Result<RelayHandle> {
     let notifier = Notifier::default();
     let (stop_tx, stop_rx) = oneshot::channel();
-    let http = reqwest::Client::builder()
-        .connect_timeout(config.connect_timeout)
-        .timeout(config.request_timeout)
-        .pool_idle_timeout(crate::service::KEEP_ALIVE - Duration::from_secs(1))
+    // Its own HTTP client: a delivery may take longer than a synchronous check is allowed to.
+    let http = crate::http_client_builder(config.connect_timeout, config.request_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap_or_default();
+        .map_err(|e| anyhow::anyhow!("building the outbox relay's HTTP client: {e}"))?;
     let relay = Relay {
         db,
         service,
-        tokens: TokenCache {
-            source: config.tokens.clone(),
-            subject: format!("service:{service}"),
-            issuer: config.issuer.clone(),
-            audience: config.audience.clone(),
-            http: http.clone(),
-            cached: tokio::sync::Mutex::new(None),
-        },
+        client,
         http,
         config,
         notifier: notifier.clone(),
     };
     let task = tokio::spawn(relay.run(stop_rx));
-    RelayHandle {
+    Ok(RelayHandle {
         notifier,
         stop: Some(stop_tx),
         task: Some(task),
-    }
+    })
 }
 
 struct Relay {
     db: Db,
     service: &'static str,
     config: RelayConfig,
-    tokens: TokenCache,
+    client: ServiceClient,
     http: reqwest::Client,
     notifier: Notifier,
 }
@@ -450,25 +257,6 @@ pub fn backoff(failures: i32, max: Duration, unit: f64) -> Duration {
 fn random_unit() -> f64 {
     // 53 random bits from a v4 UUID: plenty for jitter, and no extra dependency.
     (uuid::Uuid::new_v4().as_u128() >> 75) as f64 / (1u64 << 53) as f64
-}
-
-fn truncate(s: &str) -> String {
-    let s = s.trim();
-    match s.char_indices().nth(ERROR_TEXT_MAX) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 fn retry_after(res: &reqwest::Response) -> Duration {
@@ -609,10 +397,14 @@ impl Relay {
         let Some((service, path)) = split_target(&m.target) else {
             return Outcome::Failed(format!("malformed target {:?}", m.target));
         };
-        let Some(base) = self.config.targets.pick(service, m.attempt) else {
+        let Some(base) = self
+            .client
+            .targets()
+            .and_then(|t| t.pick(service, m.attempt))
+        else {
             return retry(format!("no URL is configured for service {service}"));
         };
-        let token = match self.tokens.get().await {
+        let token = match self.client.token().await {
             Ok(t) => t,
             Err(e) => return retry(format!("no service token: {e}")),
         };
@@ -636,7 +428,7 @@ impl Relay {
             return Outcome::Delivered;
         }
         if status == reqwest::StatusCode::UNAUTHORIZED {
-            self.tokens.forget().await;
+            self.client.forget_token().await;
         }
         let at_least = retry_after(&res);
         let text = res.text().await.unwrap_or_default();
@@ -781,7 +573,7 @@ mod tests {
     #[test]
     fn targets_are_service_and_path() {
         assert_eq!(
-            split_target(MEMBERSHIP_ACTIVITIES),
+            split_target(crate::contracts::MEMBERSHIP_ACTIVITIES),
             Some(("membership", "/internal/v1/activities"))
         );
         for bad in [
@@ -796,26 +588,5 @@ mod tests {
         ] {
             assert_eq!(split_target(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn targets_rotate_over_replicas() {
-        let t = Targets::new();
-        assert_eq!(t.pick("membership", 1), None);
-        t.set("membership", vec!["http://a/".into(), " http://b ".into()]);
-        assert_eq!(t.pick("membership", 1).as_deref(), Some("http://a"));
-        assert_eq!(t.pick("membership", 2).as_deref(), Some("http://b"));
-        assert_eq!(t.pick("membership", 3).as_deref(), Some("http://a"));
-        assert_eq!(t.pick("membership", 0).as_deref(), Some("http://a"));
-        t.set("reports", vec![]);
-        assert_eq!(t.pick("reports", 1), None);
-    }
-
-    #[test]
-    fn long_error_texts_are_cut() {
-        let long = "错".repeat(2000);
-        let cut = truncate(&long);
-        assert_eq!(cut.chars().count(), ERROR_TEXT_MAX + 1);
-        assert_eq!(truncate("  short  "), "short");
     }
 }

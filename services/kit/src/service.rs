@@ -3,6 +3,7 @@
 //! the service declares in one function.
 
 use crate::auth::{KeySource, Verifier};
+use crate::client::{ClientConfig, ServiceClient};
 use crate::db::{Db, Migrations, PoolOptions};
 use crate::extract::{self, BodyLimit};
 use crate::outbox::{self, Notifier, RelayConfig, RelayHandle};
@@ -45,9 +46,12 @@ pub struct Settings {
     pub audience: String,
     pub workers: usize,
     pub body_limit: usize,
-    /// The outbox relay: where messages go and how to authenticate. `None` runs no relay
-    /// (messages wait in the table), e.g. in tests that do not need one.
-    pub outbox: Option<RelayConfig>,
+    /// The other services and how to authenticate to them, for the outbox relay and for
+    /// `web::Data<ServiceClient>`. `None` runs no relay (messages wait in the table) and every
+    /// call to another service answers 503, e.g. in tests that do not need them.
+    pub peers: Option<ClientConfig>,
+    /// How the outbox relay polls, batches and backs off (when `peers` is set).
+    pub relay: RelayConfig,
 }
 
 impl Settings {
@@ -61,7 +65,8 @@ impl Settings {
             audience: DEFAULT_AUDIENCE.into(),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             body_limit: extract::DEFAULT_BODY_LIMIT,
-            outbox: None,
+            peers: None,
+            relay: RelayConfig::default(),
         }
     }
 }
@@ -165,8 +170,9 @@ pub fn openapi(spec: &ServiceSpec) -> OpenApi {
     doc
 }
 
-/// Connect, migrate, start serving and start the outbox relay (when configured). Handlers
-/// reach the relay's wake-up through `web::Data<outbox::Notifier>`, present either way.
+/// Connect, migrate, start serving and start the outbox relay (when peers are configured).
+/// Handlers reach the relay's wake-up through `web::Data<outbox::Notifier>` and other services
+/// through `web::Data<ServiceClient>`, both present either way.
 pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Result<Running> {
     let db = Db::connect(&settings.database_url, &settings.pool)?;
     let migrate_db = db.clone();
@@ -185,12 +191,32 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
     let listener =
         TcpListener::bind(settings.bind).with_context(|| format!("binding {}", settings.bind))?;
     let addr = listener.local_addr()?;
-    let relay = settings.outbox.map(|mut config| {
-        // Locally minted tokens must pass the same checks this service makes.
-        config.issuer = settings.issuer.clone();
-        config.audience = settings.audience.clone();
-        outbox::spawn_relay(db.clone(), spec.name, config)
-    });
+    let client = match settings.peers {
+        Some(mut config) => {
+            // Locally minted tokens must pass the same checks this service makes.
+            config.issuer = settings.issuer.clone();
+            config.audience = settings.audience.clone();
+            ServiceClient::new(spec.name, config)
+        }
+        None => ServiceClient::unconfigured(),
+    }
+    .with_context(|| {
+        format!(
+            "building the {} service's client for other services",
+            spec.name
+        )
+    })?;
+    let relay = if client.is_configured() {
+        Some(outbox::spawn_relay(
+            db.clone(),
+            spec.name,
+            client.clone(),
+            settings.relay,
+        )?)
+    } else {
+        None
+    };
+    let client = web::Data::new(client);
     let notifier = web::Data::new(
         relay
             .as_ref()
@@ -204,6 +230,7 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
             .app_data(verifier.clone())
             .app_data(metrics.clone())
             .app_data(notifier.clone())
+            .app_data(client.clone())
             .app_data(BodyLimit(body_limit))
             .app_data(extract::path_config())
             .app_data(extract::json_config())

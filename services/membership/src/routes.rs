@@ -1,6 +1,8 @@
 //! Every route of the membership service, in one screen.
 
-use crate::handlers::{activities, duty, evaluation, members, plans, reference, workrooms};
+use crate::handlers::{
+    activities, duty, evaluation, internal, members, plans, reference, workrooms,
+};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -58,5 +60,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(duty::get_check_in),
     );
     // Service-to-service only: the gateway does not route /internal.
-    cfg.service(scope("/internal/v1").service(activities::record_activity_event));
+    cfg.service(
+        scope("/internal/v1")
+            .service(activities::record_activity_event)
+            .service(internal::member_reference)
+            .service(internal::workroom_reference),
+    );
 }

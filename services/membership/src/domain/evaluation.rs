@@ -6,27 +6,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-xs_kit::text_enum! {
-    /// What a member did. Each kind earns the points the year's rule table gives it.
-    #[derive(PartialOrd, Ord)]
-    pub enum ActivityType {
-        DutyShift = "duty_shift",
-        CheckIn = "check_in",
-        Consultation = "consultation",
-        Reception = "reception",
-        Mediation = "mediation",
-        ReportSubmitted = "report_submitted",
-        ReportAdopted = "report_adopted",
-        Lecture = "lecture",
-        VolunteerService = "volunteer_service",
-        FreeClinic = "free_clinic",
-        WarmthDelivery = "warmth_delivery",
-        ResearchVisit = "research_visit",
-        EmergencyRelief = "emergency_relief",
-        LiaisonEvent = "liaison_event",
-        Other = "other",
-    }
-}
+/// What a member did: a contract with the services that report activities, so it lives in
+/// the kit.
+pub use xs_kit::contracts::ActivityType;
 
 /// Points per activity type for one year.
 pub type PointsTable = BTreeMap<ActivityType, i32>;

@@ -371,7 +371,7 @@ pub async fn membership_stats(
     let district = scope.narrow(q.district, None)?.district;
     let (from, to) = (q.from, q.to);
     let stats = db
-        .read(move |c| {
+        .read_consistent(move |c| {
             if let Some(d) = &district
                 && reference::district(c, d)?.is_none()
             {

@@ -197,7 +197,7 @@ pub async fn member_evaluation(
     let id = id.into_inner();
     let (from, to) = year_bounds(year).ok_or_else(|| ApiError::field("year", "no such year"))?;
     let evaluation = db
-        .read(move |c| {
+        .read_consistent(move |c| {
             let member =
                 member_model::find(c, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
             scope.require(&member.district_code, Some(&member.id), "evaluations")?;
@@ -258,7 +258,7 @@ pub async fn list_evaluations(
     let (fetch, after) = (page.fetch(), page.after.clone());
     let district_code = district.clone();
     let (rules, ranked, rows) = db
-        .read(move |c| {
+        .read_consistent(move |c| {
             if reference::district(c, &district)?.is_none() {
                 return Err(ApiError::field("district", "no such district"));
             }

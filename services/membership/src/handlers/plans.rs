@@ -259,7 +259,7 @@ pub async fn bulletin(
     let page = PageRequest::<(i64, String)>::parse(q.limit, q.cursor.as_deref())?;
     let code = district.clone();
     let (rooms, targets, actuals, unplanned) = db
-        .read(move |c| {
+        .read_consistent(move |c| {
             if reference::district(c, &code)?.is_none() {
                 return Err(ApiError::field("district", "no such district"));
             }

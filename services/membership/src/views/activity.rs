@@ -82,26 +82,9 @@ pub struct NewActivity {
     pub points: Option<i32>,
 }
 
-/// An activity another service reports (a consultation held, a report adopted). Recorded
-/// once per `source` + `source_event_id`, however often it is delivered.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ActivityEvent {
-    pub member: String,
-    #[serde(rename = "type")]
-    pub activity_type: ActivityType,
-    pub date: NaiveDate,
-    pub workroom: Option<String>,
-    #[serde(default)]
-    pub beneficiaries: i32,
-    #[serde(default)]
-    pub problems_solved: i32,
-    pub note: Option<String>,
-    /// The reporting service (`consultation`, `reports`, `liaison`).
-    pub source: String,
-    /// The event's id in that service.
-    pub source_event_id: String,
-}
+/// What another service reports (a consultation held, a report adopted): a contract between
+/// services, so it lives in the kit.
+pub use xs_kit::contracts::ActivityEvent;
 
 /// List filters for `GET /api/v1/activities`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod duty;
+pub mod internal;
 pub mod member;
 pub mod plan;
 pub mod reference;

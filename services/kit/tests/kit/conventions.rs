@@ -1,21 +1,21 @@
-//! The kit's conventions, seen through the gateway on the membership service.
+//! The kit's conventions, seen through the gateway on the kit tests' own `notebook` service.
 
 use crate::common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::HashSet;
+use xs_testkit::{admin, fields, problem, staff};
 
 #[actix_web::test]
 async fn bad_input_is_a_4xx_problem_naming_the_field() {
-    let t = TestStack::start().await;
-    t.seed().await;
+    let t = start().await;
     let token = admin();
 
     // Malformed JSON.
     let r = t
-        .req(Method::POST, "/api/v1/members", &token)
+        .req(Method::POST, "/api/v1/notes", &token)
         .header("content-type", "application/json")
-        .body("{\"name\": ")
+        .body("{\"title\": ")
         .send()
         .await
         .unwrap();
@@ -24,33 +24,33 @@ async fn bad_input_is_a_4xx_problem_naming_the_field() {
 
     // Wrong content type.
     let r = t
-        .req(Method::POST, "/api/v1/members", &token)
+        .req(Method::POST, "/api/v1/notes", &token)
         .header("content-type", "text/plain")
-        .body("name=x")
+        .body("title=x")
         .send()
         .await
         .unwrap();
     problem(r, 415).await;
 
     // Oversized body (over the 1 MiB limit).
-    let big = json!({"name": "x".repeat(2 * 1024 * 1024), "gender": "male", "district": "siming"});
-    let r = t.post("/api/v1/members", &token, &big).await;
+    let big = json!({"title": "x".repeat(2 * 1024 * 1024)});
+    let r = t.post("/api/v1/notes", &token, &big).await;
     problem(r, 413).await;
 
     // A field of the wrong type, an unknown field, an unknown enum value.
     let r = t
         .post(
-            "/api/v1/members",
+            "/api/v1/notes",
             &token,
-            &json!({"name": "x", "gender": "male", "district": "siming", "birth_year": "old"}),
+            &json!({"title": "x", "priority": "high"}),
         )
         .await;
-    assert_eq!(fields(&problem(r, 400).await), ["birth_year"]);
+    assert_eq!(fields(&problem(r, 400).await), ["priority"]);
     let r = t
         .post(
-            "/api/v1/members",
+            "/api/v1/notes",
             &token,
-            &json!({"name": "x", "gender": "male", "district": "siming", "nickname": "x"}),
+            &json!({"title": "x", "nickname": "x"}),
         )
         .await;
     let p = problem(r, 400).await;
@@ -63,25 +63,25 @@ async fn bad_input_is_a_4xx_problem_naming_the_field() {
     );
     let r = t
         .post(
-            "/api/v1/members",
+            "/api/v1/notes",
             &token,
-            &json!({"name": "x", "gender": "robot", "district": "siming"}),
+            &json!({"title": "x", "status": "robot"}),
         )
         .await;
-    assert_eq!(fields(&problem(r, 400).await), ["gender"]);
+    assert_eq!(fields(&problem(r, 400).await), ["status"]);
 
     // Several invalid values at once are all named.
     let r = t
         .post(
-            "/api/v1/members",
+            "/api/v1/notes",
             &token,
-            &json!({"name": " ", "gender": "male", "district": "siming", "phone": "12ab", "birth_year": 1800}),
+            &json!({"title": " ", "priority": 9}),
         )
         .await;
     let named: HashSet<String> = fields(&problem(r, 400).await).into_iter().collect();
     assert_eq!(
         named,
-        ["name", "phone", "birth_year"]
+        ["title", "priority"]
             .iter()
             .map(|s| s.to_string())
             .collect()
@@ -90,45 +90,40 @@ async fn bad_input_is_a_4xx_problem_naming_the_field() {
     // A reference to something that does not exist.
     let r = t
         .post(
-            "/api/v1/members",
+            "/api/v1/notes",
             &token,
-            &new_member("x", "siming")
-                .as_object()
-                .map(|o| {
-                    let mut o = o.clone();
-                    o.insert("sector".into(), json!("no-such-sector"));
-                    Value::Object(o)
-                })
-                .unwrap(),
+            &json!({"title": "x", "parent": "no-such-note"}),
         )
         .await;
-    assert_eq!(fields(&problem(r, 400).await), ["sector"]);
+    assert_eq!(fields(&problem(r, 400).await), ["parent"]);
 
     // Unknown query parameter values, malformed limits and cursors.
-    let r = t.get("/api/v1/members?status=bogus", &token).await;
+    let r = t.get("/api/v1/notes?status=bogus", &token).await;
     assert_eq!(fields(&problem(r, 400).await), ["status"]);
-    let r = t.get("/api/v1/members?taiwan_origin=maybe", &token).await;
-    assert_eq!(fields(&problem(r, 400).await), ["taiwan_origin"]);
-    let r = t.get("/api/v1/members?limit=0", &token).await;
+    let r = t.get("/api/v1/notes?pinned=maybe", &token).await;
+    assert_eq!(fields(&problem(r, 400).await), ["pinned"]);
+    let r = t.get("/api/v1/notes?limit=0", &token).await;
     assert_eq!(fields(&problem(r, 400).await), ["limit"]);
-    let r = t.get("/api/v1/members?cursor=garbage", &token).await;
+    let r = t.get("/api/v1/notes?cursor=garbage", &token).await;
     assert_eq!(fields(&problem(r, 400).await), ["cursor"]);
 
     // A missing resource, and a path no service has.
-    let r = t.get("/api/v1/members/0000", &token).await;
+    let r = t.get("/api/v1/notes/0000", &token).await;
     problem(r, 404).await;
-    let r = t.get("/api/v1/districts/nowhere", &token).await;
+    let r = t.get("/api/v1/notes/nowhere", &token).await;
     let p = problem(r, 404).await;
-    assert_eq!(p["instance"], "/api/v1/districts/nowhere");
+    assert_eq!(p["instance"], "/api/v1/notes/nowhere");
+    let r = t.get("/api/v1/no-such-resource", &token).await;
+    problem(r, 404).await;
 
     // No token, a garbage token.
-    let r = t.client.get(t.url("/api/v1/members")).send().await.unwrap();
+    let r = t.client.get(t.url("/api/v1/notes")).send().await.unwrap();
     problem(r, 401).await;
-    let r = t.get("/api/v1/members", "not-a-token").await;
+    let r = t.get("/api/v1/notes", "not-a-token").await;
     problem(r, 401).await;
 
     // Nothing above was half-written.
-    let r = t.get("/api/v1/members", &token).await;
+    let r = t.get("/api/v1/notes", &token).await;
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["items"].as_array().unwrap().len(), 0);
     t.stop().await;
@@ -137,17 +132,12 @@ async fn bad_input_is_a_4xx_problem_naming_the_field() {
 /// Paging through a list while it is appended to: no item lost, none repeated.
 #[actix_web::test]
 async fn pagination_is_stable_under_appends() {
-    let t = TestStack::start().await;
-    t.seed().await;
+    let t = start().await;
     let token = admin();
     let mut created = Vec::new();
     for i in 0..23 {
         let r = t
-            .post(
-                "/api/v1/members",
-                &token,
-                &new_member(&format!("委员{i}"), "siming"),
-            )
+            .post("/api/v1/notes", &token, &note(&format!("笔记{i}")))
             .await;
         assert_eq!(r.status(), 201);
         created.push(
@@ -162,22 +152,18 @@ async fn pagination_is_stable_under_appends() {
     let mut pages = 0;
     loop {
         let path = match &cursor {
-            Some(c) => format!("/api/v1/members?limit=5&cursor={c}"),
-            None => "/api/v1/members?limit=5".to_string(),
+            Some(c) => format!("/api/v1/notes?limit=5&cursor={c}"),
+            None => "/api/v1/notes?limit=5".to_string(),
         };
         let page: Value = t.get(&path, &token).await.json().await.unwrap();
         for m in page["items"].as_array().unwrap() {
             seen.push(m["id"].as_str().unwrap().to_string());
         }
         pages += 1;
-        // Someone adds a member between every page.
+        // Someone adds a note between every page.
         if pages <= 3 {
             let r = t
-                .post(
-                    "/api/v1/members",
-                    &token,
-                    &new_member(&format!("新委员{pages}"), "siming"),
-                )
+                .post("/api/v1/notes", &token, &note(&format!("新笔记{pages}")))
                 .await;
             created.push(
                 r.json::<Value>().await.unwrap()["id"]
@@ -203,12 +189,11 @@ async fn pagination_is_stable_under_appends() {
 
 #[actix_web::test]
 async fn idempotency_key_replays_and_refuses_reuse() {
-    let t = TestStack::start().await;
-    t.seed().await;
+    let t = start().await;
     let token = admin();
-    let body = new_member("林委员", "siming");
+    let body = note("林");
     let send = |b: Value| {
-        t.req(Method::POST, "/api/v1/members", &token)
+        t.req(Method::POST, "/api/v1/notes", &token)
             .header("Idempotency-Key", "create-lin-1")
             .json(&b)
             .send()
@@ -227,13 +212,13 @@ async fn idempotency_key_replays_and_refuses_reuse() {
     assert_eq!(again, first, "the stored response is replayed as it was");
 
     let mut other = body.clone();
-    other["name"] = json!("陈委员");
+    other["title"] = json!("陈");
     let r = send(other).await.unwrap();
     problem(r, 422).await;
 
     // Keys are per caller: another caller's identical key is a different request.
     let r = t
-        .req(Method::POST, "/api/v1/members", &staff("siming"))
+        .req(Method::POST, "/api/v1/notes", &staff("siming"))
         .header("Idempotency-Key", "create-lin-1")
         .json(&body)
         .send()
@@ -241,23 +226,22 @@ async fn idempotency_key_replays_and_refuses_reuse() {
         .unwrap();
     assert_eq!(r.status(), 201);
 
-    let list: Value = t.get("/api/v1/members", &token).await.json().await.unwrap();
+    let list: Value = t.get("/api/v1/notes", &token).await.json().await.unwrap();
     assert_eq!(
         list["items"].as_array().unwrap().len(),
         2,
-        "one member per distinct request"
+        "one note per distinct request"
     );
     t.stop().await;
 }
 
 #[actix_web::test]
 async fn concurrent_requests_with_one_key_create_once() {
-    let t = TestStack::start().await;
-    t.seed().await;
+    let t = start().await;
     let token = admin();
-    let body = new_member("并发委员", "siming");
+    let body = note("并发");
     let reqs = (0..6).map(|_| {
-        t.req(Method::POST, "/api/v1/members", &token)
+        t.req(Method::POST, "/api/v1/notes", &token)
             .header("Idempotency-Key", "same-key")
             .json(&body)
             .send()
@@ -268,7 +252,7 @@ async fn concurrent_requests_with_one_key_create_once() {
         let r = r.unwrap();
         let status = r.status().as_u16();
         let v: Value = r.json().await.unwrap();
-        // Every request either got the one created member or was told to retry (409).
+        // Every request either got the one created note or was told to retry (409).
         match status {
             201 => {
                 ids.insert(v["id"].as_str().unwrap().to_string());
@@ -277,31 +261,28 @@ async fn concurrent_requests_with_one_key_create_once() {
             other => panic!("unexpected {other}: {v}"),
         }
     }
-    assert_eq!(ids.len(), 1, "all successful replies name the same member");
-    let list: Value = t.get("/api/v1/members", &token).await.json().await.unwrap();
+    assert_eq!(ids.len(), 1, "all successful replies name the same note");
+    let list: Value = t.get("/api/v1/notes", &token).await.json().await.unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     t.stop().await;
 }
 
 #[actix_web::test]
 async fn stale_versions_get_412() {
-    let t = TestStack::start().await;
-    t.seed().await;
+    let t = start().await;
     let token = admin();
-    let r = t
-        .post("/api/v1/members", &token, &new_member("黄委员", "siming"))
-        .await;
+    let r = t.post("/api/v1/notes", &token, &note("黄")).await;
     assert_eq!(r.headers()["etag"], "\"1\"");
     let id = r.json::<Value>().await.unwrap()["id"]
         .as_str()
         .unwrap()
         .to_string();
-    let path = format!("/api/v1/members/{id}");
+    let path = format!("/api/v1/notes/{id}");
 
     // No version at all: 428.
     let r = t
         .req(Method::PATCH, &path, &token)
-        .json(&json!({"term": "第十四届"}))
+        .json(&json!({"title": "第十四届"}))
         .send()
         .await
         .unwrap();
@@ -311,7 +292,7 @@ async fn stale_versions_get_412() {
     let r = t
         .req(Method::PATCH, &path, &token)
         .header("If-Match", "\"1\"")
-        .json(&json!({"term": "第十四届"}))
+        .json(&json!({"title": "第十四届"}))
         .send()
         .await
         .unwrap();
@@ -319,14 +300,14 @@ async fn stale_versions_get_412() {
     assert_eq!(r.headers()["etag"], "\"2\"");
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["version"], 2);
-    assert_eq!(v["term"], "第十四届");
+    assert_eq!(v["title"], "第十四届");
     assert_eq!(v["updated_by"], "admin-1");
 
     // Someone still holding version 1 is refused, by header or by body, and nothing changes.
     let r = t
         .req(Method::PATCH, &path, &token)
         .header("If-Match", "\"1\"")
-        .json(&json!({"term": "stale"}))
+        .json(&json!({"title": "stale"}))
         .send()
         .await
         .unwrap();
@@ -334,20 +315,20 @@ async fn stale_versions_get_412() {
     assert!(p["detail"].as_str().unwrap().contains("changed"));
     let r = t
         .req(Method::PATCH, &path, &token)
-        .json(&json!({"version": 1, "term": "stale"}))
+        .json(&json!({"version": 1, "title": "stale"}))
         .send()
         .await
         .unwrap();
     problem(r, 412).await;
     let now: Value = t.get(&path, &token).await.json().await.unwrap();
-    assert_eq!(now["term"], "第十四届");
+    assert_eq!(now["title"], "第十四届");
     assert_eq!(now["version"], 2);
 
-    // A missing member is 404, not 412.
+    // A missing note is 404, not 412.
     let r = t
-        .req(Method::PATCH, "/api/v1/members/missing", &token)
+        .req(Method::PATCH, "/api/v1/notes/missing", &token)
         .header("If-Match", "\"1\"")
-        .json(&json!({"term": "x"}))
+        .json(&json!({"title": "x"}))
         .send()
         .await
         .unwrap();
@@ -359,13 +340,12 @@ async fn stale_versions_get_412() {
 #[actix_web::test]
 async fn problems_survive_compression() {
     use std::io::Read;
-    let t = TestStack::start().await;
-    t.seed().await;
-    let direct = t.stack.service_url("membership").unwrap();
-    for base in [t.stack.url(), direct] {
+    let t = start().await;
+    let direct = t.service_url();
+    for base in [t.gateway.url(), direct] {
         let r = t
             .client
-            .get(format!("{base}/api/v1/members?status=bogus"))
+            .get(format!("{base}/api/v1/notes?status=bogus"))
             .bearer_auth(admin())
             .header("accept-encoding", "gzip")
             .send()

@@ -8,7 +8,7 @@ use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
 use xs_kit::Role;
-use xs_kit::testing::token;
+use xs_testkit::token;
 
 async fn json_of(r: Response, status: u16) -> Value {
     let got = r.status().as_u16();

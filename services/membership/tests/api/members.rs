@@ -35,7 +35,7 @@ async fn staff_write_only_within_their_district() {
         .unwrap();
     problem(r, 403).await;
     // Residents do not read the register.
-    let resident = xs_kit::testing::token("r1", &[xs_kit::Role::Resident], Some("siming"));
+    let resident = xs_testkit::token("r1", &[xs_kit::Role::Resident], Some("siming"));
     problem(t.get("/api/v1/members", &resident).await, 403).await;
     t.stop().await;
 }

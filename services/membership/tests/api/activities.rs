@@ -6,7 +6,7 @@ use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
 use xs_kit::Role;
-use xs_kit::testing::token;
+use xs_testkit::token;
 
 fn coordinator(district: &str) -> String {
     token(
@@ -66,7 +66,7 @@ async fn record(t: &TestStack, token: &str, body: Value) -> Value {
 
 /// POST to the membership service's internal endpoint (the gateway does not route it).
 async fn deliver(t: &TestStack, token: &str, body: &Value) -> Response {
-    let base = t.stack.service_url("membership").unwrap();
+    let base = t.service_url();
     t.client
         .post(format!("{base}/internal/v1/activities"))
         .bearer_auth(token)

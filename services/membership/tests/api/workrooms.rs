@@ -365,7 +365,7 @@ async fn near_search_orders_by_distance_within_the_radius() {
         // Residents find working studios only.
         drive(&t, w["id"].as_str().unwrap(), path_to("active")).await;
     }
-    let resident = xs_kit::testing::token("r1", &[xs_kit::Role::Resident], Some("siming"));
+    let resident = xs_testkit::token("r1", &[xs_kit::Role::Resident], Some("siming"));
     let near = |q: String| {
         let t = &t;
         let resident = resident.clone();
@@ -765,7 +765,7 @@ async fn suggestions_put_residents_first_and_skip_the_placed() {
     assert_eq!(v["items"][1]["member_id"], placed.as_str());
 
     // Where members live is not for residents nor for other districts.
-    let res = xs_kit::testing::token("r1", &[xs_kit::Role::Resident], Some("siming"));
+    let res = xs_testkit::token("r1", &[xs_kit::Role::Resident], Some("siming"));
     problem(t.get(&path, &res).await, 403).await;
     problem(t.get(&path, &staff("huli")).await, 403).await;
     t.stop().await;
@@ -801,7 +801,7 @@ async fn cards_mask_the_phone_outside_the_members_district() {
         let path = format!("/api/v1/members/{mid}/card");
         async move { json_of(t.get(&path, &token).await, 200).await }
     };
-    let resident = xs_kit::testing::token("r1", &[xs_kit::Role::Resident], Some("siming"));
+    let resident = xs_testkit::token("r1", &[xs_kit::Role::Resident], Some("siming"));
     // An application is not shown to the public; the studio appears once it is open.
     assert_eq!(card(resident.clone()).await["workrooms"], json!([]));
     assert_eq!(
@@ -854,7 +854,7 @@ async fn writes_are_scoped_to_the_district_and_checked() {
     t.seed().await;
     let siming = staff("siming");
     let huli = staff("huli");
-    let resident = xs_kit::testing::token("r1", &[xs_kit::Role::Resident], Some("siming"));
+    let resident = xs_testkit::token("r1", &[xs_kit::Role::Resident], Some("siming"));
     let body = workroom("嘉莲室", "siming", "jialian", CENTRE);
     problem(t.post("/api/v1/workrooms", &huli, &body).await, 403).await;
     problem(t.post("/api/v1/workrooms", &resident, &body).await, 403).await;
@@ -1037,7 +1037,7 @@ async fn residents_see_only_active_workrooms() {
     )
     .await;
     let applied = applied["id"].as_str().unwrap().to_string();
-    let resident = xs_kit::testing::token("r1", &[xs_kit::Role::Resident], Some("siming"));
+    let resident = xs_testkit::token("r1", &[xs_kit::Role::Resident], Some("siming"));
     let ids = |v: Value| -> Vec<String> {
         v["items"]
             .as_array()

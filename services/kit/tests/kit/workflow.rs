@@ -1,23 +1,13 @@
-//! The kit's workflow pieces on a real database (SQLite, or PostgreSQL when
+//! The kit's workflow pieces on the notebook's database (SQLite, or PostgreSQL when
 //! `XS_TEST_DATABASE_URL` is set): row locks under concurrency, versioned updates, and
 //! lifecycle moves whose history and event land with the change or not at all.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use diesel::prelude::*;
 use futures_util::future::join_all;
 use std::time::Duration;
-use xs_kit::db::{Migrations, PoolOptions, SqlMigration};
+use xs_kit::db::PoolOptions;
 use xs_kit::lifecycle::{self, Lifecycle, Move, Publish};
-use xs_kit::testing::TestDb;
 use xs_kit::{ApiError, Db, DbConn, rows};
-
-static WIDGETS: Migrations = Migrations(&[SqlMigration {
-    name: "20260101000001_widgets",
-    sqlite_up: include_str!("fixtures/widgets/up.sql"),
-    sqlite_down: include_str!("fixtures/widgets/down.sql"),
-    postgres_up: include_str!("fixtures/widgets/up.sql"),
-    postgres_down: include_str!("fixtures/widgets/down.sql"),
-}]);
+use xs_testkit::TestDb;
 
 diesel::table! {
     widgets (id) {
@@ -71,7 +61,7 @@ async fn setup() -> (TestDb, Db) {
     };
     let db = Db::connect(&test_db.url, &opts).unwrap();
     let migrate = db.clone();
-    tokio::task::spawn_blocking(move || migrate.migrate(&WIDGETS))
+    tokio::task::spawn_blocking(move || migrate.migrate(&crate::notebook::MIGRATIONS))
         .await
         .unwrap()
         .unwrap();

@@ -7,7 +7,7 @@ use reqwest::{Method, Response};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use xs_kit::Role;
-use xs_kit::testing::token;
+use xs_testkit::token;
 
 async fn json_of(r: Response, status: u16) -> Value {
     let got = r.status().as_u16();
@@ -691,7 +691,7 @@ async fn a_records_workroom_must_exist_in_the_members_district() {
     assert_eq!(a["workroom"], own.as_str());
 
     // Reported activities are held to the same rule.
-    let base = t.stack.service_url("membership").unwrap();
+    let base = t.service_url();
     let mut event = body("no-such-room");
     event["source"] = json!("consultation");
     event["source_event_id"] = json!("c-1");
