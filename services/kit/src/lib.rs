@@ -5,18 +5,24 @@
 //! - [`extract`]: JSON/query extractors whose errors name the field
 //! - [`auth`]: token verification and the caller's roles and district
 //! - [`pagination`], [`idempotency`], [`concurrency`]: the API conventions
+//! - [`csv`]: lists streamed as CSV for `Accept: text/csv`
+//! - [`mask`], [`audit`]: personal data masked for those who need not see it, and every
+//!   unmasked read of it recorded
 //! - [`outbox`]: cross-service effects, written with the change and delivered at least once
 //! - [`telemetry`]: request ids, logs, metrics, health
 //! - [`service`]: assembling and starting a service
 //! - [`testing`]: fresh databases and running services for tests
 
+pub mod audit;
 pub mod auth;
 pub mod concurrency;
+pub mod csv;
 pub mod db;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod keys;
+pub mod mask;
 pub mod outbox;
 pub mod pagination;
 pub mod service;
