@@ -191,10 +191,15 @@ impl Proxy {
 
     /// A client for one worker (see [`WorkerClient`]). Idle connections are dropped before the
     /// services' keep-alive closes them, so a long idle gap never yields a spurious error.
+    ///
+    /// The upstream timeout is a read timeout, not a deadline: it runs until the response head
+    /// arrives and then restarts with every chunk of the body, so a long CSV export that keeps
+    /// sending is never cut, while a service that goes silent is (a 504 before the head; after
+    /// it, the streamed body is cut short).
     pub fn new_client(&self) -> reqwest::Result<reqwest::Client> {
         reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
-            .timeout(self.upstream_timeout)
+            .read_timeout(self.upstream_timeout)
             .pool_idle_timeout(xs_kit::service::KEEP_ALIVE.saturating_sub(Duration::from_secs(1)))
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -630,6 +635,15 @@ mod tests {
         assert_eq!(p.route("stats/membership/x"), Some("membership"));
         assert_eq!(p.route("stats/reports"), Some("reports"));
         assert_eq!(p.route("reports/9"), Some("reports"));
+        assert_eq!(
+            p.route("audit/membership/personal-data-reads"),
+            Some("membership")
+        );
+        assert_eq!(
+            p.route("audit/liaison/personal-data-reads"),
+            Some("liaison")
+        );
+        assert_eq!(p.route("audit"), None);
         assert_eq!(p.route("stats"), None);
         assert_eq!(p.route("membersx"), None);
         assert_eq!(p.route("nothing"), None);
