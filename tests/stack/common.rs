@@ -194,3 +194,58 @@ pub fn fields(p: &Value) -> Vec<String> {
 pub fn new_member(name: &str, district: &str) -> Value {
     serde_json::json!({"name": name, "gender": "female", "district": district, "phone": "13812341234"})
 }
+
+/// GET `path` as CSV; assert a 200 CSV download with a byte-order mark and return its records
+/// (RFC 4180: quoted cells may hold commas, quotes and line breaks) and the request id.
+pub async fn get_csv(t: &TestStack, path: &str, token: &str) -> (Vec<Vec<String>>, String) {
+    let r = t
+        .req(Method::GET, path, token)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let request_id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    let content_type = r.headers()["content-type"].to_str().unwrap().to_string();
+    let bytes = r.bytes().await.unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+    assert_eq!(content_type, "text/csv; charset=utf-8");
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 byte-order mark");
+    let text = std::str::from_utf8(&bytes[3..]).expect("UTF-8");
+    let mut records = Vec::new();
+    let (mut record, mut cell, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut cell)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {
+                chars.next();
+                record.push(std::mem::take(&mut cell));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    assert!(cell.is_empty() && record.is_empty(), "ends with CRLF");
+    (records, request_id)
+}
+
+/// The personal-data reads membership recorded, as an admin lists them (newest first).
+pub async fn personal_data_reads(t: &TestStack, query: &str) -> Vec<Value> {
+    let r = t
+        .get(
+            &format!("/api/v1/audit/membership/personal-data-reads{query}"),
+            &admin(),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let page: Value = r.json().await.unwrap();
+    page["items"].as_array().unwrap().clone()
+}

@@ -132,6 +132,16 @@ where
     out.push_str("\r\n");
 }
 
+/// A cell for an optional value: empty when absent.
+pub fn opt<T: std::fmt::Display>(value: &Option<T>) -> String {
+    value.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+/// A cell for an instant, as the JSON shows it: RFC 3339 in UTC with `Z`.
+pub fn instant(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
 /// One page of an export, as the page function writes it: rows, and the people whose
 /// personal fields the rows show unmasked (audited before the page is sent).
 #[derive(Debug, Default)]
@@ -350,6 +360,16 @@ mod tests {
         assert!(!wants_csv("text/*"));
         assert!(!wants_csv("text/csv;q=0"));
         assert!(!wants_csv("text/csv;q=0.5, application/json"));
+    }
+
+    #[test]
+    fn optional_values_and_instants() {
+        assert_eq!(opt(&Some(1990)), "1990");
+        assert_eq!(opt::<i32>(&None), "");
+        let t = chrono::DateTime::parse_from_rfc3339("2026-03-01T08:30:00.250+08:00")
+            .expect("instant")
+            .to_utc();
+        assert_eq!(instant(&t), "2026-03-01T00:30:00.250Z");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! for admins and the office staff of the workroom's district. Assignment suggestions reveal
 //! where members live and work, so they are for district staff (coordinators included) only.
 
-use crate::domain::member::{require_manager, shown_phone};
+use crate::domain::member::{note_phone, require_manager, shown_phone};
 use crate::domain::workroom::{
     self as rules, DEFAULT_RADIUS_KM, Guards, MAX_RADIUS_KM, WorkroomAction, WorkroomStatus,
 };
@@ -18,11 +18,13 @@ use crate::models::workroom::{
 use crate::views::workroom::*;
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
+use xs_kit::audit::{self, Disclosures, Reader};
 use xs_kit::concurrency::{check_updated, etag, expected_version};
 use xs_kit::error::Problem;
 use xs_kit::extract::{IfMatch, Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
 use xs_kit::pagination::PageQuery;
+use xs_kit::telemetry::RequestId;
 use xs_kit::validate::Validator;
 use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, Page, PageRequest, Role};
 
@@ -850,9 +852,12 @@ pub async fn assignment_suggestions(
 pub async fn member_card(
     db: web::Data<Db>,
     caller: Caller,
+    rid: RequestId,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    let reader = Reader::new(&caller, &rid);
+    let viewer = caller.member_id.clone();
     let card = db
         .read(move |c| {
             let m = members::find(c, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
@@ -893,5 +898,15 @@ pub async fn member_card(
             })
         })
         .await?;
+    let mut seen = Disclosures::new();
+    let phone = card.phone.as_deref();
+    note_phone(
+        &mut seen,
+        viewer.as_deref(),
+        &card.id,
+        phone,
+        card.phone_masked,
+    );
+    audit::record(&db, &reader, seen).await?;
     Ok(HttpResponse::Ok().json(card))
 }
