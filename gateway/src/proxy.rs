@@ -506,7 +506,9 @@ pub async fn forward(
                 }
                 let kind = classify(&e);
                 upstream.failed(kind);
-                tracing::warn!(service, upstream = %upstream.base, error = %e, ?kind, "upstream request failed");
+                // Not the URL: its query may hold personal data (a search for a name or phone).
+                let error = error_chain(&e.without_url());
+                tracing::warn!(service, upstream = %upstream.base, error, ?kind, "upstream request failed");
                 let intact = body.as_ref().is_none_or(BodySource::unread);
                 let retry = exclude.is_none()
                     && pool.upstreams.len() > 1
@@ -530,6 +532,18 @@ pub async fn forward(
             }
         }
     }
+}
+
+/// An error and its causes, one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 /// A path a URL parser could turn into another path: a `.` or `..` segment, plain or

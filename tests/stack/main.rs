@@ -12,5 +12,6 @@ mod kit;
 mod members;
 mod openapi;
 mod outbox;
+mod personal_data;
 mod plans;
 mod workrooms;

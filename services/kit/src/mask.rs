@@ -147,6 +147,62 @@ pub fn address(address: &str) -> String {
     format!("{}{ADDRESS_HIDDEN}", &address[..keep])
 }
 
+/// A request path as it may be logged: a client may put a phone, an identity number or a name
+/// where an id belongs (`/members/13812341234`), and the path goes into every log line of the
+/// request. Runs of 7 or more digits and percent-encoded non-ASCII text (names, addresses)
+/// become `*`; segments that are UUIDs (the ids this API gives out) stay whole.
+pub fn request_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if uuid::Uuid::try_parse(segment).is_ok() {
+                segment.to_string()
+            } else {
+                redact_segment(segment)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn redact_segment(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = String::with_capacity(segment.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        // A run of percent-encoded bytes that are not ASCII: text in another script.
+        let encoded = |at: usize| {
+            bytes.get(at) == Some(&b'%')
+                && bytes
+                    .get(at + 1..at + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .is_some_and(|b| b >= 0x80)
+        };
+        if encoded(i) {
+            while encoded(i) {
+                i += 3;
+            }
+            out.push('*');
+            continue;
+        }
+        let digits = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits >= 7 {
+            out.push('*');
+            i += digits;
+            continue;
+        }
+        // A short number, or one character of anything else, stays.
+        let step = if digits > 0 {
+            digits
+        } else {
+            segment[i..].chars().next().map_or(1, char::len_utf8)
+        };
+        out.push_str(&segment[i..i + step]);
+        i += step;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +258,47 @@ mod tests {
         assert_eq!(name(" 王五 "), "王*");
         assert_eq!(name("张"), "*");
         assert_eq!(name(""), "");
+    }
+
+    #[test]
+    fn request_paths_lose_numbers_and_names_but_keep_ids() {
+        assert_eq!(
+            request_path("/api/v1/members/13812341234"),
+            "/api/v1/members/*"
+        );
+        assert_eq!(
+            request_path("/api/v1/members/%E5%BC%A0%E4%B8%89/card"),
+            "/api/v1/members/*/card"
+        );
+        assert_eq!(
+            request_path("/api/v1/x/A123456789"),
+            "/api/v1/x/A*",
+            "a Taiwan ID's digits"
+        );
+        assert_eq!(request_path("/api/v1/x/35020319900307001X"), "/api/v1/x/*X");
+        let id = "01234567-8901-7234-8567-890123456789";
+        assert_eq!(
+            request_path(&format!("/api/v1/members/{id}")),
+            format!("/api/v1/members/{id}")
+        );
+        for kept in [
+            "/api/v1/workrooms/abc/plans/2026",
+            "/api/v1/stats/membership",
+            "/api/v1/members/a%20b",
+            "/api/v1/x/123456",
+            "/",
+            "",
+        ] {
+            assert_eq!(request_path(kept), kept);
+        }
+        assert_eq!(request_path("/x/%e5%bc%a0"), "/x/*", "lowercase hex too");
+        assert_eq!(request_path("/x/%E5"), "/x/*");
+        assert_eq!(request_path("/x/%zz1234567"), "/x/%zz*");
+        assert_eq!(
+            request_path("/x/张三1234567"),
+            "/x/张三*",
+            "raw text is not expected, but safe"
+        );
     }
 
     #[test]

@@ -154,8 +154,9 @@ pub async fn middleware(
     req.extensions_mut().insert(RequestId(rid.clone()));
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().to_string();
-    let span =
-        tracing::info_span!("request", request_id = %rid, method = %method, path = %req.path());
+    // The path as logged: a client may send personal data where an id belongs.
+    let path = crate::mask::request_path(req.path());
+    let span = tracing::info_span!("request", request_id = %rid, method = %method, path = %path);
     let started = Instant::now();
     let res = next.call(req).instrument(span.clone()).await?;
     let mut res = res.map_into_boxed_body();
