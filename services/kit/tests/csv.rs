@@ -180,7 +180,13 @@ async fn a_failure_part_way_cuts_the_download_short() {
         !text.contains(&poisoned),
         "nothing of the failed page was sent"
     );
-    assert!(text.contains(&format!("t{:07}", xs_kit::csv::PAGE_SIZE * 2)));
+    // What did arrive is the file's beginning (how much of it the server flushed before it cut
+    // the connection is up to the server and the network).
+    assert!(
+        text.starts_with("\u{feff}id,name,phone"),
+        "{:?}",
+        text.get(..20)
+    );
     things.stop().await;
 }
 
