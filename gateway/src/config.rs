@@ -23,6 +23,8 @@ pub struct GatewaySettings {
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
     pub connect_timeout: Duration,
+    /// How long a service may stay silent: before its response head, and between chunks of its
+    /// body. Not a limit on the whole response, so long streamed exports pass.
     pub upstream_timeout: Duration,
     /// Requests per minute per token subject (per client IP when anonymous).
     pub rate_limit_per_minute: u32,
@@ -78,6 +80,7 @@ pub fn default_routes() -> Vec<(String, String)> {
                 "evaluation-rules",
                 "evaluations",
                 "stats/membership",
+                "audit/membership",
             ],
         ),
         (
@@ -88,9 +91,10 @@ pub fn default_routes() -> Vec<(String, String)> {
                 "mediation-cases",
                 "receptions",
                 "stats/consultation",
+                "audit/consultation",
             ],
         ),
-        ("reports", &["reports", "stats/reports"]),
+        ("reports", &["reports", "stats/reports", "audit/reports"]),
         (
             "liaison",
             &[
@@ -100,6 +104,7 @@ pub fn default_routes() -> Vec<(String, String)> {
                 "youth-bases",
                 "compatriot-requests",
                 "stats/liaison",
+                "audit/liaison",
             ],
         ),
     ];

@@ -191,10 +191,15 @@ impl Proxy {
 
     /// A client for one worker (see [`WorkerClient`]). Idle connections are dropped before the
     /// services' keep-alive closes them, so a long idle gap never yields a spurious error.
+    ///
+    /// The upstream timeout is a read timeout, not a deadline: it runs until the response head
+    /// arrives and then restarts with every chunk of the body, so a long CSV export that keeps
+    /// sending is never cut, while a service that goes silent is (a 504 before the head; after
+    /// it, the streamed body is cut short).
     pub fn new_client(&self) -> reqwest::Result<reqwest::Client> {
         reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
-            .timeout(self.upstream_timeout)
+            .read_timeout(self.upstream_timeout)
             .pool_idle_timeout(xs_kit::service::KEEP_ALIVE.saturating_sub(Duration::from_secs(1)))
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -501,7 +506,9 @@ pub async fn forward(
                 }
                 let kind = classify(&e);
                 upstream.failed(kind);
-                tracing::warn!(service, upstream = %upstream.base, error = %e, ?kind, "upstream request failed");
+                // Not the URL: its query may hold personal data (a search for a name or phone).
+                let error = error_chain(&e.without_url());
+                tracing::warn!(service, upstream = %upstream.base, error, ?kind, "upstream request failed");
                 let intact = body.as_ref().is_none_or(BodySource::unread);
                 let retry = exclude.is_none()
                     && pool.upstreams.len() > 1
@@ -525,6 +532,18 @@ pub async fn forward(
             }
         }
     }
+}
+
+/// An error and its causes, one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 /// A path a URL parser could turn into another path: a `.` or `..` segment, plain or
@@ -630,6 +649,15 @@ mod tests {
         assert_eq!(p.route("stats/membership/x"), Some("membership"));
         assert_eq!(p.route("stats/reports"), Some("reports"));
         assert_eq!(p.route("reports/9"), Some("reports"));
+        assert_eq!(
+            p.route("audit/membership/personal-data-reads"),
+            Some("membership")
+        );
+        assert_eq!(
+            p.route("audit/liaison/personal-data-reads"),
+            Some("liaison")
+        );
+        assert_eq!(p.route("audit"), None);
         assert_eq!(p.route("stats"), None);
         assert_eq!(p.route("membersx"), None);
         assert_eq!(p.route("nothing"), None);

@@ -53,6 +53,38 @@ async fn slow() -> HttpResponse {
     HttpResponse::Ok().json(json!({"slow": true}))
 }
 
+/// Like a long export: `?chunks=N&gap_ms=M` sends N lines, one every M ms.
+async fn trickle(q: web::Query<BTreeMap<String, u64>>) -> HttpResponse {
+    let chunks = q.get("chunks").copied().unwrap_or(10);
+    let gap = Duration::from_millis(q.get("gap_ms").copied().unwrap_or(100));
+    let body = futures_util::stream::unfold(0, move |i| async move {
+        if i == chunks {
+            return None;
+        }
+        tokio::time::sleep(gap).await;
+        Some((
+            Ok::<_, std::io::Error>(web::Bytes::from(format!("row {i}\n"))),
+            i + 1,
+        ))
+    });
+    HttpResponse::Ok().content_type("text/csv").streaming(body)
+}
+
+/// Sends its head and one line, then goes silent for longer than any test's timeout.
+async fn stall() -> HttpResponse {
+    let body = futures_util::stream::unfold(0, |i| async move {
+        match i {
+            0 => Some((Ok::<_, std::io::Error>(web::Bytes::from("row 0\n")), 1)),
+            1 => {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                Some((Ok(web::Bytes::from("row 1\n")), 2))
+            }
+            _ => None,
+        }
+    });
+    HttpResponse::Ok().content_type("text/csv").streaming(body)
+}
+
 async fn fake(name: &str) -> Fake {
     let name = web::Data::new(name.to_string());
     let ready = Arc::new(AtomicBool::new(true));
@@ -73,6 +105,8 @@ async fn fake(name: &str) -> Fake {
                 }),
             )
             .route("/api/v1/members/slow", web::route().to(slow))
+            .route("/api/v1/members/trickle", web::get().to(trickle))
+            .route("/api/v1/members/stall", web::get().to(stall))
             .default_service(web::to(echo))
     })
     .workers(1)
@@ -1553,6 +1587,54 @@ async fn slow_upstream_is_504_within_the_timeout() {
         env.get("/api/v1/members", &admin).await.status(),
         StatusCode::OK
     );
+    env.stop().await;
+}
+
+/// The upstream timeout is for silence, not for the whole response: an export that keeps
+/// sending passes however long it takes in all.
+#[actix_web::test]
+async fn a_long_stream_with_short_gaps_is_not_cut() {
+    let env = Env::with(|s| s.upstream_timeout = Duration::from_millis(400)).await;
+    let admin = env.admin().await;
+    // 12 gaps of 150 ms: 1.8 s in all, 4.5 times the timeout.
+    let res = env
+        .get("/api/v1/members/trickle?chunks=12&gap_ms=150", &admin)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.expect("the whole body arrives");
+    let expected: String = (0..12).map(|i| format!("row {i}\n")).collect();
+    assert_eq!(body, expected);
+    env.stop().await;
+}
+
+/// Silence before the head is a 504; silence after it cuts the body short, never a body that
+/// looks complete.
+#[actix_web::test]
+async fn a_silent_upstream_is_cut_before_or_during_the_body() {
+    let env = Env::with(|s| s.upstream_timeout = Duration::from_millis(400)).await;
+    let admin = env.admin().await;
+    let p = problem(
+        env.get("/api/v1/members/slow", &admin).await,
+        StatusCode::GATEWAY_TIMEOUT,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("membership"));
+    let res = env.get("/api/v1/members/stall", &admin).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut stream = res.bytes_stream();
+    let mut got = Vec::new();
+    let mut cut = false;
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        match chunk {
+            Ok(b) => got.extend_from_slice(&b),
+            Err(_) => {
+                cut = true;
+                break;
+            }
+        }
+    }
+    assert!(cut, "the body must end in an error, not look complete");
+    assert_eq!(got, b"row 0\n");
     env.stop().await;
 }
 

@@ -136,3 +136,14 @@ impl TestStack {
 pub fn new_member(name: &str, district: &str) -> Value {
     serde_json::json!({"name": name, "gender": "female", "district": district, "phone": "13812341234"})
 }
+
+/// GET `path` as CSV: its records and the request id (see `xs_testkit::csv_response`).
+pub async fn get_csv(t: &TestStack, path: &str, token: &str) -> (Vec<Vec<String>>, String) {
+    let r = t
+        .req(Method::GET, path, token)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    xs_testkit::csv_response(r).await
+}

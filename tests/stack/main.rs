@@ -9,3 +9,4 @@ mod gateway;
 mod health;
 mod openapi;
 mod outbox;
+mod personal_data;

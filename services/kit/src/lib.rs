@@ -11,6 +11,9 @@
 //! - [`pagination`], [`idempotency`], [`concurrency`]: the API conventions
 //! - [`client`]: calling other services (targets, replicas, service tokens, reference checks)
 //! - [`contracts`]: the payloads services send each other
+//! - [`csv`]: lists streamed as CSV for `Accept: text/csv`
+//! - [`mask`], [`audit`]: personal data masked for those who need not see it, and every
+//!   unmasked read of it recorded
 //! - [`outbox`]: cross-service effects, written with the change and delivered at least once
 //! - [`telemetry`]: request ids, logs, metrics, health
 //! - [`service`]: assembling and starting a service
@@ -20,10 +23,12 @@
 // Lets code generated for every crate (`xs_kit::db::SqlMigration`) compile inside the kit too.
 extern crate self as xs_kit;
 
+pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod concurrency;
 pub mod contracts;
+pub mod csv;
 pub mod db;
 pub mod enums;
 pub mod error;
@@ -32,6 +37,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod keys;
 pub mod lifecycle;
+pub mod mask;
 pub mod outbox;
 pub mod pagination;
 pub mod rows;

@@ -24,12 +24,22 @@ pub enum LogFormat {
 
 /// Install the global subscriber once; later calls (tests, whole-stack mode) are no-ops.
 pub fn init(filter: &str, format: LogFormat) {
+    init_with_writer(filter, format, std::io::stdout);
+}
+
+/// [`init`] with log lines going to `writer` instead of stdout (tests read them back this way).
+/// Returns whether this call installed the subscriber.
+pub fn init_with_writer<W>(filter: &str, format: LogFormat, writer: W) -> bool
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_writer(writer)
         .with_target(false);
-    let _ = match format {
+    match format {
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
@@ -37,7 +47,8 @@ pub fn init(filter: &str, format: LogFormat) {
             .with_span_list(false)
             .try_init(),
         LogFormat::Pretty => builder.compact().try_init(),
-    };
+    }
+    .is_ok()
 }
 
 /// The request's id: the client's `X-Request-Id` when sane, else a new one.
@@ -143,8 +154,9 @@ pub async fn middleware(
     req.extensions_mut().insert(RequestId(rid.clone()));
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().to_string();
-    let span =
-        tracing::info_span!("request", request_id = %rid, method = %method, path = %req.path());
+    // The path as logged: a client may send personal data where an id belongs.
+    let path = crate::mask::request_path(req.path());
+    let span = tracing::info_span!("request", request_id = %rid, method = %method, path = %path);
     let started = Instant::now();
     let res = next.call(req).instrument(span.clone()).await?;
     let mut res = res.map_into_boxed_body();

@@ -57,7 +57,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(duty::on_duty)
             .service(duty::list_check_ins)
             .service(duty::check_in)
-            .service(duty::get_check_in),
+            .service(duty::get_check_in)
+            .configure(xs_kit::audit::routes("membership")),
     );
     // Service-to-service only: the gateway does not route /internal.
     cfg.service(

@@ -6,15 +6,18 @@
 //! - [`TestService`]: one service on a random free port;
 //! - [`TestStack`]: one service behind the real gateway, which is how a service's own tests
 //!   see it (`TestStack::with(&xs_membership::SPEC)`);
-//! - [`problem`] / [`fields`]: assertions on problem+json answers.
+//! - [`problem`] / [`fields`]: assertions on problem+json answers; [`csv_response`] and
+//!   [`csv_records`]: CSV downloads read back.
 #![allow(clippy::expect_used)]
 
+mod csv;
 mod db;
 mod problem;
 mod service;
 mod stack;
 mod tokens;
 
+pub use csv::{csv_records, csv_response};
 pub use db::TestDb;
 pub use problem::{fields, problem};
 pub use service::{TestService, settings as service_settings, start_on};

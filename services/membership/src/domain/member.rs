@@ -1,6 +1,7 @@
 //! Who may see and change what about a member.
 
 use crate::domain::access::MEMBERS;
+use xs_kit::audit::Disclosures;
 use xs_kit::{ApiError, ApiResult, Caller};
 
 xs_kit::text_enum! {
@@ -19,33 +20,33 @@ xs_kit::text_enum! {
     }
 }
 
-/// `13812341234` → `138****1234`: enough to recognise, not enough to call. Shorter numbers
-/// (landlines) show only their last two digits, so a mask never gives the number away.
-pub fn mask_phone(phone: &str) -> String {
-    let chars: Vec<char> = phone.chars().collect();
-    let n = chars.len();
-    if n >= 11 {
-        let head: String = chars[..3].iter().collect();
-        let tail: String = chars[n - 4..].iter().collect();
-        format!("{head}****{tail}")
-    } else if n > 2 {
-        let tail: String = chars[n - 2..].iter().collect();
-        format!("{}{tail}", "*".repeat(n - 2))
-    } else {
-        "*".repeat(n)
-    }
-}
+/// The audit's name for a member as the subject of a personal-data read.
+pub const AUDIT_SUBJECT: &str = "member";
 
 /// Staff of the member's own district (and the member themself) see the real number.
 pub fn may_see_phone(caller: &Caller, member_id: &str, member_district: &str) -> bool {
     MEMBERS.may_read_personal(caller, member_district, Some(member_id))
 }
 
-/// A phone as shown: whole when `show`, else masked; and whether it was masked.
+/// A phone as shown: whole when `show`, else masked (the kit's mask); and whether it was masked.
 pub fn display_phone(phone: Option<String>, show: bool) -> (Option<String>, bool) {
     match phone {
-        Some(p) if !show => (Some(mask_phone(&p)), true),
+        Some(p) if !show => (Some(xs_kit::mask::phone(&p)), true),
         other => (other, false),
+    }
+}
+
+/// Note a member's phone as served for the audit when it went out whole to someone other than
+/// the member (`viewer` is the caller's own member id, if any).
+pub fn note_phone(
+    seen: &mut Disclosures,
+    viewer: Option<&str>,
+    member_id: &str,
+    phone: Option<&str>,
+    masked: bool,
+) {
+    if phone.is_some() && !masked && viewer != Some(member_id) {
+        seen.note(AUDIT_SUBJECT, member_id, &["phone"]);
     }
 }
 
@@ -103,13 +104,28 @@ mod tests {
     }
 
     #[test]
-    fn masks_like_the_card_shows() {
-        assert_eq!(mask_phone("13812341234"), "138****1234");
-        assert_eq!(mask_phone("0592-1234567"), "059****4567");
-        assert_eq!(mask_phone("12345"), "***45");
-        assert_eq!(mask_phone("2123456"), "*****56");
-        assert_eq!(mask_phone("21234567"), "******67");
-        assert_eq!(mask_phone("12"), "**");
+    fn phones_display_with_the_kits_mask() {
+        assert_eq!(
+            display_phone(Some("13812341234".into()), false),
+            (Some("138****1234".into()), true)
+        );
+        assert_eq!(
+            display_phone(Some("13812341234".into()), true),
+            (Some("13812341234".into()), false)
+        );
+        assert_eq!(display_phone(None, false), (None, false));
+    }
+
+    #[test]
+    fn only_whole_phones_shown_to_others_are_audited() {
+        let mut seen = Disclosures::new();
+        note_phone(&mut seen, None, "m1", Some("13812341234"), false);
+        note_phone(&mut seen, Some("m2"), "m2", Some("13812341234"), false);
+        note_phone(&mut seen, None, "m3", Some("138****1234"), true);
+        note_phone(&mut seen, None, "m4", None, false);
+        let ids: Vec<&str> = seen.iter().map(|d| d.subject_id.as_str()).collect();
+        assert_eq!(ids, ["m1"]);
+        assert!(seen.iter().all(|d| d.subject_kind == AUDIT_SUBJECT));
     }
 
     #[test]

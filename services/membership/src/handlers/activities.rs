@@ -16,9 +16,12 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use xs_kit::audit::Reader;
+use xs_kit::csv::{self, Export, Format};
 use xs_kit::error::Problem;
 use xs_kit::extract::{Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
+use xs_kit::telemetry::RequestId;
 use xs_kit::validate::Validator;
 use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, Page, PageRequest, Role};
 
@@ -122,21 +125,39 @@ fn check_range(v: &mut Validator, from: Option<NaiveDate>, to: Option<NaiveDate>
     }
 }
 
+/// List activity records
+///
+/// Newest first. Admins (and dashboards or integrators without a district) read every
+/// district; office staff, coordinators, dashboards and integrators of a district read that
+/// district; a member reads their own records. With `Accept: text/csv` the answer is the whole
+/// filtered list as CSV (UTF-8 with BOM, the JSON fields as columns), streamed, in the same
+/// scope; `cursor` then starts it after that record, and `limit` does not apply.
 #[utoipa::path(tag = "activities", params(ActivityQuery), responses(
-    (status = 200, body = Page<Activity>),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 200, description = "A page of records; or, for `Accept: text/csv`, every record the filters select",
+        content((Page<Activity> = "application/json"), (String = "text/csv"))),
+    (status = 400, description = "A filter, `limit` or `cursor` is invalid (`limit` with CSV)", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json")))]
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json")))]
 #[get("/activities")]
 pub async fn list_activities(
     db: web::Data<Db>,
     caller: Caller,
+    rid: RequestId,
+    format: Format,
     q: Query<ActivityQuery>,
 ) -> ApiResult<HttpResponse> {
     let scope = RECORDS.read_scope(&caller)?;
     let q = q.0;
     let mut v = Validator::new();
     check_range(&mut v, q.from, q.to);
+    if format == Format::Csv {
+        v.check(
+            q.limit.is_none(),
+            "limit",
+            "does not apply to a CSV export, which holds the whole list",
+        );
+    }
     v.finish()?;
     let page = PageRequest::<(NaiveDate, String)>::parse(q.limit, q.cursor.as_deref())?;
     let scoped = scope.narrow(q.district, q.member)?;
@@ -148,6 +169,22 @@ pub async fn list_activities(
         to: q.to,
         workroom: q.workroom,
     };
+    if format == Format::Csv {
+        let export = Export::new(
+            "activities.csv",
+            Activity::CSV_HEADER,
+            Reader::new(&caller, &rid),
+        );
+        return csv::export(&db, export, page.after, move |c, after, limit, out| {
+            let rows = model::list(c, &filter, after, limit)?;
+            let next = csv::next_key(&rows, limit, |r| (r.activity_date, r.id.clone()));
+            for r in rows {
+                out.row(Activity::from(r).csv_row());
+            }
+            Ok(next)
+        })
+        .await;
+    }
     let (fetch, after) = (page.fetch(), page.after.clone());
     let rows = db
         .read(move |c| Ok(model::list(c, &filter, after, fetch)?))

@@ -13,7 +13,7 @@ use crate::domain::duty::{
     shift_for_check_in, weekday_of,
 };
 use crate::domain::evaluation::{ActivityType, YEARS};
-use crate::domain::member::{require_manager, shown_phone};
+use crate::domain::member::{note_phone, require_manager, shown_phone};
 use crate::domain::workroom::{Weekday, WorkroomStatus, sees_only_active};
 use crate::models::activity::{self as activities, ActivityRow};
 use crate::models::duty::{self as model, CheckInFilter, CheckInRow, ShiftFilter, ShiftRow};
@@ -23,10 +23,12 @@ use crate::views::duty::*;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{Datelike, NaiveDate};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use xs_kit::audit::{self, Disclosures, Reader};
 use xs_kit::error::{OrNotFound, Problem};
 use xs_kit::extract::{Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
 use xs_kit::scope::Scope;
+use xs_kit::telemetry::RequestId;
 use xs_kit::validate::Validator;
 use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, Page, PageRequest, Role, rows};
 
@@ -362,6 +364,7 @@ pub async fn generate_rota(
 pub async fn on_duty(
     db: web::Data<Db>,
     caller: Caller,
+    rid: RequestId,
     id: web::Path<String>,
     q: Query<OnDutyQuery>,
 ) -> ApiResult<HttpResponse> {
@@ -369,6 +372,8 @@ pub async fn on_duty(
         .date
         .unwrap_or_else(|| local_day_and_minute(xs_kit::db::now()).0);
     let id = id.into_inner();
+    let reader = Reader::new(&caller, &rid);
+    let viewer = caller.member_id.clone();
     let body = db
         .read(move |c| {
             let w = workrooms::find_visible(c, &id, sees_only_active(&caller))?
@@ -405,6 +410,18 @@ pub async fn on_duty(
             })
         })
         .await?;
+    let mut seen = Disclosures::new();
+    for m in &body.members {
+        let phone = m.phone.as_deref();
+        note_phone(
+            &mut seen,
+            viewer.as_deref(),
+            &m.member,
+            phone,
+            m.phone_masked,
+        );
+    }
+    audit::record(&db, &reader, seen).await?;
     Ok(HttpResponse::Ok().json(body))
 }
 

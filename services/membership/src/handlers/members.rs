@@ -2,16 +2,19 @@
 //! district; a member may edit their own contact fields; phones are masked for everyone
 //! outside the member's district staff.
 
-use crate::domain::member::{EditRights, edit_rights, may_see_phone, require_manager};
+use crate::domain::member::{EditRights, edit_rights, may_see_phone, note_phone, require_manager};
 use crate::models::member::{self as model, MemberChanges, MemberFilter, MemberRow};
 use crate::models::reference;
 use crate::views::member::*;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
+use xs_kit::audit::{self, Disclosures, Reader};
 use xs_kit::concurrency::{check_updated, etag, expected_version};
+use xs_kit::csv::{self, Export, Format};
 use xs_kit::error::Problem;
 use xs_kit::extract::{IfMatch, Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
+use xs_kit::telemetry::RequestId;
 use xs_kit::validate::Validator;
 use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, Page, PageRequest, Role};
 
@@ -94,19 +97,37 @@ fn view(c: &mut DbConn, caller: &Caller, row: MemberRow) -> ApiResult<Member> {
     Ok(Member::from_row(row, list, show))
 }
 
+/// List members
+///
+/// Admins, office staff, coordinators, members, integrators and dashboards read the register
+/// (residents see members' cards instead). Phones are masked (`138****1234`) unless the caller
+/// is staff of the member's district or the member; each phone served whole to someone else is
+/// recorded in the personal-data audit. With `Accept: text/csv` the answer is the whole filtered
+/// list as CSV (UTF-8 with BOM, the JSON fields as columns, masked the same way), streamed;
+/// `cursor` then starts it after that member, and `limit` does not apply.
 #[utoipa::path(tag = "members", params(MemberQuery), responses(
-    (status = 200, body = Page<Member>),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 200, description = "A page of members; or, for `Accept: text/csv`, every member the filters select",
+        content((Page<Member> = "application/json"), (String = "text/csv"))),
+    (status = 400, description = "A filter, `limit` or `cursor` is invalid (`limit` with CSV)", body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json")))]
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json")))]
 #[get("/members")]
 pub async fn list_members(
     db: web::Data<Db>,
     caller: Caller,
+    rid: RequestId,
+    format: Format,
     q: Query<MemberQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require_any(READERS)?;
     let q = q.0;
+    if format == Format::Csv && q.limit.is_some() {
+        return Err(ApiError::field(
+            "limit",
+            "does not apply to a CSV export, which holds the whole list",
+        ));
+    }
     let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
     let filter = MemberFilter {
         district: q.district,
@@ -118,6 +139,33 @@ pub async fn list_members(
         status: q.status.map(|s| s.as_str().to_string()),
         name: q.q.filter(|s| !s.trim().is_empty()),
     };
+    let reader = Reader::new(&caller, &rid);
+    let viewer = caller.member_id.clone();
+    if format == Format::Csv {
+        let export = Export::new("members.csv", Member::CSV_HEADER, reader);
+        return csv::export(&db, export, page.after, move |c, after, limit, out| {
+            let rows = model::list(c, &filter, after.as_deref(), limit)?;
+            let next = csv::next_key(&rows, limit, |r| r.id.clone());
+            let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+            let mut specialties = model::specialties_of(c, &ids)?;
+            for r in rows {
+                let show = may_see_phone(&caller, &r.id, &r.district_code);
+                let list = specialties.remove(&r.id).unwrap_or_default();
+                let m = Member::from_row(r, list, show);
+                let phone = m.phone.as_deref();
+                note_phone(
+                    out.disclosures(),
+                    viewer.as_deref(),
+                    &m.id,
+                    phone,
+                    m.phone_masked,
+                );
+                out.row(m.csv_row());
+            }
+            Ok(next)
+        })
+        .await;
+    }
     let (fetch, after) = (page.fetch(), page.after.clone());
     let result = db
         .read(move |c| {
@@ -137,6 +185,12 @@ pub async fn list_members(
             Member::from_row(r, list, show)
         },
     );
+    let mut seen = Disclosures::new();
+    for m in &body.items {
+        let phone = m.phone.as_deref();
+        note_phone(&mut seen, viewer.as_deref(), &m.id, phone, m.phone_masked);
+    }
+    audit::record(&db, &reader, seen).await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -148,16 +202,29 @@ pub async fn list_members(
 pub async fn get_member(
     db: web::Data<Db>,
     caller: Caller,
+    rid: RequestId,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     caller.require_any(READERS)?;
     let id = id.into_inner();
+    let reader = Reader::new(&caller, &rid);
+    let viewer = caller.member_id.clone();
     let member = db
         .read(move |c| {
             let row = model::find(c, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
             view(c, &caller, row)
         })
         .await?;
+    let mut seen = Disclosures::new();
+    let phone = member.phone.as_deref();
+    note_phone(
+        &mut seen,
+        viewer.as_deref(),
+        &member.id,
+        phone,
+        member.phone_masked,
+    );
+    audit::record(&db, &reader, seen).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(member.version)))
         .json(member))
@@ -253,6 +320,7 @@ pub async fn create_member(
 pub async fn update_member(
     db: web::Data<Db>,
     caller: Caller,
+    rid: RequestId,
     id: web::Path<String>,
     if_match: IfMatch,
     body: Json<MemberPatch>,
@@ -276,6 +344,7 @@ pub async fn update_member(
     .opt_text("term", patch.term.clone().flatten().as_deref(), 20)
     .finish()?;
     let id = id.into_inner();
+    let reader = Reader::new(&caller, &rid);
     let member = db
         .write(move |c| {
             let current = model::find(c, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
@@ -321,7 +390,14 @@ pub async fn update_member(
                 model::replace_specialties(c, &id, &list)?;
             }
             let row = model::find(c, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
-            view(c, &caller, row)
+            let member = view(c, &caller, row)?;
+            // The answer shows the phone as it now is: a read like any other, in this write.
+            let mut seen = Disclosures::new();
+            let phone = member.phone.as_deref();
+            let viewer = caller.member_id.as_deref();
+            note_phone(&mut seen, viewer, &member.id, phone, member.phone_masked);
+            audit::record_in(c, &reader, &seen)?;
+            Ok(member)
         })
         .await?;
     Ok(HttpResponse::Ok()

@@ -40,6 +40,51 @@ pub struct Activity {
     pub created_by: String,
 }
 
+impl Activity {
+    /// The columns of a CSV export: the JSON fields, in order.
+    pub const CSV_HEADER: &'static [&'static str] = &[
+        "id",
+        "member",
+        "district",
+        "type",
+        "date",
+        "workroom",
+        "beneficiaries",
+        "problems_solved",
+        "note",
+        "points",
+        "rule_year",
+        "points_overridden",
+        "source",
+        "source_event_id",
+        "created_at",
+        "created_by",
+    ];
+
+    /// The record as a CSV row.
+    pub fn csv_row(&self) -> Vec<String> {
+        use xs_kit::csv::{instant, opt};
+        vec![
+            self.id.clone(),
+            self.member.clone(),
+            self.district.clone(),
+            self.activity_type.clone(),
+            self.date.to_string(),
+            opt(&self.workroom),
+            self.beneficiaries.to_string(),
+            self.problems_solved.to_string(),
+            opt(&self.note),
+            self.points.to_string(),
+            self.rule_year.to_string(),
+            self.points_overridden.to_string(),
+            self.source.clone(),
+            opt(&self.source_event_id),
+            instant(&self.created_at),
+            self.created_by.clone(),
+        ]
+    }
+}
+
 impl From<ActivityRow> for Activity {
     fn from(r: ActivityRow) -> Activity {
         Activity {

@@ -37,6 +37,59 @@ pub struct Member {
 }
 
 impl Member {
+    /// The columns of a CSV export: the JSON fields, in order.
+    pub const CSV_HEADER: &'static [&'static str] = &[
+        "id",
+        "name",
+        "gender",
+        "birth_year",
+        "sector",
+        "affiliation",
+        "district",
+        "residence_subdistrict",
+        "workplace_subdistrict",
+        "specialties",
+        "phone",
+        "phone_masked",
+        "photo_url",
+        "taiwan_origin",
+        "term",
+        "status",
+        "version",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+    ];
+
+    /// The member as a CSV row (specialties joined with `; `), masked as in JSON.
+    pub fn csv_row(&self) -> Vec<String> {
+        use xs_kit::csv::{instant, opt};
+        vec![
+            self.id.clone(),
+            self.name.clone(),
+            self.gender.clone(),
+            opt(&self.birth_year),
+            opt(&self.sector),
+            opt(&self.affiliation),
+            self.district.clone(),
+            opt(&self.residence_subdistrict),
+            opt(&self.workplace_subdistrict),
+            self.specialties.join("; "),
+            opt(&self.phone),
+            self.phone_masked.to_string(),
+            opt(&self.photo_url),
+            self.taiwan_origin.to_string(),
+            opt(&self.term),
+            self.status.clone(),
+            self.version.to_string(),
+            instant(&self.created_at),
+            self.created_by.clone(),
+            instant(&self.updated_at),
+            self.updated_by.clone(),
+        ]
+    }
+
     pub fn from_row(r: MemberRow, specialties: Vec<String>, show_phone: bool) -> Member {
         let (phone, phone_masked) = display_phone(r.phone, show_phone);
         Member {

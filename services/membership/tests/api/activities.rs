@@ -881,3 +881,60 @@ async fn records_filter_and_page_within_scope() {
     }
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn activity_lists_export_as_csv_in_the_callers_scope() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let m = create_member(&t, "王委员", "siming").await;
+    let h = create_member(&t, "湖里委员", "huli").await;
+    let mut body = activity(&m, "consultation", "2026-03-02");
+    body["note"] = json!("=1+2");
+    let formula = record(&t, &staff("siming"), body).await;
+    let mut body = activity(&m, "reception", "2026-03-03");
+    body["note"] = json!("为居民解答\"法律\"问题，共3人");
+    body["beneficiaries"] = json!(3);
+    let chinese = record(&t, &staff("siming"), body).await;
+    record(&t, &staff("huli"), activity(&h, "reception", "2026-03-04")).await;
+
+    // Siming staff get Siming's records only, newest first, as the JSON list has them.
+    let (records, _) = get_csv(&t, "/api/v1/activities", &staff("siming")).await;
+    assert_eq!(records[0][..4], ["id", "member", "district", "type"]);
+    assert_eq!(records.len(), 3);
+    let col = |name: &str| records[0].iter().position(|h| h == name).unwrap();
+    assert_eq!(records[1][col("id")], chinese["id"].as_str().unwrap());
+    assert_eq!(records[1][col("note")], "为居民解答\"法律\"问题，共3人");
+    assert_eq!(records[1][col("beneficiaries")], "3");
+    assert_eq!(records[1][col("date")], "2026-03-03");
+    assert_eq!(records[2][col("id")], formula["id"].as_str().unwrap());
+    assert_eq!(records[2][col("note")], "'=1+2", "a formula is neutralised");
+    assert_eq!(records[2][col("type")], "consultation");
+    assert_eq!(records[2][col("points")], "5");
+    assert_eq!(records[2][col("workroom")], "");
+    assert!(records[1..].iter().all(|r| r[col("district")] == "siming"));
+    // Filters apply; another district is refused as in JSON; a member sees their own.
+    let (records, _) = get_csv(&t, "/api/v1/activities?type=reception", &admin()).await;
+    assert_eq!(records.len(), 3, "both districts' receptions");
+    let r = t
+        .req(
+            Method::GET,
+            "/api/v1/activities?district=huli",
+            &staff("siming"),
+        )
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    problem(r, 403).await;
+    let (records, _) = get_csv(&t, "/api/v1/activities", &member_token(&h, "huli")).await;
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1][1], h);
+    let r = t
+        .req(Method::GET, "/api/v1/activities?limit=5", &admin())
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fields(&problem(r, 400).await), ["limit"]);
+    t.stop().await;
+}

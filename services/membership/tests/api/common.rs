@@ -1,3 +1,4 @@
+use reqwest::Method;
 use serde_json::Value;
 pub use xs_testkit::{admin, fields, member_token, problem, staff};
 
@@ -60,4 +61,28 @@ impl TestStack {
 
 pub fn new_member(name: &str, district: &str) -> Value {
     serde_json::json!({"name": name, "gender": "female", "district": district, "phone": "13812341234"})
+}
+
+/// GET `path` as CSV: its records and the request id (see `xs_testkit::csv_response`).
+pub async fn get_csv(t: &TestStack, path: &str, token: &str) -> (Vec<Vec<String>>, String) {
+    let r = t
+        .req(Method::GET, path, token)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    xs_testkit::csv_response(r).await
+}
+
+/// The personal-data reads membership recorded, as an admin lists them (newest first).
+pub async fn personal_data_reads(t: &TestStack, query: &str) -> Vec<Value> {
+    let r = t
+        .get(
+            &format!("/api/v1/audit/membership/personal-data-reads{query}"),
+            &admin(),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let page: Value = r.json().await.unwrap();
+    page["items"].as_array().unwrap().clone()
 }

@@ -818,3 +818,36 @@ async fn concurrent_writers_cannot_double_book() {
     assert!(spread(&counts(&shifts, &ms)) <= 1, "{shifts:?}");
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn on_duty_phones_shown_whole_are_audited() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let (w, ms) = team(&t, 2).await;
+    let st = staff("siming");
+    for m in &ms {
+        json_of(
+            add_shift(&t, &st, &w, m, "2026-03-02", "09:00", "12:00").await,
+            201,
+        )
+        .await;
+    }
+    let path = format!("/api/v1/workrooms/{w}/on-duty?date=2026-03-02");
+    json_of(t.get(&path, &resident()).await, 200).await;
+    assert!(personal_data_reads(&t, "").await.is_empty(), "masked");
+    let r = t.get(&path, &st).await;
+    let rid = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    json_of(r, 200).await;
+    let rows = personal_data_reads(&t, "").await;
+    let mut subjects: Vec<String> = rows.iter().map(s_of_subject).collect();
+    subjects.sort();
+    let mut expected = ms.clone();
+    expected.sort();
+    assert_eq!(subjects, expected);
+    assert!(rows.iter().all(|r| r["request_id"] == json!(rid)));
+    t.stop().await;
+}
+
+fn s_of_subject(row: &Value) -> String {
+    row["subject_id"].as_str().unwrap().to_string()
+}

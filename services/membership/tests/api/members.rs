@@ -378,3 +378,150 @@ async fn reference_entries_are_renamed_with_their_version_within_scope() {
     problem(t.get("/api/v1/sectors/nowhere", &admin()).await, 404).await;
     t.stop().await;
 }
+
+/// The first record's cells by column name.
+fn column<'a>(records: &'a [Vec<String>], row: usize, name: &str) -> &'a str {
+    let i = records[0].iter().position(|h| h == name).unwrap();
+    &records[row][i]
+}
+
+#[actix_web::test]
+async fn the_member_list_exports_as_csv_with_its_filters_and_masking() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let siming = staff("siming");
+    let mut body = new_member("王委员", "siming");
+    body["specialties"] = json!(["法律咨询", "调解"]);
+    body["affiliation"] = json!("民盟, 思明支部");
+    let first = create_ok(&t, &siming, body).await;
+    let formula = create_ok(&t, &siming, new_member("=HYPERLINK(\"x\")", "siming")).await;
+    let mut body = new_member("欧阳娜娜", "siming");
+    body["phone"] = json!("+8613900001111");
+    create_ok(&t, &siming, body).await;
+    create_ok(&t, &staff("huli"), new_member("湖里委员", "huli")).await;
+
+    // Huli staff export Siming's members: every one, masked as in JSON.
+    let (records, _) = get_csv(&t, "/api/v1/members?district=siming", &staff("huli")).await;
+    assert_eq!(records[0][..3], ["id", "name", "gender"]);
+    assert_eq!(records.len(), 4, "header and three members");
+    assert_eq!(column(&records, 1, "id"), first["id"].as_str().unwrap());
+    assert_eq!(column(&records, 1, "name"), "王委员");
+    assert_eq!(column(&records, 1, "specialties"), "法律咨询; 调解");
+    assert_eq!(column(&records, 1, "affiliation"), "民盟, 思明支部");
+    assert_eq!(column(&records, 1, "phone"), "138****1234");
+    assert_eq!(column(&records, 1, "phone_masked"), "true");
+    assert_eq!(column(&records, 1, "birth_year"), "");
+    assert_eq!(column(&records, 2, "id"), formula["id"].as_str().unwrap());
+    assert_eq!(
+        column(&records, 2, "name"),
+        "'=HYPERLINK(\"x\")",
+        "a formula is neutralised"
+    );
+    assert_eq!(column(&records, 3, "name"), "欧阳娜娜");
+    assert_eq!(
+        column(&records, 3, "phone"),
+        "'+86****1111",
+        "masked, then neutralised"
+    );
+    // The list's other filters apply too.
+    let (records, _) = get_csv(&t, "/api/v1/members?q=%E6%AC%A7%E9%98%B3", &admin()).await;
+    assert_eq!(records.len(), 2);
+    assert_eq!(
+        column(&records, 1, "phone"),
+        "'+8613900001111",
+        "neutralised"
+    );
+    // Only the JSON list pages; `limit` is refused for CSV, and roles still apply.
+    let r = t
+        .req(Method::GET, "/api/v1/members?limit=10", &admin())
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fields(&problem(r, 400).await), ["limit"]);
+    let resident = xs_testkit::token("r1", &[xs_kit::Role::Resident], Some("siming"));
+    let r = t
+        .req(Method::GET, "/api/v1/members", &resident)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    problem(r, 403).await;
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn whole_phones_served_to_others_are_audited() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let siming = staff("siming");
+    let m = create_ok(&t, &siming, new_member("李委员", "siming")).await;
+    let id = m["id"].as_str().unwrap().to_string();
+    let other = create_ok(&t, &siming, new_member("张委员", "siming")).await;
+    let other = other["id"].as_str().unwrap().to_string();
+    assert!(
+        personal_data_reads(&t, "").await.is_empty(),
+        "creating is not reading"
+    );
+
+    // Masked reads, and a member reading their own number, leave no trace.
+    let path = format!("/api/v1/members/{id}");
+    for token in [staff("huli"), member_token(&id, "siming")] {
+        assert_eq!(t.get(&path, &token).await.status(), 200);
+    }
+    t.get(&format!("{path}/card"), &staff("huli")).await;
+    t.get("/api/v1/members", &staff("huli")).await;
+    assert!(personal_data_reads(&t, "").await.is_empty());
+
+    // Staff of the member's district read the number: one row per read, with who and which request.
+    let r = t.get(&path, &siming).await;
+    let rid = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(r.json::<Value>().await.unwrap()["phone"], "13812341234");
+    let rows = personal_data_reads(&t, "").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["reader"], "staff-siming");
+    assert_eq!(rows[0]["reader_roles"], json!(["office_staff"]));
+    assert_eq!(rows[0]["reader_district"], "siming");
+    assert_eq!(rows[0]["subject_kind"], "member");
+    assert_eq!(rows[0]["subject_id"], json!(id));
+    assert_eq!(rows[0]["fields"], json!(["phone"]));
+    assert_eq!(rows[0]["request_id"], json!(rid));
+    // Cards, lists, CSV and the answer to an update are reads too.
+    t.get(&format!("{path}/card"), &siming).await;
+    t.get("/api/v1/members", &admin()).await;
+    let (_, csv_rid) = get_csv(&t, "/api/v1/members", &siming).await;
+    let r = t
+        .req(Method::PATCH, &path, &siming)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"name": "李委员二"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let rows = personal_data_reads(&t, &format!("?subject_kind=member&subject_id={id}")).await;
+    assert_eq!(rows.len(), 5, "get, card, list, CSV, update");
+    let by_admin = personal_data_reads(&t, "?reader=admin-1").await;
+    let subjects: std::collections::BTreeSet<&str> = by_admin
+        .iter()
+        .map(|r| r["subject_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        subjects,
+        [id.as_str(), other.as_str()].into_iter().collect()
+    );
+    let in_csv = personal_data_reads(&t, "?reader=staff-siming")
+        .await
+        .into_iter()
+        .filter(|r| r["request_id"] == json!(csv_rid))
+        .count();
+    assert_eq!(in_csv, 2, "an export records each member it shows whole");
+
+    // Only admins read the audit.
+    let audit = "/api/v1/audit/membership/personal-data-reads";
+    problem(t.get(audit, &siming).await, 403).await;
+    let resident = xs_testkit::token("r1", &[xs_kit::Role::Resident], Some("siming"));
+    problem(t.get(audit, &resident).await, 403).await;
+    let r = t.client.get(t.url(audit)).send().await.unwrap();
+    problem(r, 401).await;
+    t.stop().await;
+}

@@ -1,14 +1,16 @@
 //! Members' public cards (photo, name, specialty, phone as the caller may see it) and the
 //! workrooms they serve in.
 
-use crate::domain::member::shown_phone;
+use crate::domain::member::{note_phone, shown_phone};
 use crate::domain::workroom::{self as rules, WorkroomKind, WorkroomStatus};
 use crate::models::member as members;
 use crate::models::workroom as model;
 use crate::views::workroom::*;
 use actix_web::{HttpResponse, get, web};
+use xs_kit::audit::{self, Disclosures, Reader};
 use xs_kit::enums::stored;
 use xs_kit::error::{OrNotFound, Problem};
+use xs_kit::telemetry::RequestId;
 use xs_kit::{ApiResult, Caller, Db};
 
 #[utoipa::path(tag = "workrooms", params(("id" = String, Path)), responses(
@@ -19,9 +21,12 @@ use xs_kit::{ApiResult, Caller, Db};
 pub async fn member_card(
     db: web::Data<Db>,
     caller: Caller,
+    rid: RequestId,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    let reader = Reader::new(&caller, &rid);
+    let viewer = caller.member_id.clone();
     let card = db
         .read(move |c| {
             let m = members::find(c, &id)?.or_not_found("member")?;
@@ -60,5 +65,14 @@ pub async fn member_card(
             })
         })
         .await?;
+    let mut seen = Disclosures::new();
+    note_phone(
+        &mut seen,
+        viewer.as_deref(),
+        &card.id,
+        card.phone.as_deref(),
+        card.phone_masked,
+    );
+    audit::record(&db, &reader, seen).await?;
     Ok(HttpResponse::Ok().json(card))
 }

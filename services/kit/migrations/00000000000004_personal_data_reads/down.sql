@@ -1,0 +1,1 @@
+DROP TABLE kit_personal_data_reads;
