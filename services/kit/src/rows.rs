@@ -48,6 +48,7 @@ macro_rules! update_versioned {
 #[derive(QueryableByName)]
 struct Found {
     #[diesel(sql_type = Text)]
+    #[allow(dead_code)]
     id: String,
 }
 
@@ -72,21 +73,41 @@ pub fn lock_all(conn: &mut DbConn, table: &'static str, ids: &[&str]) -> QueryRe
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    let mut found = 0;
-    for id in ids {
-        let rows = match conn {
-            DbConn::Pg(c) => diesel::sql_query(format!(
-                "SELECT id FROM {table} WHERE id = $1 FOR NO KEY UPDATE"
-            ))
-            .bind::<Text, _>(id)
-            .load::<Found>(c)?,
-            DbConn::Sqlite(c) => diesel::sql_query(format!("SELECT id FROM {table} WHERE id = ?"))
-                .bind::<Text, _>(id)
-                .load::<Found>(c)?,
-        };
-        found += rows.iter().filter(|r| r.id == id).count();
+    if ids.is_empty() {
+        return Ok(0);
     }
-    Ok(found)
+    // One statement; rows are locked as the sorted result is produced, so in id order.
+    let placeholders = |pg: bool| -> String {
+        (1..=ids.len())
+            .map(|i| if pg { format!("${i}") } else { "?".to_string() })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let rows = match conn {
+        DbConn::Pg(c) => {
+            let sql = format!(
+                "SELECT id FROM {table} WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
+                placeholders(true)
+            );
+            let mut q = diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>();
+            for id in &ids {
+                q = q.bind::<Text, _>(*id);
+            }
+            q.load::<Found>(c)?
+        }
+        DbConn::Sqlite(c) => {
+            let sql = format!(
+                "SELECT id FROM {table} WHERE id IN ({})",
+                placeholders(false)
+            );
+            let mut q = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
+            for id in &ids {
+                q = q.bind::<Text, _>(*id);
+            }
+            q.load::<Found>(c)?
+        }
+    };
+    Ok(rows.len())
 }
 
 /// Lock one row (see [`lock_all`]); `false` if there is no such row.
