@@ -6,6 +6,7 @@
 //! - [`auth`]: token verification and the caller's roles and district
 //! - [`pagination`], [`idempotency`], [`concurrency`]: the API conventions
 //! - [`outbox`]: cross-service effects, written with the change and delivered at least once
+//! - [`search`]: Chinese text search on both backends
 //! - [`telemetry`]: request ids, logs, metrics, health
 //! - [`service`]: assembling and starting a service
 //! - [`testing`]: fresh databases and running services for tests
@@ -19,6 +20,7 @@ pub mod idempotency;
 pub mod keys;
 pub mod outbox;
 pub mod pagination;
+pub mod search;
 pub mod service;
 pub mod telemetry;
 pub mod testing;
