@@ -108,6 +108,16 @@ pub async fn list_members(
     caller.require_any(READERS)?;
     let q = q.0;
     let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
+    let name = q.q.filter(|s| !s.trim().is_empty());
+    if name
+        .as_deref()
+        .is_some_and(|n| xs_kit::search::query_tokens(n).is_empty())
+    {
+        return Err(ApiError::field(
+            "q",
+            "must contain a letter, a digit or a Chinese character",
+        ));
+    }
     let filter = MemberFilter {
         district: q.district,
         subdistrict: q.subdistrict,
@@ -116,7 +126,7 @@ pub async fn list_members(
         specialty: q.specialty,
         taiwan_origin: q.taiwan_origin,
         status: q.status.map(|s| s.as_str().to_string()),
-        name: q.q.filter(|s| !s.trim().is_empty()),
+        name,
     };
     let (fetch, after) = (page.fetch(), page.after.clone());
     let result = db
