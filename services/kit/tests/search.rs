@@ -351,11 +351,17 @@ fn many_matches_use_the_same_answers_on_every_plan() {
         .limit(3)
         .load(c)
         .expect("page");
-    assert_eq!(first, ids(&["n010049", "n010047", "n010045"]));
+    let newest_odd: Vec<String> = (0..n)
+        .rev()
+        .filter(|i| i % 2 == 1)
+        .take(3)
+        .map(|i| format!("n{i:06}"))
+        .collect();
+    assert_eq!(first, newest_odd);
     let parked: Vec<String> = (0..n)
         .filter(|i| i % 2 == 1 && i % 1000 == 7)
         .map(|i| format!("n{i:06}"))
         .collect();
-    assert_eq!(parked.len(), 11);
+    assert!(parked.len() > 10);
     assert_eq!(f.find_in("停车", Some("b")), parked);
 }
