@@ -251,7 +251,8 @@ impl Db {
         self.backend
     }
 
-    /// Apply the kit's and then the service's pending migrations.
+    /// Apply the kit's and then the service's pending migrations, then index what they left for
+    /// search (`kit::search::index_pending`).
     /// On PostgreSQL an advisory lock keeps replicas starting together from racing.
     pub fn migrate(&self, service: &Migrations) -> anyhow::Result<()> {
         let mut conn = self
@@ -273,6 +274,12 @@ impl Db {
                     }
                 }
                 .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+            }
+            // Rows a migration made searchable are tokenised in Rust, so not by the SQL.
+            let indexed = crate::search::index_pending(conn)
+                .map_err(|e| anyhow::anyhow!("indexing for search failed: {e}"))?;
+            if indexed > 0 {
+                tracing::info!(documents = indexed, "indexed for search after migrating");
             }
             Ok(())
         };

@@ -15,6 +15,7 @@
 //! - [`mask`], [`audit`]: personal data masked for those who need not see it, and every
 //!   unmasked read of it recorded
 //! - [`outbox`]: cross-service effects, written with the change and delivered at least once
+//! - [`search`]: Chinese text search on both backends
 //! - [`telemetry`]: request ids, logs, metrics, health
 //! - [`service`]: assembling and starting a service
 //!
@@ -42,6 +43,7 @@ pub mod outbox;
 pub mod pagination;
 pub mod rows;
 pub mod scope;
+pub mod search;
 pub mod service;
 pub mod telemetry;
 pub mod validate;

@@ -136,6 +136,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    activity_day_totals (district_code, activity_date, activity_type) {
+        district_code -> Text,
+        activity_date -> Date,
+        activity_type -> Text,
+        activities -> BigInt,
+        beneficiaries -> BigInt,
+        problems_solved -> BigInt,
+    }
+}
+
+diesel::table! {
     workrooms (id) {
         id -> Text,
         name -> Text,
@@ -251,6 +262,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     evaluation_rules,
     activities,
     member_year_points,
+    activity_day_totals,
     workrooms,
     workroom_assignments,
     duty_shifts,

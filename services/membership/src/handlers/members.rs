@@ -129,6 +129,16 @@ pub async fn list_members(
         ));
     }
     let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
+    let name = q.q.filter(|s| !s.trim().is_empty());
+    if name
+        .as_deref()
+        .is_some_and(|n| xs_kit::search::query_tokens(n).is_empty())
+    {
+        return Err(ApiError::field(
+            "q",
+            "must contain a letter, a digit or a Chinese character",
+        ));
+    }
     let filter = MemberFilter {
         district: q.district,
         subdistrict: q.subdistrict,
@@ -137,7 +147,7 @@ pub async fn list_members(
         specialty: q.specialty,
         taiwan_origin: q.taiwan_origin,
         status: q.status.map(|s| s.as_str().to_string()),
-        name: q.q.filter(|s| !s.trim().is_empty()),
+        name,
     };
     let reader = Reader::new(&caller, &rid);
     let viewer = caller.member_id.clone();

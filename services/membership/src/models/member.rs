@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use std::collections::HashMap;
 use xs_kit::DbConn;
 use xs_kit::db::DbBackend;
+use xs_kit::search;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = members)]
@@ -58,13 +59,18 @@ pub struct MemberFilter {
     pub specialty: Option<String>,
     pub taiwan_origin: Option<bool>,
     pub status: Option<String>,
+    /// Words of the name, through the kit's text search.
     pub name: Option<String>,
 }
+
+/// Members' names are found through the kit's text search under this kind.
+pub const SEARCH_KIND: &str = "member";
 
 pub fn insert(conn: &mut DbConn, row: &MemberRow, specialties: &[String]) -> QueryResult<()> {
     diesel::insert_into(members::table)
         .values(row)
         .execute(conn)?;
+    search::index(conn, SEARCH_KIND, &row.id, &[&row.name])?;
     replace_specialties(conn, &row.id, specialties)
 }
 
@@ -156,11 +162,7 @@ pub fn list(
         q = q.filter(members::status.eq(v.clone()));
     }
     if let Some(v) = &f.name {
-        q = q.filter(
-            members::name
-                .like(format!("%{}%", escape_like(v)))
-                .escape('\\'),
-        );
+        q = q.filter(search::matching(conn, SEARCH_KIND, "members.id", v)?);
     }
     if let Some(v) = &f.specialty {
         q = q.filter(
@@ -174,13 +176,8 @@ pub fn list(
     q.load(conn)
 }
 
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
-
-/// Apply changes if the member is still at `expected` version; returns rows changed.
+/// Apply changes if the member is still at `expected` version (re-indexing a changed name for
+/// search); returns rows changed.
 pub fn update(
     conn: &mut DbConn,
     id: &str,
@@ -189,5 +186,11 @@ pub fn update(
     by: &str,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
-    xs_kit::update_versioned!(conn, members, id = id, expected, changes, by, at)
+    let rows = xs_kit::update_versioned!(conn, members, id = id, expected, changes, by, at)?;
+    if rows > 0
+        && let Some(name) = &changes.name
+    {
+        search::index(conn, SEARCH_KIND, id, &[name])?;
+    }
+    Ok(rows)
 }

@@ -199,7 +199,9 @@ pub struct MemberQuery {
     pub specialty: Option<String>,
     pub taiwan_origin: Option<bool>,
     pub status: Option<MemberStatus>,
-    /// Part of the name (works on Chinese text).
+    /// Part of the name. Chinese characters match anywhere in the name, two or more side by
+    /// side (张伟 finds 张伟华, not 王伟); other words match from their start (`li` finds
+    /// `Lin`). Needs at least one letter, digit or Chinese character.
     pub q: Option<String>,
     /// Page size, 1 to 200 (default 50).
     pub limit: Option<i64>,

@@ -755,6 +755,137 @@ async fn statistics_reproduce_a_siming_line_from_records() {
     t.stop().await;
 }
 
+/// Records by type straight from `activities`, as the statistics were computed before the
+/// day totals: (records, people helped, problems solved).
+fn aggregate_records(
+    url: &str,
+    district: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> BTreeMap<String, (i64, i64, i64)> {
+    use diesel::dsl::{count_star, sum};
+    use diesel::prelude::*;
+    use xs_membership::schema::activities as a;
+    let db = xs_kit::Db::connect(url, &xs_kit::db::PoolOptions::default()).unwrap();
+    let mut c = db.pool().get().unwrap();
+    let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+    let mut q = a::table
+        .group_by(a::activity_type)
+        .select((
+            a::activity_type,
+            count_star(),
+            sum(a::beneficiaries),
+            sum(a::problems_solved),
+        ))
+        .into_boxed::<xs_kit::db::DbBackend>();
+    if let Some(d) = district {
+        q = q.filter(a::district_code.eq(d.to_string()));
+    }
+    if let Some(f) = from {
+        q = q.filter(a::activity_date.ge(day(f)));
+    }
+    if let Some(t) = to {
+        q = q.filter(a::activity_date.le(day(t)));
+    }
+    let rows: Vec<(String, i64, Option<i64>, Option<i64>)> = q.load(&mut *c).unwrap();
+    rows.into_iter()
+        .map(|(t, n, p, s)| (t, (n, p.unwrap_or(0), s.unwrap_or(0))))
+        .collect()
+}
+
+#[actix_web::test]
+async fn statistics_from_day_totals_equal_an_aggregation_of_the_records() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let s1 = create_member(&t, "周委员", "siming").await;
+    let s2 = create_member(&t, "吴委员", "siming").await;
+    let h1 = create_member(&t, "郑委员", "huli").await;
+    let members = [&s1, &s2, &h1];
+    let kinds = [
+        "warmth_delivery",
+        "volunteer_service",
+        "lecture",
+        "consultation",
+        "free_clinic",
+    ];
+    let dates = [
+        "2025-12-30",
+        "2025-12-31",
+        "2026-01-10",
+        "2026-02-01",
+        "2026-02-28",
+        "2026-03-05",
+    ];
+    // Records by hand and from other services, several on one day, type and district.
+    for i in 0..36usize {
+        let member = members[i % 3];
+        let kind = kinds[i % kinds.len()];
+        let date = dates[(i / 2) % dates.len()];
+        let (people, solved) = ((i * 7 % 40) as i64, (i % 4 == 0) as i64);
+        if i % 2 == 0 {
+            let mut body = activity(member, kind, date);
+            body["beneficiaries"] = json!(people);
+            body["problems_solved"] = json!(solved);
+            record(&t, &admin(), body).await;
+        } else {
+            let mut e = event(member, kind, date, &format!("mix-{i}"));
+            e["beneficiaries"] = json!(people);
+            e["problems_solved"] = json!(solved);
+            json_of(deliver(&t, &service(), &e).await, 201).await;
+            // A redelivery records nothing more.
+            json_of(deliver(&t, &service(), &e).await, 200).await;
+        }
+    }
+    let url = t.db.url.clone();
+    let ranges = [
+        (None, None),
+        (Some("2026-01-01"), Some("2026-12-31")),
+        (Some("2026-02-01"), Some("2026-02-28")),
+        (Some("2026-01-10"), Some("2026-01-10")),
+        (None, Some("2025-12-31")),
+        (Some("2026-03-01"), None),
+        (Some("2027-01-01"), None),
+    ];
+    for district in [Some("siming"), Some("huli"), None] {
+        for (from, to) in ranges {
+            let mut path = String::from("/api/v1/stats/membership?");
+            for (k, v) in [("district", district), ("from", from), ("to", to)] {
+                if let Some(v) = v {
+                    path.push_str(&format!("{k}={v}&"));
+                }
+            }
+            let s = get_json(&t, &path, &admin()).await;
+            let got: BTreeMap<String, (i64, i64, i64)> = s["activities_by_type"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| {
+                    (
+                        x["type"].as_str().unwrap().to_string(),
+                        (
+                            x["activities"].as_i64().unwrap(),
+                            x["people_helped"].as_i64().unwrap(),
+                            x["problems_solved"].as_i64().unwrap(),
+                        ),
+                    )
+                })
+                .collect();
+            let want = aggregate_records(&url, district, from, to);
+            assert_eq!(got, want, "{path}");
+            let total: i64 = want.values().map(|v| v.0).sum();
+            assert_eq!(s["activities"], total, "{path}");
+        }
+    }
+    assert_eq!(
+        aggregate_records(&url, None, None, None)
+            .values()
+            .map(|v| v.0)
+            .sum::<i64>(),
+        36
+    );
+    t.stop().await;
+}
+
 #[actix_web::test]
 async fn records_filter_and_page_within_scope() {
     let t = TestStack::start().await;

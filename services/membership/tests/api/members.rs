@@ -173,6 +173,120 @@ async fn member_filters_and_chinese_name_search() {
 }
 
 #[actix_web::test]
+async fn name_search_finds_two_character_chinese_words_and_follows_renames() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let a = admin();
+    let mut ids = std::collections::HashMap::new();
+    for (name, district) in [
+        ("张伟", "siming"),
+        ("张伟华", "siming"),
+        ("王伟", "huli"),
+        ("欧阳小明", "huli"),
+        ("Li Wei 李伟", "siming"),
+    ] {
+        let m = create_ok(&t, &a, new_member(name, district)).await;
+        ids.insert(name, m["id"].as_str().unwrap().to_string());
+    }
+    let found = |query: &str| {
+        let t = &t;
+        let a = a.clone();
+        let path = format!("/api/v1/members?{query}");
+        async move {
+            let v: Value = t.get(&path, &a).await.json().await.unwrap();
+            let mut names: Vec<String> = v["items"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{path}: {v}"))
+                .iter()
+                .map(|m| m["name"].as_str().unwrap().to_string())
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    let q = |s: &str| serde_urlencoded::to_string([("q", s)]).unwrap();
+    // A two-character name is found inside a longer one, never by one of its characters alone.
+    assert_eq!(found(&q("张伟")).await, ["张伟", "张伟华"]);
+    assert_eq!(found(&q("伟华")).await, ["张伟华"]);
+    assert!(found(&q("张华")).await.is_empty(), "not side by side");
+    assert_eq!(found(&q("王伟")).await, ["王伟"]);
+    // One character finds every name holding it.
+    assert_eq!(
+        found(&q("伟")).await,
+        ["Li Wei 李伟", "张伟", "张伟华", "王伟"]
+    );
+    assert_eq!(found(&q("小明")).await, ["欧阳小明"]);
+    assert_eq!(found(&q("欧阳")).await, ["欧阳小明"]);
+    // Latin words match from their start, in any case; mixed queries need every part.
+    assert_eq!(found(&q("wei")).await, ["Li Wei 李伟"]);
+    assert_eq!(found(&q("LI 李伟")).await, ["Li Wei 李伟"]);
+    assert!(found(&q("ei")).await.is_empty());
+    // With other filters and pages.
+    assert_eq!(found(&format!("{}&district=huli", q("伟"))).await, ["王伟"]);
+    assert!(
+        found(&format!("{}&district=huli", q("张伟")))
+            .await
+            .is_empty()
+    );
+    let first: Value = t
+        .get(&format!("/api/v1/members?{}&limit=2", q("伟")), &a)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let second: Value = t
+        .get(
+            &format!("/api/v1/members?{}&limit=2&cursor={cursor}", q("伟")),
+            &a,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["items"].as_array().unwrap().len(), 2);
+
+    // A rename is searchable at once, and the old name no longer finds the member.
+    let r = t
+        .req(
+            Method::PATCH,
+            &format!("/api/v1/members/{}", ids["王伟"]),
+            &a,
+        )
+        .json(&json!({"version": 1, "name": "王小强"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(found(&q("王伟")).await.is_empty());
+    assert_eq!(found(&q("小强")).await, ["王小强"]);
+    // A patch that leaves the name alone leaves it findable.
+    let r = t
+        .req(
+            Method::PATCH,
+            &format!("/api/v1/members/{}", ids["张伟"]),
+            &a,
+        )
+        .json(&json!({"version": 1, "phone": "13900001111"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(found(&q("张伟")).await, ["张伟", "张伟华"]);
+
+    // Nothing searchable in the query: a 400 naming it. Blank is no filter.
+    let p = problem(
+        t.get(&format!("/api/v1/members?{}", q("%_，")), &a).await,
+        400,
+    )
+    .await;
+    assert_eq!(fields(&p), ["q"]);
+    assert_eq!(found(&q("  ")).await.len(), 5);
+    t.stop().await;
+}
+
+#[actix_web::test]
 async fn reference_data_is_managed_within_scope() {
     let t = TestStack::start().await;
     t.seed().await;

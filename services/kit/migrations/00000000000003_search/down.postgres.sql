@@ -1,0 +1,2 @@
+DROP TABLE kit_search_pending;
+DROP TABLE kit_search;

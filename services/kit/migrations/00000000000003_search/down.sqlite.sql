@@ -1,0 +1,3 @@
+DROP TABLE kit_search_pending;
+DROP TABLE kit_search_fts;
+DROP TABLE kit_search_docs;
