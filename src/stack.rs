@@ -100,6 +100,7 @@ fn gateway_settings(
         .map(|s| xs_kit::service::openapi(s))
         .collect();
     g.workers = cfg.workers;
+    g.metrics_token = cfg.get("XS_METRICS_TOKEN").filter(|t| !t.is_empty());
     Ok(g)
 }
 

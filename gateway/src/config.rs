@@ -37,6 +37,9 @@ pub struct GatewaySettings {
     /// The services' OpenAPI documents, merged into `/openapi.json`.
     pub service_docs: Vec<utoipa::openapi::OpenApi>,
     pub workers: usize,
+    /// A bearer token that may read `/metrics` (`XS_METRICS_TOKEN`), for a scraper that has
+    /// no account; admins' access tokens may too. Nobody else may.
+    pub metrics_token: Option<String>,
 }
 
 impl GatewaySettings {
@@ -58,6 +61,7 @@ impl GatewaySettings {
             trusted_proxies: Vec::new(),
             service_docs: Vec::new(),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            metrics_token: None,
         }
     }
 }

@@ -45,12 +45,14 @@ pub struct Shared {
     pub verifier: Verifier,
     pub disabled: gate::DisabledSubjects,
     pub rate: limits::RateLimiter,
-    /// Failed sign-ins per account, and per client IP.
+    /// Failed sign-ins per account and client IP, and per client IP.
     pub logins: limits::AttemptLimiter,
     pub login_ips: limits::AttemptLimiter,
     pub registrations: limits::AttemptLimiter,
     pub trusted_proxies: Vec<IpAddr>,
     pub refresh_ttl: Duration,
+    /// The bearer token a metrics scraper presents (admins' tokens also pass).
+    pub metrics_token: Option<String>,
 }
 
 /// The running gateway.
@@ -130,6 +132,7 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         registrations: accounts::registration_limiter(),
         trusted_proxies: settings.trusted_proxies.clone(),
         refresh_ttl: settings.refresh_ttl,
+        metrics_token: settings.metrics_token.clone(),
     });
     let proxy = web::Data::new(proxy::Proxy::new(&settings)?);
     let cors = web::Data::new(limits::CorsPolicy::new(&settings.cors_origins));
@@ -157,6 +160,7 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
             .app_data(extract::json_config())
             .app_data(extract::query_config())
             .wrap(from_fn(gate::gate))
+            .wrap(from_fn(extract::refuse_nul))
             .wrap(from_fn(limits::cors))
             .wrap(from_fn(telemetry::middleware))
             .configure(|cfg| {
@@ -164,7 +168,7 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
                 routes(&mut cfg);
             })
             .route("/healthz", web::get().to(telemetry::healthz))
-            .route("/metrics", web::get().to(telemetry::metrics))
+            .route("/metrics", web::get().to(health::metrics))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
             .route(
                 "/docs",

@@ -26,7 +26,7 @@ use xs_kit::keys::SigningKey;
 use xs_kit::service::{DEFAULT_AUDIENCE, DEFAULT_ISSUER};
 use xs_kit::{ApiError, ApiResult};
 
-/// Failed sign-ins allowed per account within [`LOGIN_PERIOD`]...
+/// Failed sign-ins allowed per account and client address within [`LOGIN_PERIOD`]...
 pub const LOGIN_FAILURES: usize = 10;
 /// ...and per client IP (higher: many people may share one address).
 pub const LOGIN_FAILURES_PER_IP: usize = 30;
@@ -105,6 +105,31 @@ pub struct TokenRequest {
     pub refresh_token: Option<String>,
     /// Accepted and ignored: access follows the account's roles.
     pub scope: Option<String>,
+}
+
+impl TokenRequest {
+    /// No text column can hold U+0000 (PostgreSQL refuses it): a 400 naming the field.
+    fn refuse_nul(&self) -> ApiResult<()> {
+        let fields = [
+            ("grant_type", &self.grant_type),
+            ("username", &self.username),
+            ("password", &self.password),
+            ("client_id", &self.client_id),
+            ("client_secret", &self.client_secret),
+            ("refresh_token", &self.refresh_token),
+            ("scope", &self.scope),
+        ];
+        match fields
+            .iter()
+            .find(|(_, v)| v.as_deref().is_some_and(|v| v.contains('\0')))
+        {
+            Some((name, _)) => Err(ApiError::field(
+                *name,
+                "must not contain a NUL character (U+0000)",
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -292,6 +317,7 @@ pub async fn token_endpoint(
         Ok(f) => f,
         Err(why) => return Ok(invalid_request(&why)),
     };
+    form.refuse_nul()?;
     let ip = client_ip(&req, &shared.trusted_proxies)
         .map(|ip| ip.to_string())
         .unwrap_or_default();
@@ -336,7 +362,9 @@ async fn password_grant(shared: &Shared, form: TokenRequest, ip: &str) -> ApiRes
         return Ok(invalid_request("username and password are required"));
     };
     let username = username.trim().to_lowercase();
-    let (account_key, ip_key) = (format!("user:{username}"), format!("ip:{ip}"));
+    // Failures count per account *and* address: a guesser slows only themself down, and the
+    // owner signing in from elsewhere is never locked out by someone else's guesses.
+    let (account_key, ip_key) = (format!("user:{username}@{ip}"), format!("ip:{ip}"));
     count_attempt(shared, &account_key, &ip_key)?;
     let name = username.clone();
     let account = shared
@@ -371,7 +399,7 @@ async fn client_grant(
         _ => return Ok(invalid_request("client_id and client_secret are required")),
     };
     let client_id = client_id.trim().to_lowercase();
-    let (client_key, ip_key) = (format!("client:{client_id}"), format!("ip:{ip}"));
+    let (client_key, ip_key) = (format!("client:{client_id}@{ip}"), format!("ip:{ip}"));
     count_attempt(shared, &client_key, &ip_key)?;
     let id = client_id.clone();
     let account = shared

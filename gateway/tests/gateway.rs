@@ -1806,6 +1806,7 @@ async fn readyz_reports_each_service() {
     let metrics = env
         .http
         .get(env.at("/metrics"))
+        .bearer_auth(env.admin().await)
         .send()
         .await
         .unwrap()
@@ -1953,4 +1954,105 @@ async fn concurrent_wrong_guesses_do_not_slip_past_the_login_limit() {
         ),
         "{statuses:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Found when the stack was tried from outside (issue 8)
+
+/// A NUL byte in a sign-in form used to reach PostgreSQL's text comparison and answer 500.
+#[actix_web::test]
+async fn nul_in_a_sign_in_is_a_400_problem() {
+    let env = Env::start().await;
+    let res = env
+        .form(
+            "/auth/token",
+            &[
+                ("grant_type", "password"),
+                ("username", "ad\0min"),
+                ("password", "whatever-123"),
+            ],
+        )
+        .await;
+    let p = problem(res, StatusCode::BAD_REQUEST).await;
+    assert_eq!(p["errors"][0]["field"], "username", "{p}");
+    let res = env
+        .http
+        .get(env.at("/api/v1/members?q=%00"))
+        .bearer_auth(env.admin().await)
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::BAD_REQUEST).await;
+    env.stop().await;
+}
+
+async fn sign_in_from(
+    env: &Env,
+    address: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    env.http
+        .post(env.at("/auth/token"))
+        .header("x-forwarded-for", address)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            serde_urlencoded::to_string([
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ])
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Failed sign-ins lock out the guessing address for that account, not the account: anyone
+/// could otherwise lock `admin` out by guessing ten times.
+#[actix_web::test]
+async fn failed_sign_ins_do_not_lock_the_owner_out() {
+    let env = Env::with(|s| s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    for _ in 0..xs_gateway::tokens::LOGIN_FAILURES {
+        let r = sign_in_from(&env, "203.0.113.7", "admin", "not-the-password").await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    }
+    // The guessing address is slowed down for this account, even with the right password...
+    let r = sign_in_from(&env, "203.0.113.7", "admin", ADMIN_PASSWORD).await;
+    assert!(r.headers().get("retry-after").is_some());
+    problem(r, StatusCode::TOO_MANY_REQUESTS).await;
+    // ...while the owner, from an address with no failures, signs in.
+    let r = sign_in_from(&env, "198.51.100.20", "admin", ADMIN_PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    env.stop().await;
+}
+
+/// The gateway's metrics are for operators: the metrics token or an admin's access token.
+#[actix_web::test]
+async fn gateway_metrics_are_for_operators_only() {
+    let env = Env::with(|s| s.metrics_token = Some("scrape-secret-0123456789".into())).await;
+    let anonymous = env.http.get(env.at("/metrics")).send().await.unwrap();
+    problem(anonymous, StatusCode::UNAUTHORIZED).await;
+    let admin = env.admin().await;
+    env.create_user(&admin, "plain.member", &["member"], None)
+        .await;
+    let member = env.token("plain.member", "password-123").await;
+    problem(env.get("/metrics", &member).await, StatusCode::FORBIDDEN).await;
+    problem(
+        env.get("/metrics", "wrong-scrape-token").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    for token in ["scrape-secret-0123456789", admin.as_str()] {
+        let r = env.get("/metrics", token).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("xieshang_http_requests_total")
+        );
+    }
+    env.stop().await;
 }

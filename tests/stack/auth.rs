@@ -127,6 +127,7 @@ async fn a_service_can_take_its_keys_from_the_gateway_jwks() {
     let metrics = t
         .client
         .get(t.url("/metrics"))
+        .bearer_auth(admin())
         .send()
         .await
         .unwrap()

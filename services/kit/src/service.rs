@@ -235,6 +235,7 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
             .app_data(extract::path_config())
             .app_data(extract::json_config())
             .app_data(extract::query_config())
+            .wrap(from_fn(extract::refuse_nul))
             // Outermost, so the telemetry middleware sees (and may rewrite) uncompressed bodies.
             .wrap(from_fn(telemetry::middleware))
             .wrap(Compress::default())
