@@ -440,6 +440,11 @@ pub async fn check_in(
     idem: Idempotency,
     body: Json<NewCheckIn>,
 ) -> ApiResult<HttpResponse> {
+    // Who may check in at all comes before what the body says: a resident gets 403 whatever
+    // they send.
+    if !(caller.has(Role::Member) && caller.member_id.is_some()) {
+        caller.require_any(SHIFTS.writers)?;
+    }
     let mut v = Validator::new();
     v.text("workroom", &body.workroom, 64)
         .opt_text("member", body.member.as_deref(), 64);

@@ -731,7 +731,19 @@ async fn staff_record_check_ins_for_members_of_their_district_only() {
         403,
     )
     .await;
-    let p = problem(check_in(&t, &resident(), json!({"workroom": w})).await, 400).await;
+    // A resident may not check in at all: 403 before anything about the body.
+    problem(check_in(&t, &resident(), json!({"workroom": w})).await, 403).await;
+    problem(
+        check_in(&t, &resident(), json!({"workroom": ""})).await,
+        403,
+    )
+    .await;
+    // Staff must name the member.
+    let p = problem(
+        check_in(&t, &staff("siming"), json!({"workroom": w})).await,
+        400,
+    )
+    .await;
     assert_eq!(fields(&p), ["member"]);
     // Members check in only where they serve; staff naming a non-serving member get a 400.
     let outsider = create_member(&t, "外人", "siming").await;
