@@ -49,11 +49,13 @@ async fn create_workroom(t: &TestStack, name: &str, district: &str, subdistrict:
                        "duty_list": met, "funding": met},
     });
     let id = s(&json_of(t.post("/api/v1/workrooms", &admin(), &body).await, 201).await["id"]);
+    // Steps are dated no earlier than the application and never in the future.
+    let today = chrono::Utc::now().date_naive().to_string();
     for step in [
-        json!({"action": "inspect", "date": "2026-03-01", "inspector": "专委会办公室",
+        json!({"action": "inspect", "date": today, "inspector": "专委会办公室",
                "findings": "齐全", "passed": true}),
-        json!({"action": "approve", "approved_by": "区政协党组", "date": "2026-03-10"}),
-        json!({"action": "award_plaque", "date": "2026-03-20"}),
+        json!({"action": "approve", "approved_by": "区政协党组", "date": today}),
+        json!({"action": "award_plaque", "date": today}),
     ] {
         json_of(
             t.post(
