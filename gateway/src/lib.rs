@@ -53,6 +53,8 @@ pub struct Shared {
     pub refresh_ttl: Duration,
     /// The bearer token a metrics scraper presents (admins' tokens also pass).
     pub metrics_token: Option<String>,
+    /// For reference checks (does the district or member an account is bound to exist?).
+    pub membership: xs_kit::client::ServiceClient,
 }
 
 /// The running gateway.
@@ -93,6 +95,24 @@ pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
         .service(health::readyz);
 }
 
+/// A client for the services behind the gateway, with service tokens the gateway mints itself
+/// (with its newest key, as it signs everything else).
+fn membership_client(settings: &GatewaySettings) -> anyhow::Result<xs_kit::client::ServiceClient> {
+    use xs_kit::client::{ClientConfig, ServiceClient, ServiceTokens, Targets};
+    let targets = Targets::new();
+    for (service, urls) in &settings.upstreams {
+        targets.set(service, urls.clone());
+    }
+    let key = xs_kit::keys::load_or_create_dir(&settings.keys_dir)
+        .context("loading the signing keys")?
+        .pop()
+        .context("no signing key")?;
+    ServiceClient::new(
+        "gateway",
+        ClientConfig::new(targets, ServiceTokens::Local(Arc::new(key))),
+    )
+}
+
 /// Connect and migrate the gateway's database, create the first admin, load the keys, and
 /// start serving.
 pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
@@ -109,6 +129,7 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         .context("key loading task")?
         .context("loading the signing keys")?;
     let signer = tokens::Signer::new(keys, settings.access_ttl)?;
+    let membership = membership_client(&settings)?;
     let own_keys = signer.keys();
     let verifier = Verifier::new(
         KeySource::Shared(Arc::new(move || xs_kit::keys::jwks(&own_keys))),
@@ -133,6 +154,7 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         trusted_proxies: settings.trusted_proxies.clone(),
         refresh_ttl: settings.refresh_ttl,
         metrics_token: settings.metrics_token.clone(),
+        membership,
     });
     let proxy = web::Data::new(proxy::Proxy::new(&settings)?);
     let cors = web::Data::new(limits::CorsPolicy::new(&settings.cors_origins));

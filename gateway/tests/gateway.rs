@@ -48,6 +48,28 @@ async fn echo(req: HttpRequest, body: web::Bytes, name: web::Data<String>) -> Ht
         }))
 }
 
+/// Membership's internal member reference: `m-huli-*` are of huli, other `m-*` of siming.
+async fn fake_member(id: web::Path<String>) -> HttpResponse {
+    let district = match id.as_str() {
+        i if i.starts_with("m-huli") => "huli",
+        i if i.starts_with("m-") => "siming",
+        _ => return HttpResponse::NotFound().finish(),
+    };
+    HttpResponse::Ok().json(
+        json!({"id": id.as_str(), "name": "委员", "district": district,
+                                   "status": "active", "taiwan_origin": false}),
+    )
+}
+
+/// Membership's districts: the five of the seed.
+async fn fake_district(code: web::Path<String>) -> HttpResponse {
+    if ["siming", "huli", "jimei", "haicang", "tongan"].contains(&code.as_str()) {
+        HttpResponse::Ok().json(json!({"code": code.as_str(), "name": "区"}))
+    } else {
+        HttpResponse::NotFound().finish()
+    }
+}
+
 async fn slow() -> HttpResponse {
     tokio::time::sleep(Duration::from_secs(3)).await;
     HttpResponse::Ok().json(json!({"slow": true}))
@@ -104,6 +126,8 @@ async fn fake(name: &str) -> Fake {
                     }
                 }),
             )
+            .route("/internal/v1/members/{id}", web::get().to(fake_member))
+            .route("/api/v1/districts/{code}", web::get().to(fake_district))
             .route("/api/v1/members/slow", web::route().to(slow))
             .route("/api/v1/members/trickle", web::get().to(trickle))
             .route("/api/v1/members/stall", web::get().to(stall))
@@ -964,11 +988,11 @@ async fn admin_accounts_api() {
             &path,
             &admin,
             None,
-            &json!({"version": 2, "district": null}),
+            &json!({"version": 2, "display_name": null}),
         )
         .await;
     assert_eq!(by_body.status(), StatusCode::OK);
-    assert!(by_body.json::<Value>().await.unwrap()["district"].is_null());
+    assert!(by_body.json::<Value>().await.unwrap()["display_name"].is_null());
     let staff_patch = env
         .patch_json(
             &path,
@@ -2054,5 +2078,97 @@ async fn gateway_metrics_are_for_operators_only() {
                 .contains("xieshang_http_requests_total")
         );
     }
+    env.stop().await;
+}
+
+/// An account is bound only to a district that exists and to a member of that district: a
+/// siming account bound to a huli member used to see and edit that member's phone.
+#[actix_web::test]
+async fn accounts_are_bound_to_existing_districts_and_their_own_members() {
+    let env = Env::start().await;
+    let admin = env.admin().await;
+    let create =
+        |username: &'static str, district: Option<&'static str>, member: Option<&'static str>| {
+            let (env, admin) = (&env, admin.clone());
+            async move {
+                env.post_json(
+                    "/api/v1/accounts",
+                    &admin,
+                    &json!({"username": username, "password": "password-123", "roles": ["member"],
+                        "district": district, "member_id": member}),
+                )
+                .await
+            }
+        };
+    let field_of = |p: Value| p["errors"][0]["field"].as_str().unwrap_or("").to_string();
+    let p = problem(
+        create("bind.one", Some("atlantis"), None).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field_of(p), "district");
+    let p = problem(
+        create("bind.two", Some("siming"), Some("ghost")).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field_of(p), "member_id");
+    let p = problem(
+        create("bind.three", Some("siming"), Some("m-huli-7")).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field_of(p), "district");
+    let p = problem(
+        create("bind.four", None, Some("m-huli-7")).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field_of(p), "district");
+    let ok = create("bind.five", Some("huli"), Some("m-huli-7")).await;
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    let siming = env
+        .create_user(&admin, "bind.six", &["member"], Some("siming"))
+        .await;
+    let path = format!("/api/v1/accounts/{}", siming["id"].as_str().unwrap());
+    let p = problem(
+        env.patch_json(
+            &path,
+            &admin,
+            Some("\"1\""),
+            &json!({"member_id": "m-huli-7"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field_of(p), "district");
+    let p = problem(
+        env.patch_json(
+            &path,
+            &admin,
+            Some("\"1\""),
+            &json!({"district": "atlantis"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field_of(p), "district");
+    let r = env
+        .patch_json(&path, &admin, Some("\"1\""), &json!({"member_id": "m-7"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let p = problem(
+        env.post_json(
+            "/api/v1/clients",
+            &admin,
+            &json!({"name": "Atlantis centre", "roles": ["integrator"], "district": "atlantis"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field_of(p), "district");
     env.stop().await;
 }
