@@ -161,6 +161,8 @@ pub async fn list_activities(
     v.finish()?;
     let page = PageRequest::<(NaiveDate, String)>::parse(q.limit, q.cursor.as_deref())?;
     let scoped = scope.narrow(q.district, q.member)?;
+    super::member_filter_in_scope(&db, &scope, scoped.member.as_deref(), "activity records")
+        .await?;
     let filter = ActivityFilter {
         member: scoped.member,
         district: scoped.district,

@@ -582,6 +582,7 @@ pub async fn list_check_ins(
     }
     let page = PageRequest::<(NaiveDate, String)>::parse(q.limit, q.cursor.as_deref())?;
     let scoped = scope.narrow(q.district, q.member)?;
+    super::member_filter_in_scope(&db, &scope, scoped.member.as_deref(), "check-ins").await?;
     let filter = CheckInFilter {
         workroom: q.workroom,
         member: scoped.member,

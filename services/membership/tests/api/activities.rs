@@ -507,6 +507,16 @@ async fn evaluation_sums_records_ranks_with_ties_and_grades_by_thresholds() {
         403,
     )
     .await;
+    // One answer for one member outside the scope: the records and check-ins filtered to
+    // them are refused like their evaluation (they used to be an empty 200).
+    for list in ["activities", "check-ins"] {
+        problem(
+            t.get(&format!("/api/v1/{list}?member={c}"), &staff("huli"))
+                .await,
+            403,
+        )
+        .await;
+    }
     problem(
         t.get("/api/v1/evaluations", &member_token(&b, "siming"))
             .await,
