@@ -1121,3 +1121,90 @@ async fn residents_see_only_active_workrooms() {
     assert_eq!(ids(seen).len(), 2);
     t.stop().await;
 }
+
+/// Minimum necessary: residents, members and other districts' staff see a workroom's public
+/// face — no inspection record, no staff account ids, no actions — and not its history; the
+/// district's staff see everything.
+#[actix_web::test]
+async fn the_public_face_of_a_workroom_leaves_out_the_office_record() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let w = create(
+        &t,
+        &admin(),
+        workroom("公开的工作室", "siming", "jialian", CENTRE),
+    )
+    .await;
+    let wid = id(&w);
+    drive(&t, &wid, &["inspect", "approve", "award_plaque"]).await;
+    let m = id(&json_of(
+        t.post("/api/v1/members", &admin(), &new_member("黄委员", "siming"))
+            .await,
+        201,
+    )
+    .await);
+    json_of(
+        t.post(
+            &format!("/api/v1/workrooms/{wid}/members"),
+            &admin(),
+            &json!({"member_id": m, "role": "member"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let resident = xs_testkit::token("resident-1", &[xs_kit::Role::Resident], Some("siming"));
+    let outsiders = [resident, member_token(&m, "siming"), staff("huli")];
+    for token in &outsiders {
+        let v = json_of(t.get(&format!("/api/v1/workrooms/{wid}"), token).await, 200).await;
+        assert!(v["inspection"].is_null(), "{v}");
+        assert!(
+            v["created_by"].is_null() && v["updated_by"].is_null(),
+            "{v}"
+        );
+        assert_eq!(v["allowed_actions"], json!([]));
+        assert_eq!(v["status"], "active");
+        problem(
+            t.get(&format!("/api/v1/workrooms/{wid}/history"), token)
+                .await,
+            403,
+        )
+        .await;
+        let a = json_of(
+            t.get(&format!("/api/v1/workrooms/{wid}/members"), token)
+                .await,
+            200,
+        )
+        .await;
+        assert!(a["items"][0]["assigned_by"].is_null(), "{a}");
+        assert_eq!(a["items"][0]["member_name"], "黄委员");
+    }
+    let v = json_of(
+        t.get(&format!("/api/v1/workrooms/{wid}"), &staff("siming"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(v["inspection"]["findings"], "场地、制度齐全");
+    assert_eq!(v["created_by"], "admin-1");
+    json_of(
+        t.get(
+            &format!("/api/v1/workrooms/{wid}/history"),
+            &staff("siming"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let a = json_of(
+        t.get(
+            &format!("/api/v1/workrooms/{wid}/members"),
+            &staff("siming"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(a["items"][0]["assigned_by"], "admin-1");
+    t.stop().await;
+}

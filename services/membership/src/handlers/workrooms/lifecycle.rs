@@ -214,9 +214,17 @@ pub async fn transition_workroom(
     .await
 }
 
+/// A workroom's lifecycle history
+///
+/// Every step from the application on, oldest first, with what each recorded (inspection
+/// findings, reasons) and the account that took it. The office's record: admins, the
+/// district's office staff and coordinators, and read-only integrations; residents, members
+/// and other districts' staff get 403.
 #[utoipa::path(tag = "workrooms", params(("id" = String, Path), PageQuery), responses(
     (status = 200, body = Page<HistoryEntry>),
     (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/workrooms/{id}/history")]
 pub async fn workroom_history(
@@ -229,7 +237,12 @@ pub async fn workroom_history(
     let (id, fetch, after) = (id.into_inner(), page.fetch(), page.after.clone());
     let rows = db
         .read(move |c| {
-            visible_workroom(c, &caller, &id)?;
+            let w = visible_workroom(c, &caller, &id)?;
+            // The history is the office's record (inspection findings, staff account ids):
+            // the district's staff and citywide readers only.
+            WORKROOMS
+                .read_scope(&caller)?
+                .require(&w.district_code, None, "workroom histories")?;
             Ok(lifecycle::history::<WorkroomStatus>(
                 c,
                 &id,
