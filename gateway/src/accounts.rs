@@ -49,6 +49,8 @@ pub struct AccountRow {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Raised whenever the account's powers change; see `xs_kit::revocation`.
+    pub token_epoch: i64,
 }
 
 impl AccountRow {
@@ -243,6 +245,17 @@ pub fn revoke_all_refresh(conn: &mut DbConn, account_id: &str) -> ApiResult<usiz
     )
     .set(gw_refresh_tokens::revoked_at.eq(Some(now())))
     .execute(conn)?)
+}
+
+/// The revocation epochs of accounts ever revoked, to refuse their older tokens after a restart.
+pub async fn revocation_epochs(db: &Db) -> ApiResult<Vec<(String, i64)>> {
+    db.read(|conn| {
+        Ok(gw_accounts::table
+            .filter(gw_accounts::token_epoch.gt(0i64))
+            .select((gw_accounts::id, gw_accounts::token_epoch))
+            .load(conn)?)
+    })
+    .await
 }
 
 pub async fn disabled_ids(db: &Db) -> ApiResult<Vec<String>> {
@@ -713,6 +726,13 @@ pub async fn update(
                 .map_or(cur.display_name.clone(), clean);
             let disabled = body.disabled.unwrap_or(cur.disabled);
             let hash = new_hash.clone().unwrap_or(cur.password_hash.clone());
+            // Any change of powers voids the live access tokens (new ones carry the new epoch).
+            let powers_changed = roles != cur.roles
+                || district != cur.district
+                || member_id != cur.member_id
+                || (disabled && !cur.disabled)
+                || new_hash.is_some();
+            let epoch = cur.token_epoch + i64::from(powers_changed);
             let rows = diesel::update(
                 gw_accounts::table
                     .filter(gw_accounts::id.eq(&id))
@@ -725,6 +745,7 @@ pub async fn update(
                 gw_accounts::display_name.eq(display_name),
                 gw_accounts::disabled.eq(disabled),
                 gw_accounts::password_hash.eq(hash),
+                gw_accounts::token_epoch.eq(epoch),
                 gw_accounts::version.eq(gw_accounts::version + 1),
                 gw_accounts::updated_at.eq(now()),
             ))
@@ -737,6 +758,7 @@ pub async fn update(
         })
         .await?;
     shared.disabled.set(&row.id, row.disabled);
+    shared.revocations.set(&row.id, row.token_epoch);
     Ok(with_etag(row.into()))
 }
 

@@ -40,6 +40,8 @@ pub struct GatewaySettings {
     /// A bearer token that may read `/metrics` (`XS_METRICS_TOKEN`), for a scraper that has
     /// no account; admins' access tokens may too. Nobody else may.
     pub metrics_token: Option<String>,
+    /// The accounts' revocation epochs; share it with services in the same process.
+    pub revocations: xs_kit::revocation::Revocations,
 }
 
 impl GatewaySettings {
@@ -62,6 +64,7 @@ impl GatewaySettings {
             service_docs: Vec::new(),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             metrics_token: None,
+            revocations: xs_kit::revocation::Revocations::new(),
         }
     }
 }

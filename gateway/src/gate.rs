@@ -71,6 +71,7 @@ impl Shared {
                 "invalid token: the account is disabled".into(),
             ));
         }
+        self.revocations.check(&claims)?;
         Ok(Caller::from(claims))
     }
 }

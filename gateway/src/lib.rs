@@ -55,6 +55,8 @@ pub struct Shared {
     pub metrics_token: Option<String>,
     /// For reference checks (does the district or member an account is bound to exist?).
     pub membership: xs_kit::client::ServiceClient,
+    /// Accounts' revocation epochs: checked here, published to the services.
+    pub revocations: xs_kit::revocation::Revocations,
 }
 
 /// The running gateway.
@@ -85,6 +87,7 @@ pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
     cfg.service(tokens::token_endpoint)
         .service(tokens::revoke)
         .service(tokens::jwks)
+        .service(tokens::revocations)
         .service(accounts::me)
         .service(accounts::register)
         .service(accounts::list)
@@ -139,6 +142,13 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
     let disabled = accounts::disabled_ids(&db)
         .await
         .map_err(|e| anyhow::anyhow!("loading disabled accounts: {e}"))?;
+    let revocations = settings.revocations.clone();
+    for (id, epoch) in accounts::revocation_epochs(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading revocation epochs: {e}"))?
+    {
+        revocations.set(&id, epoch);
+    }
     tokio::task::spawn_blocking(accounts::prepare)
         .await
         .context("preparing password checks")?;
@@ -155,6 +165,7 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         refresh_ttl: settings.refresh_ttl,
         metrics_token: settings.metrics_token.clone(),
         membership,
+        revocations,
     });
     let proxy = web::Data::new(proxy::Proxy::new(&settings)?);
     let cors = web::Data::new(limits::CorsPolicy::new(&settings.cors_origins));

@@ -86,6 +86,7 @@ impl Signer {
             exp: iat + self.access_ttl_secs(),
             nbf: None,
             jti: uuid::Uuid::new_v4().to_string(),
+            rev: account.token_epoch,
         };
         let mut header = jsonwebtoken::Header::new(xs_kit::keys::ALGORITHM);
         header.kid = Some(key.kid.clone());
@@ -553,6 +554,26 @@ pub async fn revoke(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
+}
+
+/// Accounts' revocation epochs
+///
+/// For the services: each account whose powers changed since it was created (disabled,
+/// demoted, other district or member, password reset) with its current epoch; access tokens
+/// carrying a lower `rev` claim are refused. Public like the JWKS: it holds opaque account ids
+/// and numbers only. Services poll it every 2 seconds.
+#[utoipa::path(
+    tag = "auth",
+    security(()),
+    responses((status = 200, description = "The epochs", body = xs_kit::revocation::Published))
+)]
+#[get("/auth/revocations")]
+pub async fn revocations(shared: web::Data<Shared>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(xs_kit::revocation::Published {
+            accounts: shared.revocations.snapshot(),
+        })
 }
 
 /// The public keys that verify access tokens.

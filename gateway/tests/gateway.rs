@@ -1070,13 +1070,19 @@ async fn disabled_account_is_refused_at_once() {
         .await;
     oauth_error(login, StatusCode::BAD_REQUEST, "invalid_grant").await;
 
-    // Enabled again: in again.
+    // Enabled again: tokens from before the disabling stay void; signing in again works.
     let res = env
         .patch_json(&path, &admin, Some("\"2\""), &json!({"disabled": false}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+    problem(
+        env.get("/api/v1/members", token).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let fresh = env.token("wang.wei", "password-123").await;
     assert_eq!(
-        env.get("/api/v1/members", token).await.status(),
+        env.get("/api/v1/members", &fresh).await.status(),
         StatusCode::OK
     );
     env.stop().await;

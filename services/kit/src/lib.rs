@@ -14,6 +14,7 @@
 //! - [`csv`]: lists streamed as CSV for `Accept: text/csv`
 //! - [`mask`], [`audit`]: personal data masked for those who need not see it, and every
 //!   unmasked read of it recorded
+//! - [`revocation`]: account revocation epochs, so changed powers end before tokens expire
 //! - [`outbox`]: cross-service effects, written with the change and delivered at least once
 //! - [`telemetry`]: request ids, logs, metrics, health
 //! - [`service`]: assembling and starting a service
@@ -40,6 +41,7 @@ pub mod lifecycle;
 pub mod mask;
 pub mod outbox;
 pub mod pagination;
+pub mod revocation;
 pub mod rows;
 pub mod scope;
 pub mod service;
