@@ -32,5 +32,6 @@ pub fn openapi(service_docs: &[OpenApi]) -> OpenApi {
         service.servers = None;
         doc.merge(service);
     }
+    xs_kit::apidoc::complete(&mut doc);
     doc
 }

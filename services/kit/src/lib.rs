@@ -17,13 +17,15 @@
 //! - [`revocation`]: account revocation epochs, so changed powers end before tokens expire
 //! - [`outbox`]: cross-service effects, written with the change and delivered at least once
 //! - [`telemetry`]: request ids, logs, metrics, health
-//! - [`service`]: assembling and starting a service
+//! - [`service`]: assembling and starting a service; [`apidoc`]: what every API document
+//!   states the same way
 //!
 //! The test harness is the dev-only crate `xs-testkit` (`services/testkit`).
 
 // Lets code generated for every crate (`xs_kit::db::SqlMigration`) compile inside the kit too.
 extern crate self as xs_kit;
 
+pub mod apidoc;
 pub mod audit;
 pub mod auth;
 pub mod client;

@@ -173,6 +173,8 @@ pub fn openapi(spec: &ServiceSpec) -> OpenApi {
         ))
         .configure(spec.routes)
         .split_for_parts();
+    let mut doc = doc;
+    crate::apidoc::complete(&mut doc);
     doc
 }
 
