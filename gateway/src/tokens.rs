@@ -45,6 +45,8 @@ pub fn login_ip_limiter() -> AttemptLimiter {
 pub struct Signer {
     keys: Arc<Vec<SigningKey>>,
     access_ttl: Duration,
+    /// The anonymous readers' token and its expiry.
+    anonymous: Arc<std::sync::Mutex<Option<(String, i64)>>>,
 }
 
 impl Signer {
@@ -53,6 +55,7 @@ impl Signer {
         Ok(Signer {
             keys: Arc::new(keys),
             access_ttl,
+            anonymous: Arc::default(),
         })
     }
 
@@ -92,7 +95,47 @@ impl Signer {
         header.kid = Some(key.kid.clone());
         jsonwebtoken::encode(&header, &claims, &key.encoding).map_err(ApiError::internal)
     }
+
+    /// A short-lived token for an anonymous caller of a public read: a resident with no account
+    /// and no district, so services show exactly what a resident sees. Reused until it has
+    /// half its life left (signing costs more than the read).
+    pub fn anonymous(&self) -> ApiResult<String> {
+        const LIFE: i64 = 120;
+        let now = chrono::Utc::now().timestamp();
+        let mut cached = self.anonymous.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((token, exp)) = cached.as_ref()
+            && exp - now > LIFE / 2
+        {
+            return Ok(token.clone());
+        }
+        let key = self
+            .keys
+            .last()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no signing key")))?;
+        let claims = Claims {
+            sub: ANONYMOUS.into(),
+            roles: vec![xs_kit::Role::Resident],
+            district: None,
+            member_id: None,
+            iss: DEFAULT_ISSUER.into(),
+            aud: DEFAULT_AUDIENCE.into(),
+            iat: now,
+            exp: now + LIFE,
+            nbf: None,
+            jti: uuid::Uuid::new_v4().to_string(),
+            rev: 0,
+        };
+        let mut header = jsonwebtoken::Header::new(xs_kit::keys::ALGORITHM);
+        header.kid = Some(key.kid.clone());
+        let token =
+            jsonwebtoken::encode(&header, &claims, &key.encoding).map_err(ApiError::internal)?;
+        *cached = Some((token.clone(), now + LIFE));
+        Ok(token)
+    }
 }
+
+/// The subject of anonymous public reads.
+pub const ANONYMOUS: &str = "anonymous";
 
 /// The token request, as form fields or JSON.
 #[derive(Debug, Default, Deserialize, ToSchema)]
