@@ -128,6 +128,12 @@ impl Config {
             .unwrap_or_else(|| format!("http://{}/.well-known/jwks.json", self.gateway_addr))
     }
 
+    /// Where a service in one-role mode learns the accounts' revocation epochs.
+    pub fn revocations_url(&self) -> String {
+        self.get("XS_REVOCATIONS_URL")
+            .unwrap_or_else(|| format!("http://{}/auth/revocations", self.gateway_addr))
+    }
+
     /// Where a service in one-role mode gets its service token (client-credentials grant).
     pub fn token_url(&self) -> String {
         self.get("XS_TOKEN_URL")

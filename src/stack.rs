@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use xs_kit::auth::KeySource;
 use xs_kit::client::{ClientConfig, ServiceTokens, Targets};
+use xs_kit::revocation::{RevocationSource, Revocations};
 use xs_kit::service::{Running, ServiceSpec, Settings};
 
 pub const ROLES: [&str; 5] = [
@@ -100,6 +101,7 @@ fn gateway_settings(
         .map(|s| xs_kit::service::openapi(s))
         .collect();
     g.workers = cfg.workers;
+    g.metrics_token = cfg.get("XS_METRICS_TOKEN").filter(|t| !t.is_empty());
     Ok(g)
 }
 
@@ -115,9 +117,12 @@ pub async fn start_all(cfg: &Config) -> anyhow::Result<Stack> {
     let targets = Targets::new();
     let mut services = Vec::new();
     let mut upstreams = HashMap::new();
+    // The gateway's revocation epochs, seen by every service at once.
+    let revocations = Revocations::new();
     for spec in SERVICES {
         let peers = ClientConfig::new(targets.clone(), ServiceTokens::Local(signing.clone()));
-        let settings = service_settings(cfg, spec, key_source.clone(), Some(peers))?;
+        let mut settings = service_settings(cfg, spec, key_source.clone(), Some(peers))?;
+        settings.revocations = RevocationSource::Shared(revocations.clone());
         let running = xs_kit::service::start(spec, settings)
             .await
             .with_context(|| format!("starting {}", spec.name))?;
@@ -125,7 +130,9 @@ pub async fn start_all(cfg: &Config) -> anyhow::Result<Stack> {
         upstreams.insert(spec.name.to_string(), vec![running.url()]);
         services.push(running);
     }
-    let gateway = xs_gateway::start(gateway_settings(cfg, upstreams)?)
+    let mut gateway_settings = gateway_settings(cfg, upstreams)?;
+    gateway_settings.revocations = revocations;
+    let gateway = xs_gateway::start(gateway_settings)
         .await
         .context("starting the gateway")?;
     Ok(Stack { gateway, services })
@@ -156,7 +163,9 @@ pub async fn start_role(cfg: &Config, role: &str) -> anyhow::Result<Running> {
         }
         None => KeySource::Url(cfg.jwks_url()),
     };
-    xs_kit::service::start(spec, service_settings(cfg, spec, keys, role_peers(cfg)?)?).await
+    let mut settings = service_settings(cfg, spec, keys, role_peers(cfg)?)?;
+    settings.revocations = RevocationSource::Url(cfg.revocations_url());
+    xs_kit::service::start(spec, settings).await
 }
 
 /// How a service in one-role mode calls the others. Without client credentials it cannot:

@@ -49,6 +49,8 @@ pub struct AccountRow {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Raised whenever the account's powers change; see `xs_kit::revocation`.
+    pub token_epoch: i64,
 }
 
 impl AccountRow {
@@ -243,6 +245,17 @@ pub fn revoke_all_refresh(conn: &mut DbConn, account_id: &str) -> ApiResult<usiz
     )
     .set(gw_refresh_tokens::revoked_at.eq(Some(now())))
     .execute(conn)?)
+}
+
+/// The revocation epochs of accounts ever revoked, to refuse their older tokens after a restart.
+pub async fn revocation_epochs(db: &Db) -> ApiResult<Vec<(String, i64)>> {
+    db.read(|conn| {
+        Ok(gw_accounts::table
+            .filter(gw_accounts::token_epoch.gt(0i64))
+            .select((gw_accounts::id, gw_accounts::token_epoch))
+            .load(conn)?)
+    })
+    .await
 }
 
 pub async fn disabled_ids(db: &Db) -> ApiResult<Vec<String>> {
@@ -500,6 +513,47 @@ pub struct CreateAccount {
     pub display_name: Option<String>,
 }
 
+/// An account may be bound only to a district that exists and to a member of that very
+/// district (membership is asked; 503 while it is down). Without this, a district-A account
+/// bound to a district-B member would see and edit that member's personal data.
+pub(crate) async fn check_binding(
+    shared: &Shared,
+    district: Option<&str>,
+    member: Option<&str>,
+) -> ApiResult<()> {
+    if let Some(member) = member {
+        let found = shared
+            .membership
+            .member(member)
+            .await?
+            .ok_or_else(|| ApiError::field("member_id", "no such member"))?;
+        if district != Some(found.district.as_str()) {
+            return Err(ApiError::field(
+                "district",
+                format!(
+                    "must be the member's district ({}) when member_id is set",
+                    found.district
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    if let Some(code) = district {
+        let known = code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            && shared
+                .membership
+                .get_json::<serde_json::Value>("membership", &format!("/api/v1/districts/{code}"))
+                .await?
+                .is_some();
+        if !known {
+            return Err(ApiError::field("district", "no such district"));
+        }
+    }
+    Ok(())
+}
+
 /// Create an account (admin). Accepts `Idempotency-Key`.
 #[utoipa::path(
     tag = "accounts",
@@ -527,6 +581,8 @@ pub async fn create(
     check_password(&mut v, &body.password);
     check_roles(&mut v, &body.roles);
     v.finish()?;
+    let (district, member_id) = (clean(body.district.clone()), clean(body.member_id.clone()));
+    check_binding(&shared, district.as_deref(), member_id.as_deref()).await?;
     let hash = hash_password(body.password.clone()).await?;
     let new = std::sync::Arc::new(NewAccount {
         username,
@@ -534,8 +590,8 @@ pub async fn create(
         display_name: clean(body.display_name.clone()),
         password_hash: hash,
         roles: body.roles.clone(),
-        district: clean(body.district.clone()),
-        member_id: clean(body.member_id.clone()),
+        district,
+        member_id,
     });
     idem.run(&shared.db, &caller.sub, &body, move |conn| {
         let row = insert(conn, &new)?;
@@ -639,6 +695,20 @@ pub async fn update(
         None => None,
     };
     let id = id.into_inner();
+    if body.district.is_some() || body.member_id.is_some() {
+        // Checked against what the account will hold; the write below changes nothing unless
+        // the version is still the one these values were read at.
+        let read_id = id.clone();
+        let cur = shared.db.read(move |conn| find(conn, &read_id)).await?;
+        if cur.version != expected {
+            return Err(ApiError::PreconditionFailed(
+                "the account was changed by someone else; read it again and retry".into(),
+            ));
+        }
+        let district = body.district.clone().map_or(cur.district.clone(), clean);
+        let member_id = body.member_id.clone().map_or(cur.member_id.clone(), clean);
+        check_binding(&shared, district.as_deref(), member_id.as_deref()).await?;
+    }
     let row = shared
         .db
         .write(move |conn| {
@@ -656,6 +726,13 @@ pub async fn update(
                 .map_or(cur.display_name.clone(), clean);
             let disabled = body.disabled.unwrap_or(cur.disabled);
             let hash = new_hash.clone().unwrap_or(cur.password_hash.clone());
+            // Any change of powers voids the live access tokens (new ones carry the new epoch).
+            let powers_changed = roles != cur.roles
+                || district != cur.district
+                || member_id != cur.member_id
+                || (disabled && !cur.disabled)
+                || new_hash.is_some();
+            let epoch = cur.token_epoch + i64::from(powers_changed);
             let rows = diesel::update(
                 gw_accounts::table
                     .filter(gw_accounts::id.eq(&id))
@@ -668,6 +745,7 @@ pub async fn update(
                 gw_accounts::display_name.eq(display_name),
                 gw_accounts::disabled.eq(disabled),
                 gw_accounts::password_hash.eq(hash),
+                gw_accounts::token_epoch.eq(epoch),
                 gw_accounts::version.eq(gw_accounts::version + 1),
                 gw_accounts::updated_at.eq(now()),
             ))
@@ -680,6 +758,7 @@ pub async fn update(
         })
         .await?;
     shared.disabled.set(&row.id, row.disabled);
+    shared.revocations.set(&row.id, row.token_epoch);
     Ok(with_etag(row.into()))
 }
 
@@ -735,6 +814,8 @@ pub async fn create_client(
         "a client may hold integrator, dashboard or service",
     );
     v.finish()?;
+    let district = clean(body.district);
+    check_binding(&shared, district.as_deref(), None).await?;
     let client_id = format!("xsc_{}", random_token(12).replace(['-', '_'], "x"));
     let secret = random_token(32);
     let new = NewAccount {
@@ -743,7 +824,7 @@ pub async fn create_client(
         display_name: name,
         password_hash: hash_password(secret.clone()).await?,
         roles: body.roles,
-        district: clean(body.district),
+        district,
         member_id: None,
     };
     let row = shared.db.write(move |conn| insert(conn, &new)).await?;

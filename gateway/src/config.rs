@@ -37,6 +37,11 @@ pub struct GatewaySettings {
     /// The services' OpenAPI documents, merged into `/openapi.json`.
     pub service_docs: Vec<utoipa::openapi::OpenApi>,
     pub workers: usize,
+    /// A bearer token that may read `/metrics` (`XS_METRICS_TOKEN`), for a scraper that has
+    /// no account; admins' access tokens may too. Nobody else may.
+    pub metrics_token: Option<String>,
+    /// The accounts' revocation epochs; share it with services in the same process.
+    pub revocations: xs_kit::revocation::Revocations,
 }
 
 impl GatewaySettings {
@@ -58,6 +63,8 @@ impl GatewaySettings {
             trusted_proxies: Vec::new(),
             service_docs: Vec::new(),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            metrics_token: None,
+            revocations: xs_kit::revocation::Revocations::new(),
         }
     }
 }

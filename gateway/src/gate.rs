@@ -5,6 +5,7 @@ use crate::Shared;
 use crate::limits::client_ip;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use futures_util::future::{Ready, ready};
@@ -71,7 +72,37 @@ impl Shared {
                 "invalid token: the account is disabled".into(),
             ));
         }
+        self.revocations.check(&claims)?;
         Ok(Caller::from(claims))
+    }
+}
+
+/// The public reads as the API document names them.
+pub(crate) const PUBLIC_READS: &[&str] = &[
+    "/api/v1/workrooms",
+    "/api/v1/workrooms/{id}",
+    "/api/v1/workrooms/{id}/on-duty",
+    "/api/v1/members/{id}/card",
+];
+
+/// What a resident without an account may read through the gateway (the mobile app's first
+/// screen): active workrooms (also near a point), one workroom, who is on duty there, and a
+/// member's card. GET only; each request counts against the caller's address.
+pub(crate) fn public_read(method: &actix_web::http::Method, path: &str) -> bool {
+    if method != actix_web::http::Method::GET {
+        return false;
+    }
+    let Some(rest) = path.strip_prefix("/api/v1/") else {
+        return false;
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    let id = |s: &str| !s.is_empty();
+    match segments.as_slice() {
+        ["workrooms"] => true,
+        ["workrooms", w] => id(w),
+        ["workrooms", w, "on-duty"] => id(w),
+        ["members", m, "card"] => id(m),
+        _ => false,
     }
 }
 
@@ -84,7 +115,7 @@ fn exempt(path: &str) -> bool {
 /// for the handler. Each request counts against its caller's (else its IP's) rate limit, and
 /// every response reports the limit in `RateLimit-*` headers.
 pub async fn gate(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let shared = req.app_data::<web::Data<Shared>>().cloned();
@@ -122,6 +153,19 @@ pub async fn gate(
             None
         }
         Some(Err(e)) if is_api => Some(e),
+        None if is_api && public_read(req.method(), req.path()) => {
+            // Served as a resident would be: the services apply the resident's view.
+            match shared.signer.anonymous() {
+                Ok(token) => match HeaderValue::from_str(&format!("Bearer {token}")) {
+                    Ok(v) => {
+                        req.headers_mut().insert(header::AUTHORIZATION, v);
+                        None
+                    }
+                    Err(e) => Some(ApiError::internal(e)),
+                },
+                Err(e) => Some(e),
+            }
+        }
         None if is_api => Some(ApiError::Unauthorized(
             "send an access token: Authorization: Bearer <token>".into(),
         )),
@@ -141,4 +185,30 @@ pub async fn gate(
     };
     decision.apply(res.headers_mut());
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::Method;
+
+    #[test]
+    fn public_reads_are_the_documented_gets_only() {
+        for path in PUBLIC_READS {
+            let concrete = path.replace("{id}", "01abc");
+            assert!(public_read(&Method::GET, &concrete), "{concrete}");
+            assert!(!public_read(&Method::POST, &concrete), "{concrete}");
+        }
+        for path in [
+            "/api/v1/members",
+            "/api/v1/members/01abc",
+            "/api/v1/workrooms/01abc/history",
+            "/api/v1/workrooms/01abc/members",
+            "/api/v1/workrooms//on-duty",
+            "/api/v1/activities",
+            "/auth/me",
+        ] {
+            assert!(!public_read(&Method::GET, path), "{path}");
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! `GET /readyz`: the gateway's database and every service behind it.
+//! `GET /readyz`: the gateway's database and every service behind it; `GET /metrics`, for
+//! operators only.
 
 use crate::Shared;
 use crate::proxy::{Proxy, WorkerClient};
@@ -97,4 +98,36 @@ pub async fn readyz(
         StatusCode::SERVICE_UNAVAILABLE
     })
     .json(report)
+}
+
+/// `GET /metrics` for operators: the configured metrics token (`XS_METRICS_TOKEN`, for a
+/// scraper) or an admin's access token. Request counts by route reveal who uses what, and the
+/// gateway is public, so anonymous callers get 401 and other roles 403.
+pub async fn metrics(
+    req: actix_web::HttpRequest,
+    shared: web::Data<Shared>,
+    metrics: web::Data<xs_kit::telemetry::Metrics>,
+) -> Result<HttpResponse, xs_kit::ApiError> {
+    use xs_kit::ApiError;
+    let Some(token) = xs_kit::auth::bearer(&req).map(str::to_owned) else {
+        return Err(ApiError::Unauthorized(
+            "metrics need the metrics token or an admin's access token".into(),
+        ));
+    };
+    let scraper = shared
+        .metrics_token
+        .as_deref()
+        .is_some_and(|expected| same_secret(expected.as_bytes(), token.as_bytes()));
+    if !scraper {
+        let caller = shared.authenticate(&token).await?;
+        if !caller.has(xs_kit::auth::Role::Admin) {
+            return Err(ApiError::Forbidden("metrics are for operators".into()));
+        }
+    }
+    Ok(xs_kit::telemetry::metrics(metrics).await)
+}
+
+/// Compare secrets without stopping at the first differing byte.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

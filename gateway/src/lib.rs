@@ -45,12 +45,18 @@ pub struct Shared {
     pub verifier: Verifier,
     pub disabled: gate::DisabledSubjects,
     pub rate: limits::RateLimiter,
-    /// Failed sign-ins per account, and per client IP.
+    /// Failed sign-ins per account and client IP, and per client IP.
     pub logins: limits::AttemptLimiter,
     pub login_ips: limits::AttemptLimiter,
     pub registrations: limits::AttemptLimiter,
     pub trusted_proxies: Vec<IpAddr>,
     pub refresh_ttl: Duration,
+    /// The bearer token a metrics scraper presents (admins' tokens also pass).
+    pub metrics_token: Option<String>,
+    /// For reference checks (does the district or member an account is bound to exist?).
+    pub membership: xs_kit::client::ServiceClient,
+    /// Accounts' revocation epochs: checked here, published to the services.
+    pub revocations: xs_kit::revocation::Revocations,
 }
 
 /// The running gateway.
@@ -81,6 +87,7 @@ pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
     cfg.service(tokens::token_endpoint)
         .service(tokens::revoke)
         .service(tokens::jwks)
+        .service(tokens::revocations)
         .service(accounts::me)
         .service(accounts::register)
         .service(accounts::list)
@@ -89,6 +96,24 @@ pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
         .service(accounts::update)
         .service(accounts::create_client)
         .service(health::readyz);
+}
+
+/// A client for the services behind the gateway, with service tokens the gateway mints itself
+/// (with its newest key, as it signs everything else).
+fn membership_client(settings: &GatewaySettings) -> anyhow::Result<xs_kit::client::ServiceClient> {
+    use xs_kit::client::{ClientConfig, ServiceClient, ServiceTokens, Targets};
+    let targets = Targets::new();
+    for (service, urls) in &settings.upstreams {
+        targets.set(service, urls.clone());
+    }
+    let key = xs_kit::keys::load_or_create_dir(&settings.keys_dir)
+        .context("loading the signing keys")?
+        .pop()
+        .context("no signing key")?;
+    ServiceClient::new(
+        "gateway",
+        ClientConfig::new(targets, ServiceTokens::Local(Arc::new(key))),
+    )
 }
 
 /// Connect and migrate the gateway's database, create the first admin, load the keys, and
@@ -107,6 +132,7 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         .context("key loading task")?
         .context("loading the signing keys")?;
     let signer = tokens::Signer::new(keys, settings.access_ttl)?;
+    let membership = membership_client(&settings)?;
     let own_keys = signer.keys();
     let verifier = Verifier::new(
         KeySource::Shared(Arc::new(move || xs_kit::keys::jwks(&own_keys))),
@@ -116,6 +142,13 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
     let disabled = accounts::disabled_ids(&db)
         .await
         .map_err(|e| anyhow::anyhow!("loading disabled accounts: {e}"))?;
+    let revocations = settings.revocations.clone();
+    for (id, epoch) in accounts::revocation_epochs(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading revocation epochs: {e}"))?
+    {
+        revocations.set(&id, epoch);
+    }
     tokio::task::spawn_blocking(accounts::prepare)
         .await
         .context("preparing password checks")?;
@@ -130,6 +163,9 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         registrations: accounts::registration_limiter(),
         trusted_proxies: settings.trusted_proxies.clone(),
         refresh_ttl: settings.refresh_ttl,
+        metrics_token: settings.metrics_token.clone(),
+        membership,
+        revocations,
     });
     let proxy = web::Data::new(proxy::Proxy::new(&settings)?);
     let cors = web::Data::new(limits::CorsPolicy::new(&settings.cors_origins));
@@ -157,6 +193,7 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
             .app_data(extract::json_config())
             .app_data(extract::query_config())
             .wrap(from_fn(gate::gate))
+            .wrap(from_fn(extract::refuse_nul))
             .wrap(from_fn(limits::cors))
             .wrap(from_fn(telemetry::middleware))
             .configure(|cfg| {
@@ -164,7 +201,7 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
                 routes(&mut cfg);
             })
             .route("/healthz", web::get().to(telemetry::healthz))
-            .route("/metrics", web::get().to(telemetry::metrics))
+            .route("/metrics", web::get().to(health::metrics))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
             .route(
                 "/docs",

@@ -2,6 +2,7 @@
 
 use actix_web::App;
 use utoipa::openapi::OpenApi;
+use utoipa::openapi::security::SecurityRequirement;
 use utoipa_actix_web::AppExt;
 
 const DESCRIPTION: &str = "The Xieshang API: sign in at /auth/token, then call /api/v1/... with \
@@ -32,5 +33,26 @@ pub fn openapi(service_docs: &[OpenApi]) -> OpenApi {
         service.servers = None;
         doc.merge(service);
     }
+    // The public reads (see `gate::public_read`) need no token.
+    for path in crate::gate::PUBLIC_READS {
+        if let Some(op) = doc
+            .paths
+            .paths
+            .get_mut(*path)
+            .and_then(|item| item.get.as_mut())
+        {
+            op.security = Some(vec![
+                SecurityRequirement::default(),
+                SecurityRequirement::new("bearer", Vec::<String>::new()),
+            ]);
+            let note = "Also open to anonymous callers (no token) through the gateway: they \
+                are served exactly as a resident, and limited per client address.";
+            op.description = Some(match op.description.take() {
+                Some(d) if !d.is_empty() => format!("{d}\n\n{note}"),
+                _ => note.to_string(),
+            });
+        }
+    }
+    xs_kit::apidoc::complete(&mut doc);
     doc
 }

@@ -26,7 +26,7 @@ use xs_kit::keys::SigningKey;
 use xs_kit::service::{DEFAULT_AUDIENCE, DEFAULT_ISSUER};
 use xs_kit::{ApiError, ApiResult};
 
-/// Failed sign-ins allowed per account within [`LOGIN_PERIOD`]...
+/// Failed sign-ins allowed per account and client address within [`LOGIN_PERIOD`]...
 pub const LOGIN_FAILURES: usize = 10;
 /// ...and per client IP (higher: many people may share one address).
 pub const LOGIN_FAILURES_PER_IP: usize = 30;
@@ -45,6 +45,8 @@ pub fn login_ip_limiter() -> AttemptLimiter {
 pub struct Signer {
     keys: Arc<Vec<SigningKey>>,
     access_ttl: Duration,
+    /// The anonymous readers' token and its expiry.
+    anonymous: Arc<std::sync::Mutex<Option<(String, i64)>>>,
 }
 
 impl Signer {
@@ -53,6 +55,7 @@ impl Signer {
         Ok(Signer {
             keys: Arc::new(keys),
             access_ttl,
+            anonymous: Arc::default(),
         })
     }
 
@@ -86,12 +89,53 @@ impl Signer {
             exp: iat + self.access_ttl_secs(),
             nbf: None,
             jti: uuid::Uuid::new_v4().to_string(),
+            rev: account.token_epoch,
         };
         let mut header = jsonwebtoken::Header::new(xs_kit::keys::ALGORITHM);
         header.kid = Some(key.kid.clone());
         jsonwebtoken::encode(&header, &claims, &key.encoding).map_err(ApiError::internal)
     }
+
+    /// A short-lived token for an anonymous caller of a public read: a resident with no account
+    /// and no district, so services show exactly what a resident sees. Reused until it has
+    /// half its life left (signing costs more than the read).
+    pub fn anonymous(&self) -> ApiResult<String> {
+        const LIFE: i64 = 120;
+        let now = chrono::Utc::now().timestamp();
+        let mut cached = self.anonymous.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((token, exp)) = cached.as_ref()
+            && exp - now > LIFE / 2
+        {
+            return Ok(token.clone());
+        }
+        let key = self
+            .keys
+            .last()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no signing key")))?;
+        let claims = Claims {
+            sub: ANONYMOUS.into(),
+            roles: vec![xs_kit::Role::Resident],
+            district: None,
+            member_id: None,
+            iss: DEFAULT_ISSUER.into(),
+            aud: DEFAULT_AUDIENCE.into(),
+            iat: now,
+            exp: now + LIFE,
+            nbf: None,
+            jti: uuid::Uuid::new_v4().to_string(),
+            rev: 0,
+        };
+        let mut header = jsonwebtoken::Header::new(xs_kit::keys::ALGORITHM);
+        header.kid = Some(key.kid.clone());
+        let token =
+            jsonwebtoken::encode(&header, &claims, &key.encoding).map_err(ApiError::internal)?;
+        *cached = Some((token.clone(), now + LIFE));
+        Ok(token)
+    }
 }
+
+/// The subject of anonymous public reads.
+pub const ANONYMOUS: &str = "anonymous";
 
 /// The token request, as form fields or JSON.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -105,6 +149,31 @@ pub struct TokenRequest {
     pub refresh_token: Option<String>,
     /// Accepted and ignored: access follows the account's roles.
     pub scope: Option<String>,
+}
+
+impl TokenRequest {
+    /// No text column can hold U+0000 (PostgreSQL refuses it): a 400 naming the field.
+    fn refuse_nul(&self) -> ApiResult<()> {
+        let fields = [
+            ("grant_type", &self.grant_type),
+            ("username", &self.username),
+            ("password", &self.password),
+            ("client_id", &self.client_id),
+            ("client_secret", &self.client_secret),
+            ("refresh_token", &self.refresh_token),
+            ("scope", &self.scope),
+        ];
+        match fields
+            .iter()
+            .find(|(_, v)| v.as_deref().is_some_and(|v| v.contains('\0')))
+        {
+            Some((name, _)) => Err(ApiError::field(
+                *name,
+                "must not contain a NUL character (U+0000)",
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -292,6 +361,7 @@ pub async fn token_endpoint(
         Ok(f) => f,
         Err(why) => return Ok(invalid_request(&why)),
     };
+    form.refuse_nul()?;
     let ip = client_ip(&req, &shared.trusted_proxies)
         .map(|ip| ip.to_string())
         .unwrap_or_default();
@@ -336,7 +406,9 @@ async fn password_grant(shared: &Shared, form: TokenRequest, ip: &str) -> ApiRes
         return Ok(invalid_request("username and password are required"));
     };
     let username = username.trim().to_lowercase();
-    let (account_key, ip_key) = (format!("user:{username}"), format!("ip:{ip}"));
+    // Failures count per account *and* address: a guesser slows only themself down, and the
+    // owner signing in from elsewhere is never locked out by someone else's guesses.
+    let (account_key, ip_key) = (format!("user:{username}@{ip}"), format!("ip:{ip}"));
     count_attempt(shared, &account_key, &ip_key)?;
     let name = username.clone();
     let account = shared
@@ -371,7 +443,7 @@ async fn client_grant(
         _ => return Ok(invalid_request("client_id and client_secret are required")),
     };
     let client_id = client_id.trim().to_lowercase();
-    let (client_key, ip_key) = (format!("client:{client_id}"), format!("ip:{ip}"));
+    let (client_key, ip_key) = (format!("client:{client_id}@{ip}"), format!("ip:{ip}"));
     count_attempt(shared, &client_key, &ip_key)?;
     let id = client_id.clone();
     let account = shared
@@ -525,6 +597,26 @@ pub async fn revoke(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
+}
+
+/// Accounts' revocation epochs
+///
+/// For the services: each account whose powers changed since it was created (disabled,
+/// demoted, other district or member, password reset) with its current epoch; access tokens
+/// carrying a lower `rev` claim are refused. Public like the JWKS: it holds opaque account ids
+/// and numbers only. Services poll it every 2 seconds.
+#[utoipa::path(
+    tag = "auth",
+    security(()),
+    responses((status = 200, description = "The epochs", body = xs_kit::revocation::Published))
+)]
+#[get("/auth/revocations")]
+pub async fn revocations(shared: web::Data<Shared>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(xs_kit::revocation::Published {
+            accounts: shared.revocations.snapshot(),
+        })
 }
 
 /// The public keys that verify access tokens.

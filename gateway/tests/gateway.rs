@@ -48,6 +48,28 @@ async fn echo(req: HttpRequest, body: web::Bytes, name: web::Data<String>) -> Ht
         }))
 }
 
+/// Membership's internal member reference: `m-huli-*` are of huli, other `m-*` of siming.
+async fn fake_member(id: web::Path<String>) -> HttpResponse {
+    let district = match id.as_str() {
+        i if i.starts_with("m-huli") => "huli",
+        i if i.starts_with("m-") => "siming",
+        _ => return HttpResponse::NotFound().finish(),
+    };
+    HttpResponse::Ok().json(
+        json!({"id": id.as_str(), "name": "委员", "district": district,
+                                   "status": "active", "taiwan_origin": false}),
+    )
+}
+
+/// Membership's districts: the five of the seed.
+async fn fake_district(code: web::Path<String>) -> HttpResponse {
+    if ["siming", "huli", "jimei", "haicang", "tongan"].contains(&code.as_str()) {
+        HttpResponse::Ok().json(json!({"code": code.as_str(), "name": "区"}))
+    } else {
+        HttpResponse::NotFound().finish()
+    }
+}
+
 async fn slow() -> HttpResponse {
     tokio::time::sleep(Duration::from_secs(3)).await;
     HttpResponse::Ok().json(json!({"slow": true}))
@@ -104,6 +126,8 @@ async fn fake(name: &str) -> Fake {
                     }
                 }),
             )
+            .route("/internal/v1/members/{id}", web::get().to(fake_member))
+            .route("/api/v1/districts/{code}", web::get().to(fake_district))
             .route("/api/v1/members/slow", web::route().to(slow))
             .route("/api/v1/members/trickle", web::get().to(trickle))
             .route("/api/v1/members/stall", web::get().to(stall))
@@ -964,11 +988,11 @@ async fn admin_accounts_api() {
             &path,
             &admin,
             None,
-            &json!({"version": 2, "district": null}),
+            &json!({"version": 2, "display_name": null}),
         )
         .await;
     assert_eq!(by_body.status(), StatusCode::OK);
-    assert!(by_body.json::<Value>().await.unwrap()["district"].is_null());
+    assert!(by_body.json::<Value>().await.unwrap()["display_name"].is_null());
     let staff_patch = env
         .patch_json(
             &path,
@@ -1046,13 +1070,19 @@ async fn disabled_account_is_refused_at_once() {
         .await;
     oauth_error(login, StatusCode::BAD_REQUEST, "invalid_grant").await;
 
-    // Enabled again: in again.
+    // Enabled again: tokens from before the disabling stay void; signing in again works.
     let res = env
         .patch_json(&path, &admin, Some("\"2\""), &json!({"disabled": false}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+    problem(
+        env.get("/api/v1/members", token).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let fresh = env.token("wang.wei", "password-123").await;
     assert_eq!(
-        env.get("/api/v1/members", token).await.status(),
+        env.get("/api/v1/members", &fresh).await.status(),
         StatusCode::OK
     );
     env.stop().await;
@@ -1806,6 +1836,7 @@ async fn readyz_reports_each_service() {
     let metrics = env
         .http
         .get(env.at("/metrics"))
+        .bearer_auth(env.admin().await)
         .send()
         .await
         .unwrap()
@@ -1953,4 +1984,197 @@ async fn concurrent_wrong_guesses_do_not_slip_past_the_login_limit() {
         ),
         "{statuses:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Found when the stack was tried from outside (issue 8)
+
+/// A NUL byte in a sign-in form used to reach PostgreSQL's text comparison and answer 500.
+#[actix_web::test]
+async fn nul_in_a_sign_in_is_a_400_problem() {
+    let env = Env::start().await;
+    let res = env
+        .form(
+            "/auth/token",
+            &[
+                ("grant_type", "password"),
+                ("username", "ad\0min"),
+                ("password", "whatever-123"),
+            ],
+        )
+        .await;
+    let p = problem(res, StatusCode::BAD_REQUEST).await;
+    assert_eq!(p["errors"][0]["field"], "username", "{p}");
+    let res = env
+        .http
+        .get(env.at("/api/v1/members?q=%00"))
+        .bearer_auth(env.admin().await)
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::BAD_REQUEST).await;
+    env.stop().await;
+}
+
+async fn sign_in_from(
+    env: &Env,
+    address: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    env.http
+        .post(env.at("/auth/token"))
+        .header("x-forwarded-for", address)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            serde_urlencoded::to_string([
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ])
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Failed sign-ins lock out the guessing address for that account, not the account: anyone
+/// could otherwise lock `admin` out by guessing ten times.
+#[actix_web::test]
+async fn failed_sign_ins_do_not_lock_the_owner_out() {
+    let env = Env::with(|s| s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    for _ in 0..xs_gateway::tokens::LOGIN_FAILURES {
+        let r = sign_in_from(&env, "203.0.113.7", "admin", "not-the-password").await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    }
+    // The guessing address is slowed down for this account, even with the right password...
+    let r = sign_in_from(&env, "203.0.113.7", "admin", ADMIN_PASSWORD).await;
+    assert!(r.headers().get("retry-after").is_some());
+    problem(r, StatusCode::TOO_MANY_REQUESTS).await;
+    // ...while the owner, from an address with no failures, signs in.
+    let r = sign_in_from(&env, "198.51.100.20", "admin", ADMIN_PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    env.stop().await;
+}
+
+/// The gateway's metrics are for operators: the metrics token or an admin's access token.
+#[actix_web::test]
+async fn gateway_metrics_are_for_operators_only() {
+    let env = Env::with(|s| s.metrics_token = Some("scrape-secret-0123456789".into())).await;
+    let anonymous = env.http.get(env.at("/metrics")).send().await.unwrap();
+    problem(anonymous, StatusCode::UNAUTHORIZED).await;
+    let admin = env.admin().await;
+    env.create_user(&admin, "plain.member", &["member"], None)
+        .await;
+    let member = env.token("plain.member", "password-123").await;
+    problem(env.get("/metrics", &member).await, StatusCode::FORBIDDEN).await;
+    problem(
+        env.get("/metrics", "wrong-scrape-token").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    for token in ["scrape-secret-0123456789", admin.as_str()] {
+        let r = env.get("/metrics", token).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("xieshang_http_requests_total")
+        );
+    }
+    env.stop().await;
+}
+
+/// An account is bound only to a district that exists and to a member of that district: a
+/// siming account bound to a huli member used to see and edit that member's phone.
+#[actix_web::test]
+async fn accounts_are_bound_to_existing_districts_and_their_own_members() {
+    let env = Env::start().await;
+    let admin = env.admin().await;
+    let create =
+        |username: &'static str, district: Option<&'static str>, member: Option<&'static str>| {
+            let (env, admin) = (&env, admin.clone());
+            async move {
+                env.post_json(
+                    "/api/v1/accounts",
+                    &admin,
+                    &json!({"username": username, "password": "password-123", "roles": ["member"],
+                        "district": district, "member_id": member}),
+                )
+                .await
+            }
+        };
+    let field_of = |p: Value| p["errors"][0]["field"].as_str().unwrap_or("").to_string();
+    let p = problem(
+        create("bind.one", Some("atlantis"), None).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field_of(p), "district");
+    let p = problem(
+        create("bind.two", Some("siming"), Some("ghost")).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field_of(p), "member_id");
+    let p = problem(
+        create("bind.three", Some("siming"), Some("m-huli-7")).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field_of(p), "district");
+    let p = problem(
+        create("bind.four", None, Some("m-huli-7")).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field_of(p), "district");
+    let ok = create("bind.five", Some("huli"), Some("m-huli-7")).await;
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    let siming = env
+        .create_user(&admin, "bind.six", &["member"], Some("siming"))
+        .await;
+    let path = format!("/api/v1/accounts/{}", siming["id"].as_str().unwrap());
+    let p = problem(
+        env.patch_json(
+            &path,
+            &admin,
+            Some("\"1\""),
+            &json!({"member_id": "m-huli-7"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field_of(p), "district");
+    let p = problem(
+        env.patch_json(
+            &path,
+            &admin,
+            Some("\"1\""),
+            &json!({"district": "atlantis"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field_of(p), "district");
+    let r = env
+        .patch_json(&path, &admin, Some("\"1\""), &json!({"member_id": "m-7"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let p = problem(
+        env.post_json(
+            "/api/v1/clients",
+            &admin,
+            &json!({"name": "Atlantis centre", "roles": ["integrator"], "district": "atlantis"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field_of(p), "district");
+    env.stop().await;
 }

@@ -127,6 +127,7 @@ async fn a_service_can_take_its_keys_from_the_gateway_jwks() {
     let metrics = t
         .client
         .get(t.url("/metrics"))
+        .bearer_auth(admin())
         .send()
         .await
         .unwrap()
@@ -146,5 +147,92 @@ async fn a_service_can_take_its_keys_from_the_gateway_jwks() {
         "JWKS fetched {fetches} times"
     );
     service.stop().await;
+    t.stop().await;
+}
+
+/// Signing in through the gateway's token endpoint, form-encoded.
+async fn sign_in(t: &TestStack, username: &str, password: &str) -> String {
+    let r = t
+        .client
+        .post(t.url("/auth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            serde_urlencoded::to_string([
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ])
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "sign in {username}");
+    let body: serde_json::Value = r.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+/// A demotion, a password reset and disabling each void the account's live access tokens at
+/// once, at the gateway and at a service called directly (which used to accept them until
+/// they expired).
+#[actix_web::test]
+async fn revoked_powers_end_at_once_at_the_gateway_and_every_service() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let members = format!(
+        "{}/api/v1/members",
+        t.stack.service_url("membership").unwrap()
+    );
+    let direct = |token: String| t.client.get(&members).bearer_auth(token).send();
+    let through = |token: String| {
+        t.client
+            .get(t.url("/api/v1/members"))
+            .bearer_auth(token)
+            .send()
+    };
+    for (n, change) in [
+        serde_json::json!({"roles": ["resident"]}),
+        serde_json::json!({"password": "a-new-password-456"}),
+        serde_json::json!({"disabled": true}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let username = format!("staff.revoked{n}");
+        let r = t
+            .post(
+                "/api/v1/accounts",
+                &admin(),
+                &serde_json::json!({"username": username, "password": "password-123",
+                                    "roles": ["office_staff"], "district": "siming"}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        let account: serde_json::Value = r.json().await.unwrap();
+        let token = sign_in(&t, &username, "password-123").await;
+        assert_eq!(direct(token.clone()).await.unwrap().status(), 200);
+        assert_eq!(through(token.clone()).await.unwrap().status(), 200);
+        let r = t
+            .client
+            .patch(t.url(&format!(
+                "/api/v1/accounts/{}",
+                account["id"].as_str().unwrap()
+            )))
+            .bearer_auth(admin())
+            .header("if-match", "\"1\"")
+            .json(&change)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{change}");
+        problem(direct(token.clone()).await.unwrap(), 401).await;
+        problem(through(token.clone()).await.unwrap(), 401).await;
+        if n == 0 {
+            // Signing in again gives a token with the new powers only: a resident does not
+            // read the register.
+            let fresh = sign_in(&t, &username, "password-123").await;
+            problem(direct(fresh).await.unwrap(), 403).await;
+        }
+    }
     t.stop().await;
 }

@@ -189,3 +189,130 @@ async fn a_stuck_upstream_is_504() {
     holder.join().unwrap();
     t.stop().await;
 }
+
+/// Residents without an account: the public view of active workrooms, who is on duty (masked)
+/// and members' cards, anonymously through the gateway — exactly what a resident sees — and
+/// nothing else.
+#[actix_web::test]
+async fn anonymous_callers_see_the_public_view_only() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let admin = admin();
+    let met = serde_json::json!({"met": true});
+    let body = serde_json::json!({
+        "name": "公开工作室", "kind": "haoshangliang_studio", "district": "siming",
+        "subdistrict": "jialian", "address": "莲花路1号", "latitude": 24.45, "longitude": 118.08,
+        "reception_days": ["monday"],
+        "essentials": {"venue": met, "team": met, "rules": met, "signage": met,
+                       "duty_list": met, "funding": met},
+    });
+    let w: serde_json::Value = t
+        .post("/api/v1/workrooms", &admin, &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let wid = w["id"].as_str().unwrap().to_string();
+    let applied: serde_json::Value = t
+        .post("/api/v1/workrooms", &admin, &{
+            let mut b = body.clone();
+            b["name"] = "申请中的工作室".into();
+            b
+        })
+        .await
+        .json()
+        .await
+        .unwrap();
+    let today = chrono::Utc::now().date_naive().to_string();
+    for step in [
+        serde_json::json!({"action": "inspect", "date": today, "inspector": "专委会办公室", "passed": true}),
+        serde_json::json!({"action": "approve", "approved_by": "区政协党组", "date": today}),
+        serde_json::json!({"action": "award_plaque", "date": today}),
+    ] {
+        let r = t
+            .post(
+                &format!("/api/v1/workrooms/{wid}/transitions"),
+                &admin,
+                &step,
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+    let m: serde_json::Value = t
+        .post(
+            "/api/v1/members",
+            &admin,
+            &serde_json::json!({"name": "陈委员", "gender": "male", "district": "siming",
+                                "phone": "13812341234"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mid = m["id"].as_str().unwrap().to_string();
+    let anon = |path: String| t.client.get(t.url(&path)).send();
+
+    let list: serde_json::Value = {
+        let r = anon("/api/v1/workrooms".into()).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers().contains_key("ratelimit-remaining"));
+        r.json().await.unwrap()
+    };
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["公开工作室"], "active workrooms only");
+    assert!(list["items"][0]["inspection"].is_null(), "the public face");
+    let near = anon("/api/v1/workrooms?near=24.45,118.08".into())
+        .await
+        .unwrap();
+    assert_eq!(near.status(), 200);
+    assert_eq!(
+        anon(format!("/api/v1/workrooms/{wid}"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let hidden = anon(format!(
+        "/api/v1/workrooms/{}",
+        applied["id"].as_str().unwrap()
+    ));
+    problem(hidden.await.unwrap(), 404).await;
+    assert_eq!(
+        anon(format!("/api/v1/workrooms/{wid}/on-duty"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let card: serde_json::Value = {
+        let r = anon(format!("/api/v1/members/{mid}/card")).await.unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    };
+    assert_eq!(card["name"], "陈委员");
+    assert_ne!(card["phone"], "13812341234", "masked: {card}");
+    // Nothing else: the register, histories, writes.
+    for path in [
+        "/api/v1/members".to_string(),
+        format!("/api/v1/members/{mid}"),
+        format!("/api/v1/workrooms/{wid}/history"),
+        format!("/api/v1/workrooms/{wid}/members"),
+        "/api/v1/activities".to_string(),
+    ] {
+        problem(anon(path).await.unwrap(), 401).await;
+    }
+    let r = t
+        .client
+        .post(t.url("/api/v1/workrooms"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    problem(r, 401).await;
+    t.stop().await;
+}

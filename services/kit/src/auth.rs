@@ -80,6 +80,14 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
     pub jti: String,
+    /// The account's revocation epoch when the token was signed (see [`crate::revocation`]);
+    /// absent means 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rev: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// The verified caller, handed to handlers.
@@ -342,6 +350,9 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let verifier = req.app_data::<web::Data<Verifier>>().cloned();
+        let revocations = req
+            .app_data::<web::Data<crate::revocation::Revocations>>()
+            .cloned();
         let token = bearer(req).map(str::to_owned);
         Box::pin(async move {
             let verifier = verifier.ok_or_else(|| {
@@ -350,7 +361,11 @@ impl FromRequest for Caller {
             let token = token.ok_or_else(|| {
                 ApiError::Unauthorized("send an access token: Authorization: Bearer <token>".into())
             })?;
-            Ok(Caller::from(verifier.verify(&token).await?))
+            let claims = verifier.verify(&token).await?;
+            if let Some(revocations) = revocations {
+                revocations.check(&claims)?;
+            }
+            Ok(Caller::from(claims))
         })
     }
 }

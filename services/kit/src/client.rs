@@ -197,6 +197,7 @@ impl TokenCache {
             exp: now + LOCAL_TOKEN_TTL_SECS,
             nbf: None,
             jti: uuid::Uuid::new_v4().to_string(),
+            rev: 0,
         };
         let mut header = jsonwebtoken::Header::new(crate::keys::ALGORITHM);
         header.kid = Some(key.kid.clone());

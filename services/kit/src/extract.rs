@@ -85,8 +85,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.is_empty() {
         return Err(ApiError::field("body", "a JSON body is required"));
     }
+    if let Some(field) = nul_in_json(body) {
+        return Err(ApiError::field(field, NUL_MESSAGE));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -109,7 +112,93 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                 clean_serde_message(&inner.to_string()),
             )])
         }
-    })
+    })?;
+    // One JSON value and nothing after it but whitespace: `{..}garbage` is not JSON.
+    de.end().map_err(|e| {
+        ApiError::field(
+            "body",
+            format!(
+                "unexpected text after the JSON value at line {} column {}",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    Ok(value)
+}
+
+const NUL_MESSAGE: &str = "must not contain a NUL character (U+0000)";
+
+/// The path (`title`, `items[2].name`) of the first string or key holding U+0000, which no
+/// text column can store. Only bodies with the escape `\u0000` are parsed a second time.
+fn nul_in_json(body: &[u8]) -> Option<String> {
+    let escaped = body
+        .windows(6)
+        .any(|w| w[0] == b'\\' && w[1] == b'u' && w[2..].iter().all(|b| *b == b'0'));
+    if !escaped {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    fn walk(v: &serde_json::Value, path: &str) -> Option<String> {
+        let here = || {
+            if path.is_empty() {
+                "body".to_string()
+            } else {
+                path.to_string()
+            }
+        };
+        match v {
+            serde_json::Value::String(s) => s.contains('\0').then(here),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| walk(item, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, item)| {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                if k.contains('\0') {
+                    Some(p)
+                } else {
+                    walk(item, &p)
+                }
+            }),
+            _ => None,
+        }
+    }
+    walk(&value, "")
+}
+
+/// Middleware: a NUL byte (`%00`) in the path or the query is a 400 naming where, before any
+/// handler or proxy sees it. Wrap it inside the telemetry middleware so the problem carries
+/// the request id.
+pub async fn refuse_nul(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    if let Some(field) = nul_in_uri(req.path(), req.query_string()) {
+        let res = actix_web::ResponseError::error_response(&ApiError::field(field, NUL_MESSAGE));
+        return Ok(req.into_response(res));
+    }
+    next.call(req)
+        .await
+        .map(actix_web::dev::ServiceResponse::map_into_boxed_body)
+}
+
+fn nul_in_uri(path: &str, query: &str) -> Option<String> {
+    if path.contains("%00") || path.contains('\0') {
+        return Some("path".into());
+    }
+    if !(query.contains("%00") || query.contains('\0')) {
+        return None;
+    }
+    let named = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        .map(|(k, _)| k.replace('\0', ""))
+        .filter(|k| !k.is_empty());
+    Some(named.unwrap_or_else(|| "query".into()))
 }
 
 /// serde appends " at line 1 column 17" to messages; the field path already says where.

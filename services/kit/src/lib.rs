@@ -14,16 +14,19 @@
 //! - [`csv`]: lists streamed as CSV for `Accept: text/csv`
 //! - [`mask`], [`audit`]: personal data masked for those who need not see it, and every
 //!   unmasked read of it recorded
+//! - [`revocation`]: account revocation epochs, so changed powers end before tokens expire
 //! - [`outbox`]: cross-service effects, written with the change and delivered at least once
 //! - [`search`]: Chinese text search on both backends
 //! - [`telemetry`]: request ids, logs, metrics, health
-//! - [`service`]: assembling and starting a service
+//! - [`service`]: assembling and starting a service; [`apidoc`]: what every API document
+//!   states the same way
 //!
 //! The test harness is the dev-only crate `xs-testkit` (`services/testkit`).
 
 // Lets code generated for every crate (`xs_kit::db::SqlMigration`) compile inside the kit too.
 extern crate self as xs_kit;
 
+pub mod apidoc;
 pub mod audit;
 pub mod auth;
 pub mod client;
@@ -41,6 +44,7 @@ pub mod lifecycle;
 pub mod mask;
 pub mod outbox;
 pub mod pagination;
+pub mod revocation;
 pub mod rows;
 pub mod scope;
 pub mod search;

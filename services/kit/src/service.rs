@@ -52,6 +52,8 @@ pub struct Settings {
     pub peers: Option<ClientConfig>,
     /// How the outbox relay polls, batches and backs off (when `peers` is set).
     pub relay: RelayConfig,
+    /// Where the accounts' revocation epochs come from (see [`crate::revocation`]).
+    pub revocations: crate::revocation::RevocationSource,
 }
 
 impl Settings {
@@ -67,6 +69,7 @@ impl Settings {
             body_limit: extract::DEFAULT_BODY_LIMIT,
             peers: None,
             relay: RelayConfig::default(),
+            revocations: crate::revocation::RevocationSource::None,
         }
     }
 }
@@ -78,6 +81,8 @@ pub struct Running {
     handle: ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     relay: Option<RelayHandle>,
+    /// Keeps the revocation epochs current (separate processes only); stops when dropped.
+    revocation_poll: Option<crate::revocation::PollHandle>,
 }
 
 impl Running {
@@ -92,6 +97,7 @@ impl Running {
             handle,
             task,
             relay: None,
+            revocation_poll: None,
         }
     }
 
@@ -167,6 +173,8 @@ pub fn openapi(spec: &ServiceSpec) -> OpenApi {
         ))
         .configure(spec.routes)
         .split_for_parts();
+    let mut doc = doc;
+    crate::apidoc::complete(&mut doc);
     doc
 }
 
@@ -186,6 +194,8 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
         &settings.audience,
     ));
     let metrics = web::Data::new(Metrics::new(spec.name));
+    let (revocations, revocation_poll) = crate::revocation::start(&settings.revocations)?;
+    let revocations = web::Data::new(revocations);
     let doc = Arc::new(openapi(spec));
     let body_limit = settings.body_limit;
     let listener =
@@ -228,6 +238,7 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
         App::new()
             .app_data(db.clone())
             .app_data(verifier.clone())
+            .app_data(revocations.clone())
             .app_data(metrics.clone())
             .app_data(notifier.clone())
             .app_data(client.clone())
@@ -235,6 +246,7 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
             .app_data(extract::path_config())
             .app_data(extract::json_config())
             .app_data(extract::query_config())
+            .wrap(from_fn(extract::refuse_nul))
             // Outermost, so the telemetry middleware sees (and may rewrite) uncompressed bodies.
             .wrap(from_fn(telemetry::middleware))
             .wrap(Compress::default())
@@ -262,5 +274,6 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
     .run();
     let mut running = Running::spawn(spec.name, addr, server);
     running.relay = relay;
+    running.revocation_poll = revocation_poll;
     Ok(running)
 }

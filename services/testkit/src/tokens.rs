@@ -46,6 +46,7 @@ pub fn claims(sub: &str, roles: &[Role], district: Option<&str>) -> Claims {
         exp: now + 900,
         nbf: None,
         jti: uuid::Uuid::new_v4().to_string(),
+        rev: 0,
     }
 }
 

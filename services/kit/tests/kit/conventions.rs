@@ -374,3 +374,74 @@ async fn problems_survive_compression() {
     }
     t.stop().await;
 }
+
+/// A NUL byte anywhere in the input is refused before it reaches a database (PostgreSQL
+/// cannot store one in text and used to answer 500), at the gateway and at a service reached
+/// directly.
+#[actix_web::test]
+async fn nul_bytes_are_a_400_problem_everywhere() {
+    let t = start().await;
+    let token = admin();
+    let client = reqwest::Client::new();
+    for base in [t.url(""), t.service_url()] {
+        for path in [
+            "/api/v1/notes/ab%00cd",
+            "/api/v1/notes?cursor=a%00b",
+            "/api/v1/notes?cur%00sor=a",
+        ] {
+            let r = client
+                .get(format!("{base}{path}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("answers");
+            let p = problem(r, 400).await;
+            assert!(!fields(&p).is_empty(), "{path}: {p}");
+        }
+        let r = client
+            .post(format!("{base}/api/v1/notes"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(r#"{"title": "a\u0000b"}"#)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(fields(&problem(r, 400).await), ["title"]);
+    }
+    // An escaped backslash before "u0000" is ordinary text.
+    let r = t
+        .req(Method::POST, "/api/v1/notes", &token)
+        .header("content-type", "application/json")
+        .body(r#"{"title": "a\\u0000b"}"#)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 201);
+    t.stop().await;
+}
+
+/// A JSON body followed by anything but whitespace is malformed.
+#[actix_web::test]
+async fn text_after_the_json_body_is_refused() {
+    let t = start().await;
+    let token = admin();
+    for body in [r#"{"title": "x"}garbage"#, r#"{"title": "x"} {}"#] {
+        let r = t
+            .req(Method::POST, "/api/v1/notes", &token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(fields(&problem(r, 400).await), ["body"], "{body}");
+    }
+    let r = t
+        .req(Method::POST, "/api/v1/notes", &token)
+        .header("content-type", "application/json")
+        .body("{\"title\": \"x\"}\n  ")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), 201);
+    t.stop().await;
+}

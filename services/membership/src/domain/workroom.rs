@@ -7,6 +7,7 @@
 //! inspected again once the problems are fixed. A re-inspection from `inspected` is allowed
 //! too (e.g. after the essentials changed), and its result decides the state again.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use xs_kit::lifecycle::Lifecycle;
@@ -68,8 +69,43 @@ xs_kit::text_enum! {
 pub struct Guards {
     /// For `inspect`: did the inspection pass?
     pub inspection_passed: bool,
-    /// For `approve`: the six essentials not met (after this request's changes).
+    /// For a passing `inspect` and for `approve`: the six essentials not met (after this
+    /// request's changes).
     pub missing_essentials: Vec<&'static str>,
+}
+
+/// The dates a dated step (`inspect`, `approve`, `award_plaque`) is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepDates {
+    /// The day the application was registered.
+    pub applied: NaiveDate,
+    pub inspected: Option<NaiveDate>,
+    pub approved: Option<NaiveDate>,
+    /// The latest acceptable date: today, with a day's slack for time zones.
+    pub latest: NaiveDate,
+}
+
+impl WorkroomAction {
+    /// Every dated step is checked the same way: not before the step it follows (the
+    /// application, the inspection, the approval) and not in the future. `Err` says why, for
+    /// the request's `date`.
+    pub fn check_date(self, date: NaiveDate, d: &StepDates) -> Result<(), String> {
+        let previous = match self {
+            WorkroomAction::Inspect => Some(("the application", d.applied)),
+            WorkroomAction::Approve => d.inspected.map(|i| ("the inspection", i)),
+            WorkroomAction::AwardPlaque => d.approved.map(|a| ("the approval", a)),
+            _ => None,
+        };
+        if let Some((what, day)) = previous
+            && date < day
+        {
+            return Err(format!("must not be before {what} ({day})"));
+        }
+        if date > d.latest {
+            return Err("must not be in the future".into());
+        }
+        Ok(())
+    }
 }
 
 impl Lifecycle for WorkroomStatus {
@@ -96,12 +132,20 @@ impl Lifecycle for WorkroomStatus {
         }
     }
 
-    /// Approval needs all six essentials; until then `approve` is not among the allowed
-    /// actions, so a client shows exactly the buttons that will work.
+    /// A passing inspection and an approval both need all six essentials (an inspection that
+    /// finds one missing has failed); until then `approve` is not among the allowed actions,
+    /// so a client shows exactly the buttons that will work.
     fn guard(self, action: WorkroomAction, g: &Guards) -> Result<(), String> {
-        if action == WorkroomAction::Approve && !g.missing_essentials.is_empty() {
+        let needs_essentials = match action {
+            WorkroomAction::Approve => Some("approval"),
+            WorkroomAction::Inspect if g.inspection_passed => Some("a passed inspection"),
+            _ => None,
+        };
+        if let Some(what) = needs_essentials
+            && !g.missing_essentials.is_empty()
+        {
             return Err(format!(
-                "approval needs all six essentials met; missing: {}",
+                "{what} needs all six essentials met; missing: {}",
                 g.missing_essentials.join(", ")
             ));
         }
@@ -387,10 +431,53 @@ mod tests {
     }
 
     #[test]
-    fn approval_needs_all_six_essentials() {
+    fn an_inspection_passes_only_with_all_six_essentials() {
         let missing = Guards {
-            missing_essentials: vec!["funding"],
+            missing_essentials: vec!["venue"],
             ..OK
+        };
+        assert!(matches!(
+            apply(S::Applied, A::Inspect, &missing),
+            Err(ApiError::IllegalTransition { detail, .. }) if detail.contains("venue")
+        ));
+        // Failing it is always possible.
+        let failed = Guards {
+            inspection_passed: false,
+            ..missing
+        };
+        assert_eq!(
+            apply(S::Applied, A::Inspect, &failed).ok(),
+            Some(S::Applied)
+        );
+    }
+
+    #[test]
+    fn every_dated_step_follows_the_one_before_and_is_not_in_the_future() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).expect("a date");
+        let dates = StepDates {
+            applied: day(1),
+            inspected: Some(day(5)),
+            approved: Some(day(10)),
+            latest: day(20),
+        };
+        for (action, earliest) in [
+            (A::Inspect, day(1)),
+            (A::Approve, day(5)),
+            (A::AwardPlaque, day(10)),
+        ] {
+            assert!(action.check_date(earliest, &dates).is_ok(), "{action:?}");
+            let before = earliest.pred_opt().expect("a day before");
+            assert!(action.check_date(before, &dates).is_err(), "{action:?}");
+            assert!(action.check_date(day(21), &dates).is_err(), "{action:?}");
+        }
+    }
+
+    #[test]
+    fn approval_needs_all_six_essentials() {
+        // An approval request says nothing about an inspection passing.
+        let missing = Guards {
+            inspection_passed: false,
+            missing_essentials: vec!["funding"],
         };
         match apply(S::Inspected, A::Approve, &missing) {
             Err(ApiError::IllegalTransition { allowed, detail }) => {

@@ -161,6 +161,8 @@ pub async fn list_activities(
     v.finish()?;
     let page = PageRequest::<(NaiveDate, String)>::parse(q.limit, q.cursor.as_deref())?;
     let scoped = scope.narrow(q.district, q.member)?;
+    super::member_filter_in_scope(&db, &scope, scoped.member.as_deref(), "activity records")
+        .await?;
     let filter = ActivityFilter {
         member: scoped.member,
         district: scoped.district,
@@ -369,13 +371,20 @@ pub async fn record_activity_event(
         }
         other => other?,
     };
+    // A redelivery carries exactly what was recorded; anything else is a sender's bug that
+    // must not pass as a success (the record would silently keep the old figures).
+    let trimmed = |s: Option<&str>| s.map(|s| s.trim().to_string());
     if !created
         && (row.member_id != event.member.trim()
             || row.activity_type != event.activity_type.as_str()
-            || row.activity_date != event.date)
+            || row.activity_date != event.date
+            || row.workroom_id != trimmed(event.workroom.as_deref())
+            || row.beneficiaries != event.beneficiaries
+            || row.problems_solved != event.problems_solved
+            || row.note != trimmed(event.note.as_deref()))
     {
         return Err(ApiError::Conflict(format!(
-            "event {} of {} was already recorded for another member, type or date",
+            "event {} of {} was already recorded with different content",
             event.source_event_id, event.source
         )));
     }

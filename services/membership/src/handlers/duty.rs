@@ -440,6 +440,11 @@ pub async fn check_in(
     idem: Idempotency,
     body: Json<NewCheckIn>,
 ) -> ApiResult<HttpResponse> {
+    // Who may check in at all comes before what the body says: a resident gets 403 whatever
+    // they send.
+    if !(caller.has(Role::Member) && caller.member_id.is_some()) {
+        caller.require_any(SHIFTS.writers)?;
+    }
     let mut v = Validator::new();
     v.text("workroom", &body.workroom, 64)
         .opt_text("member", body.member.as_deref(), 64);
@@ -577,6 +582,7 @@ pub async fn list_check_ins(
     }
     let page = PageRequest::<(NaiveDate, String)>::parse(q.limit, q.cursor.as_deref())?;
     let scoped = scope.narrow(q.district, q.member)?;
+    super::member_filter_in_scope(&db, &scope, scoped.member.as_deref(), "check-ins").await?;
     let filter = CheckInFilter {
         workroom: q.workroom,
         member: scoped.member,

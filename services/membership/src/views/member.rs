@@ -12,7 +12,10 @@ use utoipa::ToSchema;
 pub struct Member {
     pub id: String,
     pub name: String,
-    pub gender: String,
+    /// Withheld (`null`) unless the caller is staff of the member's district or the member,
+    /// like `birth_year`, `residence_subdistrict` and `workplace_subdistrict` (minimum
+    /// necessary: the register's other readers need none of them).
+    pub gender: Option<String>,
     pub birth_year: Option<i32>,
     /// Sector code (界别).
     pub sector: Option<String>,
@@ -68,7 +71,7 @@ impl Member {
         vec![
             self.id.clone(),
             self.name.clone(),
-            self.gender.clone(),
+            opt(&self.gender),
             opt(&self.birth_year),
             opt(&self.sector),
             opt(&self.affiliation),
@@ -90,20 +93,22 @@ impl Member {
         ]
     }
 
-    pub fn from_row(r: MemberRow, specialties: Vec<String>, show_phone: bool) -> Member {
-        let (phone, phone_masked) = display_phone(r.phone, show_phone);
+    /// `show_personal`: the caller is staff of the member's district or the member, and sees
+    /// the phone whole and the profile fields; others get the phone masked and those withheld.
+    pub fn from_row(r: MemberRow, specialties: Vec<String>, show_personal: bool) -> Member {
+        let (phone, phone_masked) = display_phone(r.phone, show_personal);
         Member {
             phone,
             phone_masked,
             id: r.id,
             name: r.name,
-            gender: r.gender,
-            birth_year: r.birth_year,
+            gender: show_personal.then_some(r.gender),
+            birth_year: show_personal.then_some(r.birth_year).flatten(),
             sector: r.sector_code,
             affiliation: r.affiliation,
             district: r.district_code,
-            residence_subdistrict: r.residence_subdistrict,
-            workplace_subdistrict: r.workplace_subdistrict,
+            residence_subdistrict: show_personal.then_some(r.residence_subdistrict).flatten(),
+            workplace_subdistrict: show_personal.then_some(r.workplace_subdistrict).flatten(),
             specialties,
             photo_url: r.photo_url,
             taiwan_origin: r.taiwan_origin,

@@ -1,4 +1,5 @@
 use super::utc;
+use crate::domain::access::WORKROOMS;
 use crate::domain::workroom::{
     Essentials, Guards, SuggestionMatch, Weekday, WorkroomAction, WorkroomKind, WorkroomStatus,
 };
@@ -8,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use xs_kit::enums::stored;
 use xs_kit::lifecycle::HistoryRow;
-use xs_kit::{ApiError, ApiResult};
+use xs_kit::{ApiError, ApiResult, Caller};
 
 /// The on-site inspection (实地考察) last recorded.
 #[derive(Debug, Serialize, ToSchema)]
@@ -61,9 +62,10 @@ pub struct Workroom {
     pub distance_km: Option<f64>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
-    pub created_by: String,
+    /// Staff account ids: withheld (`null`) from callers who see the public face.
+    pub created_by: Option<String>,
     pub updated_at: DateTime<Utc>,
-    pub updated_by: String,
+    pub updated_by: Option<String>,
 }
 
 pub fn parse_essentials(text: &str) -> ApiResult<Essentials> {
@@ -92,9 +94,10 @@ impl Workroom {
             _ => None,
         };
         let essentials_met = essentials.all_met();
-        // What the buttons can do now: an inspection listed as if it would pass.
+        // What the buttons can do now. An inspection is always possible (a failing one needs no essentials, a passing one
+        // may bring them), so the offered actions are computed as for a failing one.
         let guards = Guards {
-            inspection_passed: true,
+            inspection_passed: false,
             missing_essentials: essentials.missing(),
         };
         Ok(Workroom {
@@ -122,10 +125,23 @@ impl Workroom {
             distance_km: distance_km.map(|d| (d * 1000.0).round() / 1000.0),
             version: r.version,
             created_at: utc(r.created_at),
-            created_by: r.created_by,
+            created_by: Some(r.created_by),
             updated_at: utc(r.updated_at),
-            updated_by: r.updated_by,
+            updated_by: Some(r.updated_by),
         })
+    }
+
+    /// Minimum necessary: who may not read the workroom's office record (residents, members,
+    /// other districts' staff; see `WORKROOMS`) sees its public face — no inspection record,
+    /// no staff account ids, no actions.
+    pub fn for_caller(mut self, caller: &Caller) -> Workroom {
+        if !WORKROOMS.may_read(caller, &self.district, None) {
+            self.inspection = None;
+            self.allowed_actions.clear();
+            self.created_by = None;
+            self.updated_by = None;
+        }
+        self
     }
 }
 
@@ -288,7 +304,9 @@ pub struct Assignment {
     pub member_name: String,
     pub role: String,
     pub assigned_at: DateTime<Utc>,
-    pub assigned_by: String,
+    /// The staff account that assigned them: withheld (`null`) from callers who see the
+    /// workroom's public face.
+    pub assigned_by: Option<String>,
 }
 
 impl Assignment {
@@ -299,7 +317,7 @@ impl Assignment {
             member_name,
             role: r.role,
             assigned_at: utc(r.created_at),
-            assigned_by: r.created_by,
+            assigned_by: Some(r.created_by),
         }
     }
 }

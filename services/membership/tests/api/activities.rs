@@ -233,6 +233,16 @@ async fn the_internal_endpoint_needs_a_service_token_and_records_each_event_once
     // The same event id for someone else is a sender's bug, not a new record.
     let clash = event(&other, "consultation", "2026-06-01", "consultation-42");
     problem(deliver(&t, &service(), &clash).await, 409).await;
+    // So is the same event id with other content: other beneficiaries, problems or note.
+    for (field, value) in [
+        ("beneficiaries", json!(31)),
+        ("problems_solved", json!(0)),
+        ("note", json!("another note")),
+    ] {
+        let mut changed = e.clone();
+        changed[field] = value;
+        problem(deliver(&t, &service(), &changed).await, 409).await;
+    }
     // Another service may use the same event id.
     let mut from_reports = event(&m, "report_adopted", "2026-06-02", "consultation-42");
     from_reports["source"] = json!("reports");
@@ -497,6 +507,16 @@ async fn evaluation_sums_records_ranks_with_ties_and_grades_by_thresholds() {
         403,
     )
     .await;
+    // One answer for one member outside the scope: the records and check-ins filtered to
+    // them are refused like their evaluation (they used to be an empty 200).
+    for list in ["activities", "check-ins"] {
+        problem(
+            t.get(&format!("/api/v1/{list}?member={c}"), &staff("huli"))
+                .await,
+            403,
+        )
+        .await;
+    }
     problem(
         t.get("/api/v1/evaluations", &member_token(&b, "siming"))
             .await,

@@ -49,11 +49,13 @@ async fn create_workroom(t: &TestStack, name: &str, district: &str, subdistrict:
                        "duty_list": met, "funding": met},
     });
     let id = s(&json_of(t.post("/api/v1/workrooms", &admin(), &body).await, 201).await["id"]);
+    // Steps are dated no earlier than the application and never in the future.
+    let today = chrono::Utc::now().date_naive().to_string();
     for step in [
-        json!({"action": "inspect", "date": "2026-03-01", "inspector": "专委会办公室",
+        json!({"action": "inspect", "date": today, "inspector": "专委会办公室",
                "findings": "齐全", "passed": true}),
-        json!({"action": "approve", "approved_by": "区政协党组", "date": "2026-03-10"}),
-        json!({"action": "award_plaque", "date": "2026-03-20"}),
+        json!({"action": "approve", "approved_by": "区政协党组", "date": today}),
+        json!({"action": "award_plaque", "date": today}),
     ] {
         json_of(
             t.post(
@@ -731,7 +733,19 @@ async fn staff_record_check_ins_for_members_of_their_district_only() {
         403,
     )
     .await;
-    let p = problem(check_in(&t, &resident(), json!({"workroom": w})).await, 400).await;
+    // A resident may not check in at all: 403 before anything about the body.
+    problem(check_in(&t, &resident(), json!({"workroom": w})).await, 403).await;
+    problem(
+        check_in(&t, &resident(), json!({"workroom": ""})).await,
+        403,
+    )
+    .await;
+    // Staff must name the member.
+    let p = problem(
+        check_in(&t, &staff("siming"), json!({"workroom": w})).await,
+        400,
+    )
+    .await;
     assert_eq!(fields(&p), ["member"]);
     // Members check in only where they serve; staff naming a non-serving member get a 400.
     let outsider = create_member(&t, "外人", "siming").await;

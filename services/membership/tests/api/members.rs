@@ -639,3 +639,65 @@ async fn whole_phones_served_to_others_are_audited() {
     problem(r, 401).await;
     t.stop().await;
 }
+
+/// Minimum necessary: gender, birth year and where a member lives and works are for the
+/// member's district staff and the member; everyone else who reads the register sees them
+/// withheld (`null`), in lists, single reads and CSV alike.
+#[actix_web::test]
+async fn profile_fields_are_withheld_outside_the_members_district() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let mut body = new_member("周委员", "siming");
+    body["birth_year"] = serde_json::json!(1970);
+    let m = create_ok(&t, &staff("siming"), body).await;
+    let id = m["id"].as_str().unwrap().to_string();
+    let profile = [
+        "gender",
+        "birth_year",
+        "residence_subdistrict",
+        "workplace_subdistrict",
+    ];
+    assert!(
+        m["gender"].is_string() && m["birth_year"].is_number(),
+        "{m}"
+    );
+    for token in [staff("siming"), admin(), member_token(&id, "siming")] {
+        let v: Value = t
+            .get(&format!("/api/v1/members/{id}"), &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["birth_year"], m["birth_year"], "{v}");
+        assert_eq!(v["gender"], m["gender"], "{v}");
+    }
+    for token in [
+        staff("huli"),
+        member_token("someone-else", "siming"),
+        xs_testkit::token("dash", &[xs_kit::Role::Dashboard], None),
+    ] {
+        let v: Value = t
+            .get(&format!("/api/v1/members/{id}"), &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        for f in profile {
+            assert!(v[f].is_null(), "{f} withheld: {v}");
+        }
+        assert_eq!(v["name"], "周委员");
+        let list: Value = t
+            .get("/api/v1/members?district=siming", &token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        for f in profile {
+            assert!(
+                list["items"][0][f].is_null(),
+                "{f} withheld in lists: {list}"
+            );
+        }
+    }
+    t.stop().await;
+}

@@ -583,22 +583,24 @@ async fn statistics_count_workrooms_by_kind_and_status_and_who_is_placed() {
             .await;
         json_of(r, 201).await;
     }
+    // Lifecycle steps are dated no earlier than the application, never in the future.
+    let today = chrono::Utc::now().date_naive().to_string();
     transition(
         &t,
         &working,
-        json!({"action": "inspect", "date": "2026-03-01", "inspector": "专委会办公室", "passed": true}),
+        json!({"action": "inspect", "date": today, "inspector": "专委会办公室", "passed": true}),
     )
     .await;
     transition(
         &t,
         &working,
-        json!({"action": "approve", "approved_by": "区政协党组", "date": "2026-03-10"}),
+        json!({"action": "approve", "approved_by": "区政协党组", "date": today}),
     )
     .await;
     transition(
         &t,
         &working,
-        json!({"action": "award_plaque", "date": "2026-03-20"}),
+        json!({"action": "award_plaque", "date": today}),
     )
     .await;
     transition(&t, &closing, json!({"action": "close", "reason": "撤并"})).await;

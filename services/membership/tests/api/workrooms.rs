@@ -64,14 +64,20 @@ async fn transition(t: &TestStack, token: &str, id: &str, body: Value) -> Respon
 }
 
 /// A well-formed request for each action.
+/// Today (UTC): each step is dated no earlier than the one before it, the first no earlier than
+/// the application, and none in the future, so the tests' steps all happen today.
+fn today() -> String {
+    chrono::Utc::now().date_naive().to_string()
+}
+
 fn action(name: &str) -> Value {
     match name {
-        "inspect" => json!({"action": "inspect", "date": "2026-03-01", "inspector": "专委会办公室",
+        "inspect" => json!({"action": "inspect", "date": today(), "inspector": "专委会办公室",
                             "findings": "场地、制度齐全", "passed": true}),
         "approve" => {
-            json!({"action": "approve", "approved_by": "区政协党组", "date": "2026-03-10"})
+            json!({"action": "approve", "approved_by": "区政协党组", "date": today()})
         }
-        "award_plaque" => json!({"action": "award_plaque", "date": "2026-03-20"}),
+        "award_plaque" => json!({"action": "award_plaque", "date": today()}),
         "suspend" => json!({"action": "suspend", "reason": "场地装修"}),
         "resume" => json!({"action": "resume", "note": "装修完成"}),
         "close" => json!({"action": "close", "reason": "撤并"}),
@@ -190,11 +196,11 @@ async fn the_full_lifecycle_is_kept_in_the_history() {
     let approved = drive(&t, &wid, &["approve"]).await;
     assert_eq!(
         approved["approval"],
-        json!({"approved_by": "区政协党组", "date": "2026-03-10"})
+        json!({"approved_by": "区政协党组", "date": today()})
     );
     let active = drive(&t, &wid, &["award_plaque"]).await;
     assert_eq!(active["status"], "active");
-    assert_eq!(active["plaque_awarded_on"], "2026-03-20");
+    assert_eq!(active["plaque_awarded_on"], today());
     let closed = drive(&t, &wid, &["suspend", "resume", "suspend", "close"]).await;
     assert_eq!(closed["status"], "closed");
     assert_eq!(closed["updated_by"], "admin-1");
@@ -278,12 +284,22 @@ async fn approval_needs_a_passed_inspection_and_all_six_essentials() {
     let wid = id(&w);
     assert_eq!(w["essentials_met"], false);
 
-    // Passed inspection, but funding is missing: approval is refused and not offered.
-    let v = drive(&t, &wid, &["inspect"]).await;
-    assert_eq!(v["allowed_actions"], json!(["inspect", "close"]));
-    let p = problem(transition(&t, &admin(), &wid, action("approve")).await, 409).await;
+    // An inspection cannot pass while funding is missing (it used to, and the studio moved to
+    // inspected); approval is refused and not offered either.
+    let p = problem(transition(&t, &admin(), &wid, action("inspect")).await, 409).await;
     assert!(p["detail"].as_str().unwrap().contains("funding"), "{p}");
     assert_eq!(p["allowed_actions"], json!(["inspect", "close"]));
+    let p = problem(transition(&t, &admin(), &wid, action("approve")).await, 409).await;
+    assert_eq!(p["allowed_actions"], json!(["inspect", "close"]));
+    // Dates are checked the same way at every step: not before the step before (the
+    // application, for an inspection), not in the future.
+    for date in ["2020-01-01", "2999-01-01"] {
+        let mut odd = action("inspect");
+        odd["passed"] = json!(false);
+        odd["date"] = json!(date);
+        let p = problem(transition(&t, &admin(), &wid, odd).await, 400).await;
+        assert_eq!(fields(&p), ["date"], "{date}");
+    }
 
     // A failed re-inspection sends it back to applied; approval is then not possible at all.
     let mut failed = action("inspect");
@@ -306,8 +322,16 @@ async fn approval_needs_a_passed_inspection_and_all_six_essentials() {
     early["date"] = json!("2026-02-01");
     let p = problem(transition(&t, &admin(), &wid, early).await, 400).await;
     assert_eq!(fields(&p), ["date"]);
+    let mut late = action("approve");
+    late["date"] = json!("2999-01-01");
+    let p = problem(transition(&t, &admin(), &wid, late).await, 400).await;
+    assert_eq!(fields(&p), ["date"]);
     let v = json_of(transition(&t, &admin(), &wid, action("approve")).await, 200).await;
     assert_eq!(v["status"], "approved");
+    let mut early = action("award_plaque");
+    early["date"] = json!("2026-02-01");
+    let p = problem(transition(&t, &admin(), &wid, early).await, 400).await;
+    assert_eq!(fields(&p), ["date"]);
 
     // Each action names what it lacks, or what does not belong to it.
     let p = problem(
@@ -1095,5 +1119,92 @@ async fn residents_see_only_active_workrooms() {
     // Staff see the whole register.
     let seen = json_of(t.get("/api/v1/workrooms", &staff("siming")).await, 200).await;
     assert_eq!(ids(seen).len(), 2);
+    t.stop().await;
+}
+
+/// Minimum necessary: residents, members and other districts' staff see a workroom's public
+/// face — no inspection record, no staff account ids, no actions — and not its history; the
+/// district's staff see everything.
+#[actix_web::test]
+async fn the_public_face_of_a_workroom_leaves_out_the_office_record() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let w = create(
+        &t,
+        &admin(),
+        workroom("公开的工作室", "siming", "jialian", CENTRE),
+    )
+    .await;
+    let wid = id(&w);
+    drive(&t, &wid, &["inspect", "approve", "award_plaque"]).await;
+    let m = id(&json_of(
+        t.post("/api/v1/members", &admin(), &new_member("黄委员", "siming"))
+            .await,
+        201,
+    )
+    .await);
+    json_of(
+        t.post(
+            &format!("/api/v1/workrooms/{wid}/members"),
+            &admin(),
+            &json!({"member_id": m, "role": "member"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let resident = xs_testkit::token("resident-1", &[xs_kit::Role::Resident], Some("siming"));
+    let outsiders = [resident, member_token(&m, "siming"), staff("huli")];
+    for token in &outsiders {
+        let v = json_of(t.get(&format!("/api/v1/workrooms/{wid}"), token).await, 200).await;
+        assert!(v["inspection"].is_null(), "{v}");
+        assert!(
+            v["created_by"].is_null() && v["updated_by"].is_null(),
+            "{v}"
+        );
+        assert_eq!(v["allowed_actions"], json!([]));
+        assert_eq!(v["status"], "active");
+        problem(
+            t.get(&format!("/api/v1/workrooms/{wid}/history"), token)
+                .await,
+            403,
+        )
+        .await;
+        let a = json_of(
+            t.get(&format!("/api/v1/workrooms/{wid}/members"), token)
+                .await,
+            200,
+        )
+        .await;
+        assert!(a["items"][0]["assigned_by"].is_null(), "{a}");
+        assert_eq!(a["items"][0]["member_name"], "黄委员");
+    }
+    let v = json_of(
+        t.get(&format!("/api/v1/workrooms/{wid}"), &staff("siming"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(v["inspection"]["findings"], "场地、制度齐全");
+    assert_eq!(v["created_by"], "admin-1");
+    json_of(
+        t.get(
+            &format!("/api/v1/workrooms/{wid}/history"),
+            &staff("siming"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let a = json_of(
+        t.get(
+            &format!("/api/v1/workrooms/{wid}/members"),
+            &staff("siming"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(a["items"][0]["assigned_by"], "admin-1");
     t.stop().await;
 }

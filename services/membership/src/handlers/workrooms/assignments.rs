@@ -15,6 +15,10 @@ use xs_kit::pagination::PageQuery;
 use xs_kit::validate::Validator;
 use xs_kit::{ApiError, ApiResult, Caller, Db, Page, PageRequest};
 
+/// Who serves in a workroom
+///
+/// Any caller who may see the workroom. `assigned_by` (a staff account id) is `null` for those
+/// who see its public face (residents, members, other districts' staff).
 #[utoipa::path(tag = "workrooms", params(("id" = String, Path), PageQuery), responses(
     (status = 200, body = Page<Assignment>),
     (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -28,16 +32,28 @@ pub async fn list_assignments(
 ) -> ApiResult<HttpResponse> {
     let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
     let (id, fetch, after) = (id.into_inner(), page.fetch(), page.after.clone());
-    let rows = db
+    let who = caller.clone();
+    let (district, rows) = db
         .read(move |c| {
-            visible_workroom(c, &caller, &id)?;
-            Ok(model::assignments(c, &id, after.as_deref(), fetch)?)
+            let w = visible_workroom(c, &who, &id)?;
+            Ok((
+                w.district_code,
+                model::assignments(c, &id, after.as_deref(), fetch)?,
+            ))
         })
         .await?;
+    // Who assigned whom is the office's record; the public face shows who serves there.
+    let office = WORKROOMS.may_read(&caller, &district, None);
     Ok(HttpResponse::Ok().json(page.page(
         rows,
         |(a, _)| a.member_id.clone(),
-        |(a, name)| Assignment::from_row(a, name),
+        |(a, name)| {
+            let mut view = Assignment::from_row(a, name);
+            if !office {
+                view.assigned_by = None;
+            }
+            view
+        },
     )))
 }
 

@@ -5,7 +5,7 @@ use super::{
     Fields, NOTE_MAX, essentials_json, find_workroom, status_of, validate_fields, visible_workroom,
 };
 use crate::domain::access::WORKROOMS;
-use crate::domain::workroom::{Guards, WorkroomAction, WorkroomStatus};
+use crate::domain::workroom::{Guards, StepDates, WorkroomAction, WorkroomStatus};
 use crate::models::workroom::{self as model, LifecycleChanges};
 use crate::views::workroom::*;
 use actix_web::{HttpResponse, get, post, web};
@@ -139,7 +139,34 @@ pub async fn transition_workroom(
             inspection_passed: t.passed.unwrap_or(false),
             missing_essentials: essentials.missing(),
         };
-        let to = lifecycle::apply(from, t.action, &guards)?;
+        let to = lifecycle::apply(from, t.action, &guards).map_err(|e| match e {
+            // Offer what the workroom view offers: an inspection is always possible (failing).
+            ApiError::IllegalTransition { detail, .. } => {
+                let offered = Guards {
+                    inspection_passed: false,
+                    ..guards.clone()
+                };
+                ApiError::IllegalTransition {
+                    detail,
+                    allowed: lifecycle::allowed(from, &offered)
+                        .into_iter()
+                        .map(|a| a.as_str().to_string())
+                        .collect(),
+                }
+            }
+            other => other,
+        })?;
+        if let Some(date) = t.date {
+            let dates = StepDates {
+                applied: current.created_at.date(),
+                inspected: current.inspected_on,
+                approved: current.approved_on,
+                latest: chrono::Utc::now().date_naive() + chrono::Days::new(1),
+            };
+            t.action
+                .check_date(date, &dates)
+                .map_err(|why| ApiError::field("date", why))?;
+        }
         let mut changes = LifecycleChanges {
             status: to.as_str().into(),
             ..LifecycleChanges::default()
@@ -155,20 +182,10 @@ pub async fn transition_workroom(
                 }
             }
             WorkroomAction::Approve => {
-                if let (Some(date), Some(inspected)) = (t.date, current.inspected_on)
-                    && date < inspected
-                {
-                    return Err(ApiError::field("date", "must not be before the inspection"));
-                }
                 changes.approved_by = Some(t.approved_by.clone());
                 changes.approved_on = Some(t.date);
             }
             WorkroomAction::AwardPlaque => {
-                if let (Some(date), Some(approved)) = (t.date, current.approved_on)
-                    && date < approved
-                {
-                    return Err(ApiError::field("date", "must not be before the approval"));
-                }
                 changes.plaque_awarded_on = Some(t.date);
             }
             WorkroomAction::Suspend | WorkroomAction::Resume | WorkroomAction::Close => {}
@@ -197,9 +214,17 @@ pub async fn transition_workroom(
     .await
 }
 
+/// A workroom's lifecycle history
+///
+/// Every step from the application on, oldest first, with what each recorded (inspection
+/// findings, reasons) and the account that took it. The office's record: admins, the
+/// district's office staff and coordinators, and read-only integrations; residents, members
+/// and other districts' staff get 403.
 #[utoipa::path(tag = "workrooms", params(("id" = String, Path), PageQuery), responses(
     (status = 200, body = Page<HistoryEntry>),
     (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
 #[get("/workrooms/{id}/history")]
 pub async fn workroom_history(
@@ -212,7 +237,12 @@ pub async fn workroom_history(
     let (id, fetch, after) = (id.into_inner(), page.fetch(), page.after.clone());
     let rows = db
         .read(move |c| {
-            visible_workroom(c, &caller, &id)?;
+            let w = visible_workroom(c, &caller, &id)?;
+            // The history is the office's record (inspection findings, staff account ids):
+            // the district's staff and citywide readers only.
+            WORKROOMS
+                .read_scope(&caller)?
+                .require(&w.district_code, None, "workroom histories")?;
             Ok(lifecycle::history::<WorkroomStatus>(
                 c,
                 &id,

@@ -53,7 +53,7 @@ pub async fn list_workrooms(
             .await?;
         let items = rows
             .into_iter()
-            .map(|r| Workroom::from_row(r, None))
+            .map(|r| Ok(Workroom::from_row(r, None)?.for_caller(&caller)))
             .collect::<ApiResult<Vec<_>>>()?;
         return Ok(HttpResponse::Ok().json(page.page(items, |w| w.id.clone(), |w| w)));
     };
@@ -102,11 +102,16 @@ pub async fn list_workrooms(
     found.truncate(page.fetch() as usize);
     let items = found
         .into_iter()
-        .map(|(k, d, r)| Ok((k, Workroom::from_row(r, Some(d))?)))
+        .map(|(k, d, r)| Ok((k, Workroom::from_row(r, Some(d))?.for_caller(&caller))))
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(HttpResponse::Ok().json(page.page(items, |(k, w)| (*k, w.id.clone()), |(_, w)| w)))
 }
 
+/// One workroom
+///
+/// Any signed-in caller; residents see active workrooms only (others are 404). Who may not
+/// read the office's record (residents, members, other districts' staff) sees the public face:
+/// `inspection`, `created_by` and `updated_by` are `null` and `allowed_actions` is empty.
 #[utoipa::path(tag = "workrooms", params(("id" = String, Path)), responses(
     (status = 200, body = Workroom, headers(("ETag" = String))),
     (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -118,8 +123,11 @@ pub async fn get_workroom(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let row = db.read(move |c| visible_workroom(c, &caller, &id)).await?;
-    Ok(with_etag(&Workroom::from_row(row, None)?))
+    let who = caller.clone();
+    let row = db.read(move |c| visible_workroom(c, &who, &id)).await?;
+    Ok(with_etag(
+        &Workroom::from_row(row, None)?.for_caller(&caller),
+    ))
 }
 
 #[utoipa::path(tag = "workrooms", request_body = NewWorkroom, params(

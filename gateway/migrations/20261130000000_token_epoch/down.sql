@@ -1,0 +1,1 @@
+ALTER TABLE gw_accounts DROP COLUMN token_epoch;

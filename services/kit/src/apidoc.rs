@@ -1,0 +1,166 @@
+//! What every operation of every API document states the same way, filled in after the
+//! handlers' own annotations: a description on each response (OpenAPI requires one), the
+//! problem+json content type on every error the kit renders, and the answers every operation
+//! can give that its annotation may leave out (401 without a valid token, 400 for bad input,
+//! 415 for a body that is not JSON, 422 for an `Idempotency-Key` reused with another body).
+//! Handler-specific descriptions written on the annotation always win.
+
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
+
+const PROBLEM_REF: &str = "#/components/schemas/Problem";
+
+/// The standard description of a status, for responses whose annotation gave none.
+pub fn standard_description(status: &str) -> &'static str {
+    match status {
+        "200" => "OK",
+        "201" => "Created",
+        "202" => "Accepted",
+        "204" => "No content",
+        "304" => "Not modified",
+        "400" => "Invalid input: the problem's `errors` name each offending field",
+        "401" => "No valid access token (missing, expired, forged, or revoked)",
+        "403" => "The caller's role or district does not allow this",
+        "404" => "No such resource (or not visible to the caller)",
+        "405" => "Method not allowed",
+        "409" => "Conflicts with the resource's current state",
+        "412" => "The version sent (If-Match or `version`) is not the current one",
+        "413" => "The body is too large",
+        "415" => "The body is not JSON (send Content-Type: application/json)",
+        "422" => "The Idempotency-Key was used before with a different request",
+        "428" => "A version is required: send If-Match or `version`",
+        "429" => "Too many requests; see Retry-After",
+        "500" => "Internal error",
+        "502" => "A service behind the gateway failed",
+        "503" => "A dependency (database or another service) is unavailable; retry shortly",
+        "504" => "A service behind the gateway did not answer in time",
+        _ => "See the status code",
+    }
+}
+
+fn problem(status: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(standard_description(status))
+            .content(
+                crate::error::PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::new(PROBLEM_REF)))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+/// Fill in what every operation states the same way (see the module documentation), and
+/// make operation ids unique (a merged document holds each service's `list_personal_data_reads`:
+/// those become `list_personal_data_reads_<path>`), as clients generated from it need.
+pub fn complete(doc: &mut OpenApi) {
+    let mut seen: std::collections::HashMap<String, usize> = Default::default();
+    for item in doc.paths.paths.values() {
+        for op in operations(item) {
+            if let Some(id) = &op.operation_id {
+                *seen.entry(id.clone()).or_default() += 1;
+            }
+        }
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let slug: String = path
+            .trim_start_matches("/api/v1/")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            if let Some(id) = &op.operation_id
+                && seen.get(id).is_some_and(|n| *n > 1)
+            {
+                op.operation_id = Some(format!("{id}_{}", slug.trim_matches('_')));
+            }
+        }
+    }
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            complete_operation(op);
+        }
+    }
+}
+
+fn operations(item: &utoipa::openapi::PathItem) -> impl Iterator<Item = &Operation> {
+    [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+        .into_iter()
+        .flatten()
+}
+
+fn complete_operation(op: &mut Operation) {
+    let public = op
+        .security
+        .as_ref()
+        .is_some_and(|reqs| reqs.iter().any(|r| r == &Default::default()));
+    let has_body = op.request_body.is_some();
+    let json_body = op.request_body.as_ref().is_some_and(|b| match b {
+        RefOr::T(b) => b
+            .content
+            .keys()
+            .any(|ct| ct == "application/json" || ct.ends_with("+json")),
+        RefOr::Ref(_) => false,
+    });
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let has_input = has_body || !params.is_empty();
+    let idempotent = params
+        .iter()
+        .any(|p| matches!(p, RefOr::T(p) if p.name == "Idempotency-Key"));
+    let responses = &mut op.responses.responses;
+    let mut add = |status: &str| {
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| problem(status));
+    };
+    if !public {
+        add("401");
+    }
+    if has_input {
+        add("400");
+    }
+    if json_body {
+        add("415");
+    }
+    if idempotent {
+        add("422");
+    }
+    for (status, response) in responses.iter_mut() {
+        let RefOr::T(r) = response else { continue };
+        if r.description.is_empty() {
+            r.description = standard_description(status).to_string();
+        }
+        // The kit renders every error as problem+json, whatever the annotation said.
+        if (status.starts_with('4') || status.starts_with('5'))
+            && let Some(content) = r.content.shift_remove("application/json")
+        {
+            let is_problem = matches!(
+                &content,
+                RefOr::T(c) if matches!(&c.schema, Some(RefOr::Ref(x)) if x.ref_location == PROBLEM_REF)
+            );
+            let key = if is_problem {
+                crate::error::PROBLEM_JSON
+            } else {
+                "application/json"
+            };
+            r.content.insert(key.to_string(), content);
+        }
+    }
+}
