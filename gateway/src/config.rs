@@ -37,6 +37,10 @@ pub struct GatewaySettings {
     /// The services' OpenAPI documents, merged into `/openapi.json`.
     pub service_docs: Vec<utoipa::openapi::OpenApi>,
     pub workers: usize,
+    /// The gateway's own database pool (`XS_DB_POOL_SIZE`, `XS_DB_TIMEOUT_SECS`).
+    pub pool: xs_kit::db::PoolOptions,
+    /// Apply pending migrations before serving (`XS_MIGRATE_ON_START`).
+    pub migrate: bool,
 }
 
 impl GatewaySettings {
@@ -58,6 +62,8 @@ impl GatewaySettings {
             trusted_proxies: Vec::new(),
             service_docs: Vec::new(),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            pool: xs_kit::db::PoolOptions::default(),
+            migrate: true,
         }
     }
 }

@@ -10,3 +10,4 @@ mod health;
 mod openapi;
 mod outbox;
 mod personal_data;
+mod process;

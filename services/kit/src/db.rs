@@ -195,6 +195,9 @@ pub struct PoolOptions {
     pub max_size: u32,
     /// How long a request waits for a connection before it gets a 503.
     pub checkout_timeout: Duration,
+    /// Connections idle this long are closed (down to one), so a burst does not keep
+    /// `max_size` server connections open for good. Zero keeps them.
+    pub idle_timeout: Duration,
 }
 
 impl Default for PoolOptions {
@@ -202,6 +205,7 @@ impl Default for PoolOptions {
         Self {
             max_size: 10,
             checkout_timeout: Duration::from_secs(3),
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -238,6 +242,7 @@ impl Db {
             .max_size(opts.max_size)
             .min_idle(Some(1))
             .connection_timeout(opts.checkout_timeout)
+            .idle_timeout((!opts.idle_timeout.is_zero()).then_some(opts.idle_timeout))
             .test_on_check_out(true)
             .build_unchecked(manager);
         Ok(Db {

@@ -52,6 +52,9 @@ pub struct Settings {
     pub peers: Option<ClientConfig>,
     /// How the outbox relay polls, batches and backs off (when `peers` is set).
     pub relay: RelayConfig,
+    /// Apply pending migrations before serving (`XS_MIGRATE_ON_START`). Off when an upgrade
+    /// runs them once as a job (`xieshang migrate`) instead of in every replica.
+    pub migrate: bool,
 }
 
 impl Settings {
@@ -67,7 +70,24 @@ impl Settings {
             body_limit: extract::DEFAULT_BODY_LIMIT,
             peers: None,
             relay: RelayConfig::default(),
+            migrate: true,
         }
+    }
+}
+
+/// Set when a server begins to stop: `/readyz` answers 503 so that load balancers (the
+/// gateway's health checks) stop sending new requests, while the server still serves the
+/// ones that arrive until it closes its listener.
+#[derive(Debug, Clone, Default)]
+pub struct Draining(Arc<std::sync::atomic::AtomicBool>);
+
+impl Draining {
+    pub fn start(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -78,6 +98,7 @@ pub struct Running {
     handle: ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     relay: Option<RelayHandle>,
+    draining: Draining,
 }
 
 impl Running {
@@ -92,7 +113,37 @@ impl Running {
             handle,
             task,
             relay: None,
+            draining: Draining::default(),
         }
+    }
+
+    /// Use `draining` (the flag the server's `/readyz` reads) for [`Running::shutdown`].
+    pub fn with_draining(mut self, draining: Draining) -> Running {
+        self.draining = draining;
+        self
+    }
+
+    /// Leave readiness (`/readyz` answers 503) while still serving. [`Running::shutdown`]
+    /// does this first; whole-stack mode calls it on every server before stopping any.
+    pub fn begin_drain(&self) {
+        self.draining.start();
+    }
+
+    /// A graceful stop: leave readiness, keep serving for `drain` so that load balancers
+    /// notice, then stop accepting, finish in-flight requests, and wait.
+    pub async fn shutdown(self, drain: Duration) {
+        let name = self.name;
+        self.begin_drain();
+        tracing::info!(
+            service = name,
+            drain_ms = drain.as_millis() as u64,
+            "draining"
+        );
+        if !drain.is_zero() {
+            tokio::time::sleep(drain).await;
+        }
+        self.stop().await;
+        tracing::info!(service = name, "stopped");
     }
 
     pub fn url(&self) -> String {
@@ -175,11 +226,14 @@ pub fn openapi(spec: &ServiceSpec) -> OpenApi {
 /// through `web::Data<ServiceClient>`, both present either way.
 pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Result<Running> {
     let db = Db::connect(&settings.database_url, &settings.pool)?;
-    let migrate_db = db.clone();
-    tokio::task::spawn_blocking(move || migrate_db.migrate(spec.migrations))
-        .await
-        .context("migration task")?
-        .with_context(|| format!("migrating the {} database", spec.name))?;
+    if settings.migrate {
+        let migrate_db = db.clone();
+        tokio::task::spawn_blocking(move || migrate_db.migrate(spec.migrations))
+            .await
+            .context("migration task")?
+            .with_context(|| format!("migrating the {} database", spec.name))?;
+    }
+    let draining = Draining::default();
     let verifier = web::Data::new(Verifier::new(
         settings.keys.clone(),
         &settings.issuer,
@@ -223,10 +277,12 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
             .map_or_else(Notifier::default, |r| r.notifier()),
     );
     let db = web::Data::new(db);
+    let drain_flag = web::Data::new(draining.clone());
     let server = HttpServer::new(move || {
         let doc = doc.clone();
         App::new()
             .app_data(db.clone())
+            .app_data(drain_flag.clone())
             .app_data(verifier.clone())
             .app_data(metrics.clone())
             .app_data(notifier.clone())
@@ -260,7 +316,7 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
     .disable_signals()
     .listen(listener)?
     .run();
-    let mut running = Running::spawn(spec.name, addr, server);
+    let mut running = Running::spawn(spec.name, addr, server).with_draining(draining);
     running.relay = relay;
     Ok(running)
 }

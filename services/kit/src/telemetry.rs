@@ -253,8 +253,14 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: the database answers within a second.
-pub async fn readyz(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
+/// `GET /readyz`: the database answers within a second, and the server is not stopping.
+pub async fn readyz(
+    db: web::Data<Db>,
+    draining: Option<web::Data<crate::service::Draining>>,
+) -> Result<HttpResponse, ApiError> {
+    if draining.is_some_and(|d| d.is_draining()) {
+        return Err(ApiError::Unavailable("stopping".into()));
+    }
     db.ping(Duration::from_secs(1)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready", "database": "ok"})))
 }
