@@ -442,15 +442,15 @@ impl Relay {
     fn log(&self, m: &Claimed, outcome: &Outcome) {
         match outcome {
             Outcome::Delivered => tracing::debug!(
-                service = self.service, message = %m.id, target = %m.target, attempt = m.attempt,
+                service = self.service, message_id = %m.id, target = %m.target, attempt = m.attempt,
                 "outbox message delivered"
             ),
             Outcome::Retry { error, .. } => tracing::warn!(
-                service = self.service, message = %m.id, target = %m.target, attempt = m.attempt,
+                service = self.service, message_id = %m.id, target = %m.target, attempt = m.attempt,
                 error = %error, "outbox delivery failed; will retry"
             ),
             Outcome::Failed(error) => tracing::error!(
-                service = self.service, message = %m.id, target = %m.target, attempt = m.attempt,
+                service = self.service, message_id = %m.id, target = %m.target, attempt = m.attempt,
                 error = %error, "outbox message refused by its target; marked failed"
             ),
         }
