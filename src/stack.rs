@@ -5,6 +5,7 @@ use crate::{SERVICES, service};
 use anyhow::Context;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 use xs_kit::auth::KeySource;
 use xs_kit::client::{ClientConfig, ServiceTokens, Targets};
 use xs_kit::service::{Running, ServiceSpec, Settings};
@@ -113,6 +114,8 @@ fn gateway_settings(
     g.refresh_ttl = cfg.seconds("XS_REFRESH_TTL_SECS", 30 * 24 * 3600)?;
     g.connect_timeout = cfg.seconds("XS_CONNECT_TIMEOUT_SECS", 2)?;
     g.upstream_timeout = cfg.seconds("XS_UPSTREAM_TIMEOUT_SECS", 30)?;
+    g.attempt_timeout = cfg.seconds("XS_ATTEMPT_TIMEOUT_SECS", 10)?;
+    g.health_interval = Duration::from_millis(cfg.number("XS_HEALTH_INTERVAL_MS", 1000)?);
     g.rate_limit_per_minute = cfg.number("XS_RATE_LIMIT_PER_MINUTE", 600)?;
     g.body_limit = cfg.number("XS_BODY_LIMIT", 1024 * 1024)?;
     g.cors_origins = cfg.list("XS_CORS_ORIGINS");

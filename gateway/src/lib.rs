@@ -134,8 +134,12 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         refresh_ttl: settings.refresh_ttl,
     });
     let proxy = web::Data::new(proxy::Proxy::new(&settings)?);
+    proxy::spawn_health_checks(&proxy, settings.health_interval);
     let cors = web::Data::new(limits::CorsPolicy::new(&settings.cors_origins));
-    let metrics = web::Data::new(Metrics::new("gateway"));
+    let metrics = Metrics::new("gateway");
+    metrics.add_pool(&db);
+    metrics.add_source(proxy::metrics_source(&proxy));
+    let metrics = web::Data::new(metrics);
     let doc = openapi(&settings.service_docs);
     let db = web::Data::new(db);
     let body_limit = settings.body_limit;

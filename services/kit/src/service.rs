@@ -171,6 +171,50 @@ impl Running {
     }
 }
 
+/// `GET /metrics` of a service: the kit's metrics, the pool's, and the outbox's (backlog from
+/// the table, outcomes from the relay).
+async fn service_metrics(
+    metrics: web::Data<Metrics>,
+    db: web::Data<Db>,
+    stats: web::Data<outbox::OutboxStats>,
+) -> HttpResponse {
+    use std::sync::atomic::Ordering::Relaxed;
+    // Skipped while the database is down: the scrape still answers, at once.
+    let backlog = outbox::backlog(&db).await.ok();
+    let text = metrics.render_with(|m| {
+        if let Some((count, oldest)) = backlog {
+            m.family(
+                "outbox_backlog",
+                "gauge",
+                "Outbox messages waiting for delivery",
+                &[(Vec::new(), count as f64)],
+            );
+            m.family(
+                "outbox_oldest_age_seconds",
+                "gauge",
+                "Age of the oldest undelivered outbox message (0 when none)",
+                &[(Vec::new(), oldest.unwrap_or(0.0))],
+            );
+        }
+        let outcome = |name: &str, v: &std::sync::atomic::AtomicU64| {
+            (vec![("outcome", name.to_string())], v.load(Relaxed) as f64)
+        };
+        m.family(
+            "outbox_deliveries_total",
+            "counter",
+            "Outbox delivery attempts by outcome (delivered, retry, failed)",
+            &[
+                outcome("delivered", &stats.delivered),
+                outcome("retry", &stats.retried),
+                outcome("failed", &stats.failed),
+            ],
+        );
+    });
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(text)
+}
+
 /// The base document every service and the gateway start from: title, bearer scheme, the
 /// problem schema.
 pub fn base_openapi(title: &str, description: &str) -> OpenApi {
@@ -239,7 +283,8 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
         &settings.issuer,
         &settings.audience,
     ));
-    let metrics = web::Data::new(Metrics::new(spec.name));
+    let metrics = Metrics::new(spec.name);
+    metrics.add_pool(&db);
     let doc = Arc::new(openapi(spec));
     let body_limit = settings.body_limit;
     let listener =
@@ -270,6 +315,12 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
     } else {
         None
     };
+    let outbox_stats = web::Data::from(
+        relay
+            .as_ref()
+            .map_or_else(Default::default, RelayHandle::stats),
+    );
+    let metrics = web::Data::new(metrics);
     let client = web::Data::new(client);
     let notifier = web::Data::new(
         relay
@@ -283,6 +334,7 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
         App::new()
             .app_data(db.clone())
             .app_data(drain_flag.clone())
+            .app_data(outbox_stats.clone())
             .app_data(verifier.clone())
             .app_data(metrics.clone())
             .app_data(notifier.clone())
@@ -300,7 +352,7 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
             })
             .route("/healthz", web::get().to(telemetry::healthz))
             .route("/readyz", web::get().to(telemetry::readyz))
-            .route("/metrics", web::get().to(telemetry::metrics))
+            .route("/metrics", web::get().to(service_metrics))
             .route(
                 "/openapi.json",
                 web::get().to(move || {

@@ -79,11 +79,52 @@ pub fn sane_request_id(v: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
-/// Request count and latency by route pattern and status, for Prometheus.
+/// Renders more metric families into the `/metrics` text (pool, outbox, upstreams).
+pub type MetricsSource = Box<dyn Fn(&mut MetricsText) + Send + Sync>;
+
+/// Request count and latency by route pattern and status, for Prometheus; plus whatever the
+/// [`MetricsSource`]s added report when scraped.
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    service: String,
+    sources: std::sync::RwLock<Vec<MetricsSource>>,
+}
+
+/// Prometheus text for metric families computed at scrape time: every sample gets the
+/// `service` label, like the registry's own.
+pub struct MetricsText {
+    out: String,
+    service: String,
+}
+
+impl MetricsText {
+    /// One family: `# HELP`, `# TYPE` and its samples (`labels` as name/value pairs).
+    pub fn family(
+        &mut self,
+        name: &str,
+        kind: &str,
+        help: &str,
+        samples: &[(Vec<(&str, String)>, f64)],
+    ) {
+        use std::fmt::Write;
+        let _ = writeln!(self.out, "# HELP xieshang_{name} {help}");
+        let _ = writeln!(self.out, "# TYPE xieshang_{name} {kind}");
+        for (labels, value) in samples {
+            let mut l = format!("service=\"{}\"", escape_label(&self.service));
+            for (k, v) in labels {
+                let _ = write!(l, ",{k}=\"{}\"", escape_label(v));
+            }
+            let _ = writeln!(self.out, "xieshang_{name}{{{l}}} {value}");
+        }
+    }
+}
+
+fn escape_label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 impl Metrics {
@@ -118,6 +159,15 @@ impl Metrics {
             registry,
             requests,
             latency,
+            service: service.to_string(),
+            sources: std::sync::RwLock::new(Vec::new()),
+        }
+    }
+
+    /// Add families computed at scrape time.
+    pub fn add_source(&self, source: MetricsSource) {
+        if let Ok(mut s) = self.sources.write() {
+            s.push(source);
         }
     }
 
@@ -131,9 +181,64 @@ impl Metrics {
     }
 
     pub fn render(&self) -> String {
+        self.render_with(|_| {})
+    }
+
+    /// [`Metrics::render`] plus families computed by the caller (e.g. with a database query).
+    pub fn render_with(&self, extra: impl FnOnce(&mut MetricsText)) -> String {
         let mut buf = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
-        String::from_utf8(buf).unwrap_or_default()
+        let mut text = MetricsText {
+            out: String::from_utf8(buf).unwrap_or_default(),
+            service: self.service.clone(),
+        };
+        if let Ok(sources) = self.sources.read() {
+            for source in sources.iter() {
+                source(&mut text);
+            }
+        }
+        extra(&mut text);
+        text.out
+    }
+
+    /// The database pool's figures: connections in use, idle, requests waiting for one, the
+    /// size limit, and whether the database is known to be down.
+    pub fn add_pool(&self, db: &Db) {
+        let db = db.clone();
+        self.add_source(Box::new(move |m| {
+            let s = db.pool_stats();
+            let g = |v: f64| vec![(Vec::new(), v)];
+            m.family(
+                "db_pool_in_use",
+                "gauge",
+                "Database connections in use",
+                &g(s.in_use.into()),
+            );
+            m.family(
+                "db_pool_idle",
+                "gauge",
+                "Database connections open and idle",
+                &g(s.idle.into()),
+            );
+            m.family(
+                "db_pool_waiting",
+                "gauge",
+                "Requests waiting for a database connection",
+                &g(s.waiting as f64),
+            );
+            m.family(
+                "db_pool_max",
+                "gauge",
+                "Database pool size limit",
+                &g(s.max_size.into()),
+            );
+            m.family(
+                "db_down",
+                "gauge",
+                "1 while the database is known to be down (requests answer 503 at once)",
+                &g(if s.down { 1.0 } else { 0.0 }),
+            );
+        }));
     }
 }
 
