@@ -426,10 +426,12 @@ impl Db {
         };
         self.health.waiting.fetch_sub(1, Ordering::Relaxed);
         got.map_err(|e| {
-            // r2d2 names the last connection error when it could not connect; a bare timeout
-            // means all connections were busy.
-            if e.to_string() != "timed out waiting for connection" {
-                self.mark_down(&e.to_string());
+            // r2d2 names the last connection error it saw, which may be stale; a bare timeout
+            // means every connection was busy. Down only if a fresh connection fails too.
+            if e.to_string() != "timed out waiting for connection"
+                && let Err(now) = self.manager.connect()
+            {
+                self.mark_down(&now.to_string());
             }
             ApiError::from(e)
         })
