@@ -24,6 +24,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub workers: usize,
     pub admin_password: Option<String>,
+    /// Share of successful requests with an access log line (`XS_ACCESS_LOG`).
+    pub access_log: f64,
     env: HashMap<String, String>,
 }
 
@@ -68,6 +70,17 @@ impl Config {
                 None => std::thread::available_parallelism().map_or(2, |n| n.get()),
             },
             admin_password: get("XS_ADMIN_PASSWORD"),
+            access_log: match get("XS_ACCESS_LOG").as_deref() {
+                None | Some("on") => 1.0,
+                Some("off") => 0.0,
+                Some(v) => v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| (0.0..=1.0).contains(s))
+                    .with_context(|| {
+                        format!("XS_ACCESS_LOG must be on, off or a share from 0 to 1, not {v}")
+                    })?,
+            },
             env,
         })
     }

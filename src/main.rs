@@ -48,6 +48,7 @@ async fn run() -> anyhow::Result<()> {
 fn init() -> anyhow::Result<Config> {
     let cfg = Config::from_env()?;
     xs_kit::telemetry::init(&cfg.log, cfg.log_format);
+    xs_kit::telemetry::set_access_log(cfg.access_log);
     Ok(cfg)
 }
 

@@ -51,6 +51,32 @@ where
     .is_ok()
 }
 
+/// Share of successful requests that get an access log line, in millionths (failures are
+/// always logged). Set once at start by [`set_access_log`].
+static ACCESS_LOG_PPM: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1_000_000);
+static ACCESS_LOG_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Log this share (0.0 to 1.0) of successful requests: 1 logs all (the default), 0 none, 0.01
+/// one in a hundred. 5xx answers are logged whatever the share.
+pub fn set_access_log(share: f64) {
+    let ppm = (share.clamp(0.0, 1.0) * 1_000_000.0).round() as u32;
+    ACCESS_LOG_PPM.store(ppm, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn access_logged() -> bool {
+    use std::sync::atomic::Ordering::Relaxed;
+    let ppm = u64::from(ACCESS_LOG_PPM.load(Relaxed));
+    if ppm >= 1_000_000 {
+        return true;
+    }
+    if ppm == 0 {
+        return false;
+    }
+    // Every n-th request, deterministic and cheap: n = 1 / share.
+    let every = (1_000_000 / ppm).max(1);
+    ACCESS_LOG_SEQ.fetch_add(1, Relaxed).is_multiple_of(every)
+}
+
 /// The request's id: the client's `X-Request-Id` when sane, else a new one.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
@@ -280,7 +306,7 @@ pub async fn middleware(
     let ms = elapsed.as_secs_f64() * 1000.0;
     if status.is_server_error() {
         tracing::warn!(parent: &span, status = status.as_u16(), ms, route, "request failed");
-    } else {
+    } else if access_logged() {
         tracing::info!(parent: &span, status = status.as_u16(), ms, route, "request");
     }
     // An encoded body cannot be read here; the kit's own apps compress outside this middleware.
