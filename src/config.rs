@@ -24,6 +24,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub workers: usize,
     pub admin_password: Option<String>,
+    /// Share of successful requests with an access log line (`XS_ACCESS_LOG`).
+    pub access_log: f64,
     env: HashMap<String, String>,
 }
 
@@ -46,7 +48,8 @@ impl Config {
         )
     }
 
-    pub fn from_map(env: HashMap<String, String>) -> anyhow::Result<Config> {
+    pub fn from_map(mut env: HashMap<String, String>) -> anyhow::Result<Config> {
+        read_secret_files(&mut env)?;
         let get = |k: &str| env.get(k).filter(|v| !v.is_empty()).cloned();
         let data_dir = PathBuf::from(get("XS_DATA_DIR").unwrap_or_else(|| "./data".into()));
         let log_format = match get("XS_LOG_FORMAT").as_deref() {
@@ -67,6 +70,17 @@ impl Config {
                 None => std::thread::available_parallelism().map_or(2, |n| n.get()),
             },
             admin_password: get("XS_ADMIN_PASSWORD"),
+            access_log: match get("XS_ACCESS_LOG").as_deref() {
+                None | Some("on") => 1.0,
+                Some("off") => 0.0,
+                Some(v) => v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| (0.0..=1.0).contains(s))
+                    .with_context(|| {
+                        format!("XS_ACCESS_LOG must be on, off or a share from 0 to 1, not {v}")
+                    })?,
+            },
             env,
         })
     }
@@ -90,13 +104,20 @@ impl Config {
             })
     }
 
-    /// `XS_<SERVICE>_ADDR`, else its default port on the gateway's host.
+    /// `XS_<SERVICE>_ADDR`, else its default port on the gateway's host; on loopback when the
+    /// gateway listens on every interface (`XS_ADDR=0.0.0.0:8080` in a container), since only
+    /// the gateway is a public entry.
     pub fn service_addr(&self, role: &str) -> anyhow::Result<SocketAddr> {
         let port = DEFAULT_PORTS
             .iter()
             .find(|(r, _)| *r == role)
             .map_or(0, |(_, p)| *p);
-        let default = SocketAddr::new(self.gateway_addr.ip(), port).to_string();
+        let host = match self.gateway_addr.ip() {
+            ip if ip.is_unspecified() && ip.is_ipv4() => std::net::Ipv4Addr::LOCALHOST.into(),
+            ip if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+            ip => ip,
+        };
+        let default = SocketAddr::new(host, port).to_string();
         parse_addr(
             &format!("XS_{}_ADDR", Self::upper(role)),
             self.get(&format!("XS_{}_ADDR", Self::upper(role))),
@@ -174,6 +195,28 @@ impl Config {
         }
     }
 
+    /// `XS_MIGRATE_ON_START` (default true): false when an upgrade runs `xieshang migrate`
+    /// once as a job before the new version starts.
+    pub fn migrate_on_start(&self) -> anyhow::Result<bool> {
+        self.flag("XS_MIGRATE_ON_START", true)
+    }
+
+    /// `XS_DRAIN_SECS`: how long a stopping server stays up, not ready, before it closes its
+    /// listener. Defaults: 3 s for one role (the gateway's health checks take a replica out in
+    /// that time), none for the whole stack in one process.
+    pub fn drain(&self, one_role: bool) -> anyhow::Result<Duration> {
+        self.seconds("XS_DRAIN_SECS", if one_role { 3 } else { 0 })
+    }
+
+    pub fn flag(&self, key: &str, default: bool) -> anyhow::Result<bool> {
+        match self.get(key).as_deref() {
+            None => Ok(default),
+            Some("true" | "1" | "yes" | "on") => Ok(true),
+            Some("false" | "0" | "no" | "off") => Ok(false),
+            Some(other) => bail!("{key} must be true or false, not {other}"),
+        }
+    }
+
     pub fn list(&self, key: &str) -> Vec<String> {
         self.get(key)
             .map(|v| {
@@ -184,6 +227,40 @@ impl Config {
             })
             .unwrap_or_default()
     }
+}
+
+/// Is `key` a secret that may come from a file (`<key>_FILE`), as orchestrators mount them?
+fn is_file_secret(key: &str) -> bool {
+    matches!(
+        key,
+        "XS_ADMIN_PASSWORD" | "XS_SERVICE_CLIENT_ID" | "XS_SERVICE_CLIENT_SECRET"
+    ) || (key.starts_with("XS_") && key.ends_with("_DATABASE_URL"))
+}
+
+/// Replace each `XS_<SECRET>_FILE` by `XS_<SECRET>` holding the file's content (without the
+/// final line break). Setting both is an error: which one wins would be a guess.
+fn read_secret_files(env: &mut HashMap<String, String>) -> anyhow::Result<()> {
+    let files: Vec<(String, String)> = env
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .filter_map(|(k, v)| {
+            let key = k.strip_suffix("_FILE")?;
+            is_file_secret(key).then(|| (key.to_string(), v.clone()))
+        })
+        .collect();
+    for (key, path) in files {
+        if env.get(&key).is_some_and(|v| !v.is_empty()) {
+            bail!("set {key} or {key}_FILE, not both");
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("{key}_FILE: reading {path}"))?;
+        let value = text.trim_end_matches(['\n', '\r']).to_string();
+        if value.is_empty() {
+            bail!("{key}_FILE: {path} is empty");
+        }
+        env.insert(key, value);
+    }
+    Ok(())
 }
 
 fn parse_addr(key: &str, value: Option<String>, default: &str) -> anyhow::Result<SocketAddr> {
@@ -251,6 +328,80 @@ mod tests {
             cfg(&[("XS_MEMBERSHIP_URL", "not a url")])?
                 .upstream_urls("membership")
                 .is_err()
+        );
+        assert!(
+            cfg(&[("XS_MIGRATE_ON_START", "maybe")])?
+                .migrate_on_start()
+                .is_err()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn container_settings() -> anyhow::Result<()> {
+        // The gateway on every interface; the services it starts stay on loopback.
+        let c = cfg(&[
+            ("XS_ADDR", "0.0.0.0:8080"),
+            ("XS_MIGRATE_ON_START", "false"),
+        ])?;
+        assert_eq!(c.service_addr("membership")?.to_string(), "127.0.0.1:8081");
+        assert_eq!(c.upstream_urls("liaison")?, vec!["http://127.0.0.1:8084"]);
+        assert!(!c.migrate_on_start()?);
+        assert!(cfg(&[])?.migrate_on_start()?);
+        assert_eq!(c.drain(true)?, Duration::from_secs(3));
+        assert_eq!(c.drain(false)?, Duration::ZERO);
+        let c = cfg(&[
+            ("XS_ADDR", "0.0.0.0:8080"),
+            ("XS_REPORTS_ADDR", "0.0.0.0:9083"),
+        ])?;
+        assert_eq!(c.service_addr("reports")?.to_string(), "0.0.0.0:9083");
+        Ok(())
+    }
+
+    #[test]
+    fn secrets_from_files() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let write = |name: &str, text: &str| -> anyhow::Result<String> {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text)?;
+            Ok(path.to_string_lossy().into_owned())
+        };
+        let url = write("db", "postgres://u:p@db/membership\n")?;
+        let password = write("admin", "correct horse battery\r\n")?;
+        let secret = write("secret", "s3cret")?;
+        let c = cfg(&[
+            ("XS_MEMBERSHIP_DATABASE_URL_FILE", url.as_str()),
+            ("XS_ADMIN_PASSWORD_FILE", password.as_str()),
+            ("XS_SERVICE_CLIENT_ID", "xsc_abc"),
+            ("XS_SERVICE_CLIENT_SECRET_FILE", secret.as_str()),
+        ])?;
+        assert_eq!(c.database_url("membership"), "postgres://u:p@db/membership");
+        assert_eq!(c.admin_password.as_deref(), Some("correct horse battery"));
+        assert_eq!(
+            c.service_client()?,
+            Some(("xsc_abc".to_string(), "s3cret".to_string()))
+        );
+        // Both the value and its file; a missing file; an empty file.
+        assert!(
+            cfg(&[
+                ("XS_ADMIN_PASSWORD", "x"),
+                ("XS_ADMIN_PASSWORD_FILE", password.as_str()),
+            ])
+            .is_err()
+        );
+        let missing = dir.path().join("missing").to_string_lossy().into_owned();
+        let err = cfg(&[("XS_GATEWAY_DATABASE_URL_FILE", missing.as_str())])
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(err.contains("XS_GATEWAY_DATABASE_URL_FILE"), "{err}");
+        let empty = write("empty", "\n")?;
+        assert!(cfg(&[("XS_ADMIN_PASSWORD_FILE", empty.as_str())]).is_err());
+        // Not a secret: XS_JWKS_FILE keeps its own meaning (a JWKS document's path).
+        let c = cfg(&[("XS_JWKS_FILE", "/nonexistent/jwks.json")])?;
+        assert_eq!(
+            c.get("XS_JWKS_FILE").as_deref(),
+            Some("/nonexistent/jwks.json")
         );
         Ok(())
     }

@@ -48,6 +48,7 @@ async fn run() -> anyhow::Result<()> {
 fn init() -> anyhow::Result<Config> {
     let cfg = Config::from_env()?;
     xs_kit::telemetry::init(&cfg.log, cfg.log_format);
+    xs_kit::telemetry::set_access_log(cfg.access_log);
     Ok(cfg)
 }
 
@@ -64,40 +65,40 @@ async fn serve_all() -> anyhow::Result<()> {
         println!("  {:<13} {}", s.name, s.url());
     }
     println!("Press Ctrl-C to stop.");
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    stop_signal().await?;
     println!("Stopping…");
-    stack.stop().await;
+    stack.shutdown(cfg.drain(false)?).await;
     Ok(())
 }
 
 async fn serve_role(role: &str) -> anyhow::Result<()> {
     let cfg = init()?;
+    let drain = cfg.drain(true)?;
     let running = stack::start_role(&cfg, role).await?;
     println!("{role} listening on {}", running.url());
-    let handle = running.handle();
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => {
-            r.context("waiting for Ctrl-C")?;
-            handle.stop(true).await;
-        }
-        _ = terminate() => handle.stop(true).await,
-    }
+    stop_signal().await?;
+    running.shutdown(drain).await;
     Ok(())
 }
 
-/// SIGTERM, which container runtimes send to stop a process.
-async fn terminate() {
+/// SIGINT (Ctrl-C) or SIGTERM (what container runtimes and orchestrators send), whichever
+/// comes first. Both are handled the same, also as PID 1, where unhandled signals are ignored.
+async fn stop_signal() -> anyhow::Result<()> {
     #[cfg(unix)]
     {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-            return;
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+        tokio::select! {
+            _ = term.recv() => tracing::info!(signal = "SIGTERM", "stopping"),
+            _ = int.recv() => tracing::info!(signal = "SIGINT", "stopping"),
         }
+        Ok(())
     }
-    std::future::pending::<()>().await
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
+    }
 }
 
 fn write_openapi(dir: &str) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@ use crate::{SERVICES, service};
 use anyhow::Context;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 use xs_kit::auth::KeySource;
 use xs_kit::client::{ClientConfig, ServiceTokens, Targets};
 use xs_kit::revocation::{RevocationSource, Revocations};
@@ -43,6 +44,21 @@ impl Stack {
         }
     }
 
+    /// A graceful stop: every server leaves readiness and keeps serving for `drain`, then the
+    /// gateway stops (no new requests, in-flight ones finish), then the services.
+    pub async fn shutdown(self, drain: std::time::Duration) {
+        self.gateway.running.begin_drain();
+        for s in &self.services {
+            s.begin_drain();
+        }
+        tracing::info!(drain_ms = drain.as_millis() as u64, "draining");
+        if !drain.is_zero() {
+            tokio::time::sleep(drain).await;
+        }
+        self.stop().await;
+        tracing::info!("stopped");
+    }
+
     /// Stop the gateway first (no new requests), then the services.
     pub async fn stop(self) {
         self.gateway.running.stop().await;
@@ -64,10 +80,24 @@ fn service_settings(
         keys,
     );
     s.workers = cfg.workers;
-    s.pool.max_size = cfg.number("XS_DB_POOL_SIZE", 10)?;
-    s.pool.checkout_timeout = cfg.seconds("XS_DB_TIMEOUT_SECS", 3)?;
+    s.pool = pool_options(cfg)?;
+    s.migrate = cfg.migrate_on_start()?;
     s.peers = peers;
     Ok(s)
+}
+
+/// `XS_DB_POOL_SIZE`, `XS_DB_TIMEOUT_SECS`, `XS_DB_IDLE_SECS`: the same for every role.
+fn pool_options(cfg: &Config) -> anyhow::Result<xs_kit::db::PoolOptions> {
+    let defaults = xs_kit::db::PoolOptions::default();
+    let max_size = cfg.number("XS_DB_POOL_SIZE", defaults.max_size)?;
+    if max_size == 0 {
+        anyhow::bail!("XS_DB_POOL_SIZE must be at least 1");
+    }
+    Ok(xs_kit::db::PoolOptions {
+        max_size,
+        checkout_timeout: cfg.seconds("XS_DB_TIMEOUT_SECS", defaults.checkout_timeout.as_secs())?,
+        idle_timeout: cfg.seconds("XS_DB_IDLE_SECS", defaults.idle_timeout.as_secs())?,
+    })
 }
 
 fn gateway_settings(
@@ -85,6 +115,8 @@ fn gateway_settings(
     g.refresh_ttl = cfg.seconds("XS_REFRESH_TTL_SECS", 30 * 24 * 3600)?;
     g.connect_timeout = cfg.seconds("XS_CONNECT_TIMEOUT_SECS", 2)?;
     g.upstream_timeout = cfg.seconds("XS_UPSTREAM_TIMEOUT_SECS", 30)?;
+    g.attempt_timeout = cfg.seconds("XS_ATTEMPT_TIMEOUT_SECS", 10)?;
+    g.health_interval = Duration::from_millis(cfg.number("XS_HEALTH_INTERVAL_MS", 1000)?);
     g.rate_limit_per_minute = cfg.number("XS_RATE_LIMIT_PER_MINUTE", 600)?;
     g.body_limit = cfg.number("XS_BODY_LIMIT", 1024 * 1024)?;
     g.cors_origins = cfg.list("XS_CORS_ORIGINS");
@@ -102,6 +134,8 @@ fn gateway_settings(
         .collect();
     g.workers = cfg.workers;
     g.metrics_token = cfg.get("XS_METRICS_TOKEN").filter(|t| !t.is_empty());
+    g.pool = pool_options(cfg)?;
+    g.migrate = cfg.migrate_on_start()?;
     Ok(g)
 }
 
@@ -204,7 +238,7 @@ pub fn migrate(cfg: &Config, role: Option<&str>) -> anyhow::Result<()> {
         None => ROLES.to_vec(),
     };
     for r in roles {
-        let db = xs_kit::db::Db::connect(&cfg.database_url(r), &Default::default())?;
+        let db = xs_kit::db::Db::connect(&cfg.database_url(r), &pool_options(cfg)?)?;
         let migrations = match service(r) {
             Some(spec) => spec.migrations,
             None => &xs_gateway::MIGRATIONS,

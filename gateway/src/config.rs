@@ -26,6 +26,13 @@ pub struct GatewaySettings {
     /// How long a service may stay silent: before its response head, and between chunks of its
     /// body. Not a limit on the whole response, so long streamed exports pass.
     pub upstream_timeout: Duration,
+    /// How long one attempt waits for a replica's response head before the request moves to
+    /// another replica (when it safely can); well below `upstream_timeout`, so that a hung
+    /// replica costs one attempt, not the whole budget.
+    pub attempt_timeout: Duration,
+    /// How often each replica's `/readyz` is checked; one that fails leaves routing until it
+    /// passes. Zero turns active checks off.
+    pub health_interval: Duration,
     /// Requests per minute per token subject (per client IP when anonymous).
     pub rate_limit_per_minute: u32,
     /// The largest request body accepted; larger is a 413.
@@ -42,6 +49,10 @@ pub struct GatewaySettings {
     pub metrics_token: Option<String>,
     /// The accounts' revocation epochs; share it with services in the same process.
     pub revocations: xs_kit::revocation::Revocations,
+    /// The gateway's own database pool (`XS_DB_POOL_SIZE`, `XS_DB_TIMEOUT_SECS`).
+    pub pool: xs_kit::db::PoolOptions,
+    /// Apply pending migrations before serving (`XS_MIGRATE_ON_START`).
+    pub migrate: bool,
 }
 
 impl GatewaySettings {
@@ -57,6 +68,8 @@ impl GatewaySettings {
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             connect_timeout: Duration::from_secs(2),
             upstream_timeout: Duration::from_secs(30),
+            attempt_timeout: Duration::from_secs(10),
+            health_interval: Duration::from_secs(1),
             rate_limit_per_minute: 600,
             body_limit: 1024 * 1024,
             cors_origins: Vec::new(),
@@ -65,6 +78,8 @@ impl GatewaySettings {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             metrics_token: None,
             revocations: xs_kit::revocation::Revocations::new(),
+            pool: xs_kit::db::PoolOptions::default(),
+            migrate: true,
         }
     }
 }

@@ -14,9 +14,9 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
-    /// `ready` or `unavailable`.
+    /// `ready`, `unavailable`, or `stopping` (the gateway is draining before it stops).
     pub status: String,
-    /// `ok` or `down`.
+    /// `ok` or `down` (`unchecked` while stopping).
     pub database: String,
     /// Per service: `ok` when at least one replica is ready, else `down`.
     pub services: BTreeMap<String, ServiceReadiness>,
@@ -57,7 +57,15 @@ pub async fn readyz(
     shared: web::Data<Shared>,
     proxy: web::Data<Proxy>,
     client: web::Data<WorkerClient>,
+    draining: web::Data<xs_kit::service::Draining>,
 ) -> HttpResponse {
+    if draining.is_draining() {
+        return HttpResponse::ServiceUnavailable().json(Readiness {
+            status: "stopping".into(),
+            database: "unchecked".into(),
+            services: BTreeMap::new(),
+        });
+    }
     let db_ok = shared.db.ping(Duration::from_secs(1)).await.is_ok();
     let checks = proxy.services.values().map(|pool| {
         let client = client.0.clone();

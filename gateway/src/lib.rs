@@ -29,9 +29,9 @@ use std::time::Duration;
 use utoipa_swagger_ui::SwaggerUi;
 use xs_kit::Db;
 use xs_kit::auth::{KeySource, Verifier};
-use xs_kit::db::{Migrations, PoolOptions};
+use xs_kit::db::Migrations;
 use xs_kit::extract::{self, BodyLimit};
-use xs_kit::service::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, KEEP_ALIVE, Running};
+use xs_kit::service::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, Draining, KEEP_ALIVE, Running};
 use xs_kit::telemetry::{self, Metrics};
 
 /// The gateway's tables (accounts, refresh tokens), after the kit's own.
@@ -119,12 +119,14 @@ fn membership_client(settings: &GatewaySettings) -> anyhow::Result<xs_kit::clien
 /// Connect and migrate the gateway's database, create the first admin, load the keys, and
 /// start serving.
 pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
-    let db = Db::connect(&settings.database_url, &PoolOptions::default())?;
-    let migrate_db = db.clone();
-    tokio::task::spawn_blocking(move || migrate_db.migrate(&MIGRATIONS))
-        .await
-        .context("migration task")?
-        .context("migrating the gateway database")?;
+    let db = Db::connect(&settings.database_url, &settings.pool)?;
+    if settings.migrate {
+        let migrate_db = db.clone();
+        tokio::task::spawn_blocking(move || migrate_db.migrate(&MIGRATIONS))
+            .await
+            .context("migration task")?
+            .context("migrating the gateway database")?;
+    }
     accounts::ensure_admin(&db, settings.admin_password.clone()).await?;
     let keys_dir = settings.keys_dir.clone();
     let keys = tokio::task::spawn_blocking(move || xs_kit::keys::load_or_create_dir(&keys_dir))
@@ -168,17 +170,24 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         revocations,
     });
     let proxy = web::Data::new(proxy::Proxy::new(&settings)?);
+    proxy::spawn_health_checks(&proxy, settings.health_interval);
     let cors = web::Data::new(limits::CorsPolicy::new(&settings.cors_origins));
-    let metrics = web::Data::new(Metrics::new("gateway"));
+    let metrics = Metrics::new("gateway");
+    metrics.add_pool(&db);
+    metrics.add_source(proxy::metrics_source(&proxy));
+    let metrics = web::Data::new(metrics);
     let doc = openapi(&settings.service_docs);
     let db = web::Data::new(db);
     let body_limit = settings.body_limit;
     let listener =
         TcpListener::bind(settings.bind).with_context(|| format!("binding {}", settings.bind))?;
     let addr = listener.local_addr()?;
+    let draining = Draining::default();
+    let drain_flag = web::Data::new(draining.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(shared.clone())
+            .app_data(drain_flag.clone())
             .app_data(proxy.clone())
             .app_data(web::Data::new(proxy::WorkerClient(
                 proxy
@@ -221,7 +230,7 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
     .listen(listener)?
     .run();
     Ok(Gateway {
-        running: Running::spawn("gateway", addr, server),
+        running: Running::spawn("gateway", addr, server).with_draining(draining),
         signer,
     })
 }

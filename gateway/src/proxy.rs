@@ -13,7 +13,7 @@ use futures_util::{Stream, StreamExt};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -21,12 +21,19 @@ use tokio::sync::mpsc;
 use xs_kit::telemetry::RequestId;
 use xs_kit::{ApiError, ApiResult};
 
-/// A replica that refused a connection is skipped this long.
+/// A replica that failed an attempt (refused the connection, went silent past the attempt
+/// timeout, or reset the connection) is ejected this long, unless a health check finds it
+/// ready again sooner.
 pub const PASSIVE_SKIP: Duration = Duration::from_secs(5);
 /// Consecutive failures that open a replica's circuit...
 pub const BREAKER_THRESHOLD: u32 = 5;
-/// ...for this long.
+/// ...for this long (again: a successful health check closes it sooner).
 pub const BREAKER_OPEN: Duration = Duration::from_secs(10);
+/// Request bodies up to this size are buffered, so that an attempt that failed before the
+/// service answered can be sent again to another replica; larger ones stream.
+pub const REPLAYABLE_BODY: usize = 64 * 1024;
+/// A replica gets at most this many attempts per request... and a request at most this many.
+const MAX_ATTEMPTS: usize = 3;
 
 /// Headers a client may use to claim an identity; only the token says who the caller is.
 const IDENTITY_PREFIXES: &[&str] = &[
@@ -56,18 +63,69 @@ const IDENTITY_PREFIXES: &[&str] = &[
 struct Health {
     failures: u32,
     skip_until: Option<Instant>,
+    /// The circuit is open (too many consecutive failures), as opposed to a short ejection.
+    open: bool,
+}
+
+/// How a replica is doing, as `/metrics` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpstreamState {
+    /// Taking requests.
+    Closed,
+    /// Ejected for a while after a failed attempt.
+    Ejected,
+    /// Circuit open after repeated failures.
+    Open,
+}
+
+/// Counters for `/metrics`.
+#[derive(Default)]
+pub struct UpstreamStats {
+    pub attempts: AtomicU64,
+    pub failures_connect: AtomicU64,
+    pub failures_timeout: AtomicU64,
+    pub failures_reset: AtomicU64,
+    pub ejections: AtomicU64,
 }
 
 pub struct Upstream {
     pub base: String,
     health: Mutex<Health>,
+    /// Requests sent and not yet answered (head), for least-outstanding-requests balancing.
+    outstanding: AtomicUsize,
+    /// What the last active health check found (`/readyz`); ready until one says otherwise.
+    ready: AtomicBool,
+    pub stats: UpstreamStats,
 }
 
+/// How an attempt failed. `Connect` and `Reset` never produced a byte of a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Failure {
+pub enum Failure {
+    /// No connection: refused, unreachable, or the connect timeout. The request was not sent.
     Connect,
+    /// Sent, but no response head within the attempt timeout.
     Timeout,
-    Io,
+    /// Sent, and the connection closed or reset before any byte of the response.
+    Reset,
+}
+
+impl Failure {
+    fn describe(self) -> &'static str {
+        match self {
+            Failure::Connect => "connection failed (refused, unreachable or connect timeout)",
+            Failure::Timeout => "no response within the attempt timeout",
+            Failure::Reset => "connection closed or reset before any response",
+        }
+    }
+}
+
+/// Counts a request as outstanding on a replica while it lives.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Upstream {
@@ -75,6 +133,9 @@ impl Upstream {
         Upstream {
             base: base.trim_end_matches('/').to_string(),
             health: Mutex::new(Health::default()),
+            outstanding: AtomicUsize::new(0),
+            ready: AtomicBool::new(true),
+            stats: UpstreamStats::default(),
         }
     }
 
@@ -82,23 +143,82 @@ impl Upstream {
         self.health.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Neither ejected nor found unready by the last health check.
     fn available(&self, now: Instant) -> bool {
-        self.health().skip_until.is_none_or(|t| now >= t)
+        self.ready.load(Ordering::Relaxed) && self.health().skip_until.is_none_or(|t| now >= t)
+    }
+
+    pub fn state(&self) -> UpstreamState {
+        let h = self.health();
+        match h.skip_until {
+            Some(t) if Instant::now() < t && h.open => UpstreamState::Open,
+            Some(t) if Instant::now() < t => UpstreamState::Ejected,
+            _ => UpstreamState::Closed,
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    pub fn outstanding(&self) -> usize {
+        self.outstanding.load(Ordering::Relaxed)
+    }
+
+    fn begin(&self) -> InFlight<'_> {
+        self.stats.attempts.fetch_add(1, Ordering::Relaxed);
+        self.outstanding.fetch_add(1, Ordering::Relaxed);
+        InFlight(&self.outstanding)
     }
 
     fn succeeded(&self) {
-        *self.health() = Health::default();
+        let mut h = self.health();
+        if h.failures > 0 || h.skip_until.is_some() {
+            *h = Health::default();
+        }
     }
 
+    /// Outlier ejection: any failed attempt takes the replica out for [`PASSIVE_SKIP`];
+    /// [`BREAKER_THRESHOLD`] in a row open its circuit for [`BREAKER_OPEN`].
     fn failed(&self, kind: Failure) {
+        let counter = match kind {
+            Failure::Connect => &self.stats.failures_connect,
+            Failure::Timeout => &self.stats.failures_timeout,
+            Failure::Reset => &self.stats.failures_reset,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
         let mut h = self.health();
         h.failures += 1;
+        let was_out = h.skip_until.is_some_and(|t| now < t);
         if h.failures >= BREAKER_THRESHOLD {
+            if !h.open {
+                tracing::warn!(upstream = %self.base, failures = h.failures, "circuit open");
+            }
+            h.open = true;
             h.skip_until = Some(now + BREAKER_OPEN);
-            tracing::warn!(upstream = %self.base, failures = h.failures, "circuit open");
-        } else if kind == Failure::Connect {
+        } else {
             h.skip_until = Some(now + PASSIVE_SKIP);
+        }
+        if !was_out {
+            self.stats.ejections.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// An active health check's verdict. Ready again closes the circuit at once: a replica
+    /// that recovered is back in without waiting out its ejection.
+    fn checked(&self, ready: bool) {
+        let was = self.ready.swap(ready, Ordering::Relaxed);
+        if ready {
+            let mut h = self.health();
+            if h.skip_until.is_some() {
+                if h.open {
+                    tracing::info!(upstream = %self.base, "ready again; circuit closed");
+                }
+                *h = Health::default();
+            }
+        } else if was {
+            tracing::warn!(upstream = %self.base, "not ready; taken out of routing");
         }
     }
 }
@@ -108,6 +228,8 @@ pub struct ServicePool {
     pub name: String,
     pub upstreams: Vec<Upstream>,
     next: AtomicUsize,
+    /// Attempts after a first failed one, for `/metrics`.
+    pub retries: AtomicU64,
 }
 
 impl ServicePool {
@@ -116,33 +238,175 @@ impl ServicePool {
             name: name.to_string(),
             upstreams: bases.iter().map(|b| Upstream::new(b)).collect(),
             next: AtomicUsize::new(0),
+            retries: AtomicU64::new(0),
         }
     }
 
-    /// Round-robin over the available replicas other than `exclude`; when none is available,
-    /// the one whose skip ends first (better to try than to refuse outright).
-    fn pick(&self, exclude: Option<usize>) -> Option<usize> {
+    /// Least outstanding requests among the available replicas not yet `tried` (ties in
+    /// round-robin order); when none is available, the untried one whose ejection ends first
+    /// (better to try than to refuse outright).
+    fn pick(&self, tried: &[usize]) -> Option<usize> {
         let n = self.upstreams.len();
         if n == 0 {
             return None;
         }
         let now = Instant::now();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
-        let candidates = (0..n)
+        let candidates: Vec<usize> = (0..n)
             .map(|i| (start + i) % n)
-            .filter(|i| Some(*i) != exclude);
-        let mut fallback: Option<(usize, Option<Instant>)> = None;
-        for i in candidates {
-            if self.upstreams[i].available(now) {
-                return Some(i);
-            }
-            let until = self.upstreams[i].health().skip_until;
-            if fallback.is_none_or(|(_, f)| until < f) {
-                fallback = Some((i, until));
-            }
+            .filter(|i| !tried.contains(i))
+            .collect();
+        let best = candidates
+            .iter()
+            .copied()
+            .filter(|&i| self.upstreams[i].available(now))
+            .min_by_key(|&i| self.upstreams[i].outstanding());
+        if best.is_some() {
+            return best;
         }
-        fallback.map(|(i, _)| i)
+        candidates.into_iter().min_by_key(|&i| {
+            let u = &self.upstreams[i];
+            (u.health().skip_until, !u.is_ready(), u.outstanding())
+        })
     }
+}
+
+/// The upstreams' figures for `/metrics`, labelled by service (`target`) and replica URL.
+pub fn metrics_source(proxy: &Proxy) -> xs_kit::telemetry::MetricsSource {
+    let pools: Vec<Arc<ServicePool>> = proxy.services.values().cloned().collect();
+    Box::new(move |m| {
+        let per_upstream = |f: &dyn Fn(&Upstream) -> f64| -> Vec<(Vec<(&str, String)>, f64)> {
+            pools
+                .iter()
+                .flat_map(|p| {
+                    p.upstreams.iter().map(|u| {
+                        (
+                            vec![("target", p.name.clone()), ("upstream", u.base.clone())],
+                            f(u),
+                        )
+                    })
+                })
+                .collect()
+        };
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
+        m.family(
+            "upstream_state",
+            "gauge",
+            "Circuit state per replica: 0 closed (taking requests), 1 ejected after a failed attempt, 2 open after repeated failures",
+            &per_upstream(&|u| match u.state() {
+                UpstreamState::Closed => 0.0,
+                UpstreamState::Ejected => 1.0,
+                UpstreamState::Open => 2.0,
+            }),
+        );
+        m.family(
+            "upstream_ready",
+            "gauge",
+            "1 when the last active health check (/readyz) of the replica passed",
+            &per_upstream(&|u| if u.is_ready() { 1.0 } else { 0.0 }),
+        );
+        m.family(
+            "upstream_outstanding",
+            "gauge",
+            "Requests sent to the replica and not yet answered",
+            &per_upstream(&|u| u.outstanding() as f64),
+        );
+        m.family(
+            "upstream_attempts_total",
+            "counter",
+            "Requests sent to the replica (first attempts and retries)",
+            &per_upstream(&|u| load(&u.stats.attempts)),
+        );
+        m.family(
+            "upstream_ejections_total",
+            "counter",
+            "Times the replica was taken out of routing after a failed attempt",
+            &per_upstream(&|u| load(&u.stats.ejections)),
+        );
+        let failures: Vec<_> = pools
+            .iter()
+            .flat_map(|p| {
+                p.upstreams.iter().flat_map(|u| {
+                    [
+                        ("connect", &u.stats.failures_connect),
+                        ("timeout", &u.stats.failures_timeout),
+                        ("reset", &u.stats.failures_reset),
+                    ]
+                    .map(|(kind, v)| {
+                        (
+                            vec![
+                                ("target", p.name.clone()),
+                                ("upstream", u.base.clone()),
+                                ("kind", kind.to_string()),
+                            ],
+                            load(v),
+                        )
+                    })
+                })
+            })
+            .collect();
+        m.family(
+            "upstream_failures_total",
+            "counter",
+            "Failed attempts by kind: connect (nothing sent), timeout (no answer in the attempt timeout), reset (closed before any answer)",
+            &failures,
+        );
+        let retries: Vec<_> = pools
+            .iter()
+            .map(|p| (vec![("target", p.name.clone())], load(&p.retries)))
+            .collect();
+        m.family(
+            "upstream_retries_total",
+            "counter",
+            "Attempts on another replica after a failed one",
+            &retries,
+        );
+    })
+}
+
+/// Active health checks: every `interval`, each replica's `/readyz`; a replica that does not
+/// answer 2xx within `interval` leaves routing until it does. Runs while the pools exist.
+pub fn spawn_health_checks(proxy: &Proxy, interval: Duration) {
+    let pools: Vec<std::sync::Weak<ServicePool>> =
+        proxy.services.values().map(Arc::downgrade).collect();
+    if pools.is_empty() || interval.is_zero() {
+        return;
+    }
+    let Ok(client) = reqwest::Client::builder()
+        .timeout(interval.max(Duration::from_millis(200)))
+        .pool_idle_timeout(xs_kit::service::KEEP_ALIVE.saturating_sub(Duration::from_secs(1)))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+    else {
+        tracing::warn!("no HTTP client for health checks; routing uses passive checks only");
+        return;
+    };
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let live: Vec<Arc<ServicePool>> =
+                pools.iter().filter_map(std::sync::Weak::upgrade).collect();
+            if live.is_empty() {
+                return; // the gateway stopped
+            }
+            let checks = live.iter().flat_map(|pool| {
+                pool.upstreams.iter().map(|u| {
+                    let client = client.clone();
+                    async move {
+                        let ok = client
+                            .get(format!("{}/readyz", u.base))
+                            .send()
+                            .await
+                            .is_ok_and(|r| r.status().is_success());
+                        u.checked(ok);
+                    }
+                })
+            });
+            futures_util::future::join_all(checks).await;
+        }
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,6 +418,7 @@ pub struct Proxy {
     pub services: HashMap<String, Arc<ServicePool>>,
     connect_timeout: Duration,
     upstream_timeout: Duration,
+    attempt_timeout: Duration,
     trusted: Vec<IpAddr>,
     body_limit: usize,
 }
@@ -182,6 +447,7 @@ impl Proxy {
                 .collect(),
             connect_timeout: settings.connect_timeout,
             upstream_timeout: settings.upstream_timeout,
+            attempt_timeout: settings.attempt_timeout,
             trusted: settings.trusted_proxies.clone(),
             body_limit: settings.body_limit,
         };
@@ -412,7 +678,7 @@ fn classify(e: &reqwest::Error) -> Failure {
     } else if e.is_timeout() {
         Failure::Timeout
     } else {
-        Failure::Io
+        Failure::Reset
     }
 }
 
@@ -420,7 +686,49 @@ fn too_large(limit: usize) -> ApiError {
     ApiError::PayloadTooLarge(format!("the body is larger than {limit} bytes"))
 }
 
+/// The request body: none, buffered (small, can be sent again), or streamed (large, once).
+enum RequestBody {
+    None,
+    Buffered(Bytes),
+    Streamed(BodySource),
+}
+
+impl RequestBody {
+    /// Could another attempt send it whole?
+    fn resendable(&self) -> bool {
+        match self {
+            RequestBody::None | RequestBody::Buffered(_) => true,
+            RequestBody::Streamed(b) => b.unread(),
+        }
+    }
+
+    fn too_large(&self) -> bool {
+        matches!(self, RequestBody::Streamed(b) if b.too_large())
+    }
+}
+
+/// Read a small body whole (bounded by `limit`).
+async fn buffer(mut payload: web::Payload, limit: usize) -> ApiResult<Bytes> {
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading the body: {e}")))?;
+        if buf.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
 /// `/api/v1/{tail}`: forward to the owning service.
+///
+/// Each attempt goes to the replica with the fewest requests outstanding among those neither
+/// ejected nor found unready by the health checks, and waits at most the attempt timeout for
+/// the response head (all attempts together at most the upstream timeout). A failed attempt
+/// ejects its replica; the request moves to another replica when it cannot have been applied
+/// twice: the connection failed (nothing was sent), or it is idempotent (GET, PUT, DELETE, ...,
+/// or a write carrying an `Idempotency-Key`, which the services answer once), and its body can
+/// be sent again.
 pub async fn forward(
     req: HttpRequest,
     payload: web::Payload,
@@ -451,9 +759,15 @@ pub async fn forward(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }
-    let has_body =
-        declared.is_some_and(|n| n > 0) || req.headers().contains_key(ax::TRANSFER_ENCODING);
-    let body = has_body.then(|| BodySource::pump(payload, limit));
+    let chunked = req.headers().contains_key(ax::TRANSFER_ENCODING);
+    let body = match declared {
+        Some(n) if n > 0 && n as usize <= REPLAYABLE_BODY && !chunked => {
+            RequestBody::Buffered(buffer(payload, limit).await?)
+        }
+        Some(n) if n > 0 => RequestBody::Streamed(BodySource::pump(payload, limit)),
+        _ if chunked => RequestBody::Streamed(BodySource::pump(payload, limit)),
+        _ => RequestBody::None,
+    };
     // Phase 3: rewrite.
     let headers = proxy.request_headers(&req);
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
@@ -465,20 +779,25 @@ pub async fn forward(
             | reqwest::Method::PUT
             | reqwest::Method::DELETE
             | reqwest::Method::OPTIONS
-    );
+    ) || req.headers().contains_key("idempotency-key");
     let target = req
         .uri()
         .path_and_query()
         .map_or(path, |pq| pq.as_str())
         .to_string();
-    let mut exclude = None;
+    let deadline = Instant::now() + proxy.upstream_timeout;
+    let mut tried: Vec<usize> = Vec::new();
     loop {
         // Phase 2: pick a replica.
-        let Some(idx) = pool.pick(exclude) else {
+        let Some(idx) = pool.pick(&tried) else {
             return Err(ApiError::BadGateway(format!(
                 "the {service} service has no reachable replica"
             )));
         };
+        if !tried.is_empty() {
+            pool.retries.fetch_add(1, Ordering::Relaxed);
+        }
+        tried.push(idx);
         let upstream = &pool.upstreams[idx];
         let url = reqwest::Url::parse(&format!("{}{target}", upstream.base))
             .map_err(|_| ApiError::NotFound(format!("no API resource at {path}")))?;
@@ -490,47 +809,64 @@ pub async fn forward(
             .0
             .request(method.clone(), url)
             .headers(headers.clone());
-        if let Some(b) = &body {
-            request = request.body(b.body());
+        match &body {
+            RequestBody::None => {}
+            RequestBody::Buffered(b) => request = request.body(b.clone()),
+            RequestBody::Streamed(b) => request = request.body(b.body()),
         }
-        // Phase 4: forward.
-        match request.send().await {
-            Ok(resp) => {
+        // Phase 4: forward, within this attempt's share of the time.
+        let budget = deadline
+            .saturating_duration_since(Instant::now())
+            .min(proxy.attempt_timeout);
+        let in_flight = upstream.begin();
+        let sent = tokio::time::timeout(budget, request.send()).await;
+        drop(in_flight);
+        let (kind, error) = match sent {
+            Ok(Ok(resp)) => {
                 upstream.succeeded();
                 // Phase 5: filter the response.
                 return Ok(respond(resp));
             }
-            Err(e) => {
-                if body.as_ref().is_some_and(BodySource::too_large) {
+            Ok(Err(e)) => {
+                if body.too_large() {
                     return Err(too_large(limit));
                 }
-                let kind = classify(&e);
-                upstream.failed(kind);
                 // Not the URL: its query may hold personal data (a search for a name or phone).
-                let error = error_chain(&e.without_url());
-                tracing::warn!(service, upstream = %upstream.base, error, ?kind, "upstream request failed");
-                let intact = body.as_ref().is_none_or(BodySource::unread);
-                let retry = exclude.is_none()
-                    && pool.upstreams.len() > 1
-                    && intact
-                    && (kind == Failure::Connect || (kind == Failure::Timeout && idempotent));
-                if retry {
-                    exclude = Some(idx);
-                    continue;
-                }
-                return Err(match kind {
-                    Failure::Timeout => ApiError::GatewayTimeout(format!(
-                        "the {service} service did not answer in time"
-                    )),
-                    Failure::Connect => {
-                        ApiError::BadGateway(format!("the {service} service is unreachable"))
-                    }
-                    Failure::Io => {
-                        ApiError::BadGateway(format!("the {service} service failed to answer"))
-                    }
-                });
+                (classify(&e), error_chain(&e.without_url()))
             }
+            Err(_) => (
+                Failure::Timeout,
+                format!("no response head within {} ms", budget.as_millis()),
+            ),
+        };
+        upstream.failed(kind);
+        let again = tried.len() < MAX_ATTEMPTS.min(pool.upstreams.len())
+            && Instant::now() < deadline
+            && body.resendable()
+            && (kind == Failure::Connect || idempotent);
+        tracing::warn!(
+            service,
+            upstream = %upstream.base,
+            failure = kind.describe(),
+            error,
+            attempt = tried.len(),
+            retry = again,
+            "upstream attempt failed"
+        );
+        if again {
+            continue;
         }
+        return Err(match kind {
+            Failure::Timeout => {
+                ApiError::GatewayTimeout(format!("the {service} service did not answer in time"))
+            }
+            Failure::Connect => {
+                ApiError::BadGateway(format!("the {service} service is unreachable"))
+            }
+            Failure::Reset => {
+                ApiError::BadGateway(format!("the {service} service failed to answer"))
+            }
+        });
     }
 }
 
@@ -667,23 +1003,51 @@ mod tests {
     fn round_robin_skips_failed_and_opens_circuit() {
         let p = proxy(&["http://a", "http://b"]);
         let pool = &p.services["membership"];
-        let picks: Vec<_> = (0..4).filter_map(|_| pool.pick(None)).collect();
+        let picks: Vec<_> = (0..4).filter_map(|_| pool.pick(&[])).collect();
         assert_eq!(picks, vec![0, 1, 0, 1]);
         pool.upstreams[0].failed(Failure::Connect);
-        assert!((0..4).all(|_| pool.pick(None) == Some(1)));
+        assert_eq!(pool.upstreams[0].state(), UpstreamState::Ejected);
+        assert!((0..4).all(|_| pool.pick(&[]) == Some(1)));
         assert_eq!(
-            pool.pick(Some(1)),
+            pool.pick(&[1]),
             Some(0),
             "fallback when only a skipped one is left"
         );
+        assert_eq!(pool.pick(&[0, 1]), None, "every replica tried");
         for _ in 0..BREAKER_THRESHOLD {
             pool.upstreams[1].failed(Failure::Timeout);
         }
-        let h = pool.upstreams[1].health();
+        assert_eq!(pool.upstreams[1].state(), UpstreamState::Open);
         assert!(
-            h.skip_until
+            pool.upstreams[1]
+                .health()
+                .skip_until
                 .is_some_and(|t| t > Instant::now() + PASSIVE_SKIP)
         );
+        // A health check that finds it ready lets it back in at once.
+        pool.upstreams[1].checked(true);
+        assert_eq!(pool.upstreams[1].state(), UpstreamState::Closed);
+        assert_eq!(pool.upstreams[1].stats.ejections.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn least_outstanding_and_readiness_steer_picks() {
+        let p = proxy(&["http://a", "http://b", "http://c"]);
+        let pool = &p.services["membership"];
+        // `a` has two requests outstanding, `b` one: new ones go to `c`, then `b`.
+        let _a1 = pool.upstreams[0].begin();
+        let _a2 = pool.upstreams[0].begin();
+        let b1 = pool.upstreams[1].begin();
+        assert!((0..3).all(|_| pool.pick(&[]) == Some(2)));
+        assert_eq!(pool.pick(&[2]), Some(1));
+        drop(b1);
+        // An unready replica is not picked while a ready one is left.
+        pool.upstreams[2].checked(false);
+        assert!((0..3).all(|_| pool.pick(&[]) == Some(1)));
+        pool.upstreams[1].checked(false);
+        assert!((0..3).all(|_| pool.pick(&[]) == Some(0)));
+        pool.upstreams[0].checked(false);
+        assert!(pool.pick(&[]).is_some(), "all unready: still try one");
     }
 
     #[test]

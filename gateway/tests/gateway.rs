@@ -1673,7 +1673,8 @@ async fn timeouts_retry_idempotent_requests_once() {
     let second = fake("membership-2").await;
     let second_url = second.url.clone();
     let mut env = Env::with(|s| {
-        s.upstream_timeout = Duration::from_millis(400);
+        s.attempt_timeout = Duration::from_millis(400);
+        s.upstream_timeout = Duration::from_secs(2);
         s.upstreams.get_mut("membership").unwrap().push(second_url);
     })
     .await;

@@ -7,6 +7,8 @@ mod auth;
 mod common;
 mod gateway;
 mod health;
+mod metrics;
 mod openapi;
 mod outbox;
 mod personal_data;
+mod process;

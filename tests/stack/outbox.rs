@@ -34,6 +34,7 @@ fn open(url: &str) -> Db {
         &PoolOptions {
             max_size: 2,
             checkout_timeout: Duration::from_secs(5),
+            ..Default::default()
         },
     )
     .unwrap()

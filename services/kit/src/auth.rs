@@ -12,7 +12,7 @@ use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
@@ -20,6 +20,8 @@ use utoipa::ToSchema;
 pub const LEEWAY_SECS: u64 = 30;
 /// An unknown `kid` triggers a JWKS refetch at most this often.
 const REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+/// After a failed fetch, the next is tried no sooner than this.
+const RETRY_FAILED_FETCH: Duration = Duration::from_secs(1);
 /// Tokens remembered as verified; past this the memory starts over (bounded, never stale:
 /// an entry is used only while its token is unexpired).
 const VERIFIED_CACHE_MAX: usize = 10_000;
@@ -177,7 +179,10 @@ pub struct Verifier {
     issuer: String,
     audience: String,
     keys: RwLock<HashMap<String, Arc<VerifyingKey>>>,
-    last_fetch: Mutex<Option<Instant>>,
+    /// Held across a fetch, so that concurrent requests with an unknown key id wait for the
+    /// one fetch in flight instead of failing (or each fetching): when it succeeded and
+    /// whether. `None` before the first.
+    fetch: tokio::sync::Mutex<Option<(Instant, bool)>>,
     http: reqwest::Client,
     /// Exact token strings already verified, with their claims. A signature check is most of
     /// what verification costs and a client sends the same token many times; keying on the whole
@@ -194,7 +199,7 @@ impl Verifier {
             issuer: issuer.to_string(),
             audience: audience.to_string(),
             keys: RwLock::new(HashMap::new()),
-            last_fetch: Mutex::new(None),
+            fetch: tokio::sync::Mutex::new(None),
             http: crate::http_client(Duration::from_secs(2), Duration::from_secs(5))
                 .unwrap_or_else(|e| panic!("building the token verifier's HTTP client: {e}")),
             verified: RwLock::new(HashMap::new()),
@@ -231,19 +236,40 @@ impl Verifier {
         self.keys.read().ok().and_then(|k| k.get(kid).cloned())
     }
 
-    async fn refresh(&self) -> ApiResult<()> {
-        {
-            let mut last = self
-                .last_fetch
-                .lock()
-                .map_err(|_| ApiError::internal(anyhow::anyhow!("key cache poisoned")))?;
-            if last.is_some_and(|t| t.elapsed() < REFETCH_INTERVAL) {
-                return Ok(());
-            }
-            *last = Some(Instant::now());
+    /// Fetch the keys because `kid` is unknown: one fetch at a time; whoever waited for it
+    /// finds the key installed. Bounded: no sooner than [`REFETCH_INTERVAL`] after a fetch
+    /// (so unknown key ids cannot make us hammer the gateway), [`RETRY_FAILED_FETCH`] after
+    /// a failed one.
+    async fn refresh(&self, kid: &str) -> ApiResult<()> {
+        let mut last = self.fetch.lock().await;
+        if self.cached(kid).is_some() {
+            return Ok(()); // the fetch we waited for brought it
         }
+        if let Some((at, ok)) = *last {
+            let wait = if ok {
+                REFETCH_INTERVAL
+            } else {
+                RETRY_FAILED_FETCH
+            };
+            if at.elapsed() < wait {
+                return if ok {
+                    Ok(())
+                } else {
+                    Err(ApiError::Unavailable("token keys unavailable".into()))
+                };
+            }
+        }
+        let fetched = self.fetch_set().await;
+        *last = Some((Instant::now(), fetched.is_ok()));
+        if let Some(set) = fetched? {
+            self.install(&set);
+        }
+        Ok(())
+    }
+
+    async fn fetch_set(&self) -> ApiResult<Option<JwkSet>> {
         let set = match &self.source {
-            KeySource::Static(_) => return Ok(()),
+            KeySource::Static(_) => return Ok(None),
             KeySource::Shared(f) => f(),
             KeySource::Url(url) => {
                 let res = self.http.get(url).send().await.map_err(|e| {
@@ -257,8 +283,7 @@ impl Verifier {
                     .map_err(|e| ApiError::Unavailable(format!("token keys unreadable: {e}")))?
             }
         };
-        self.install(&set);
-        Ok(())
+        Ok(Some(set))
     }
 
     /// Verify a compact JWS and return its claims.
@@ -292,7 +317,7 @@ impl Verifier {
         let key = match self.cached(&kid) {
             Some(k) => k,
             None => {
-                self.refresh().await?;
+                self.refresh(&kid).await?;
                 self.cached(&kid)
                     .ok_or_else(|| unauthorized("unknown key id"))?
             }

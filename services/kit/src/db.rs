@@ -11,8 +11,9 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection};
 use diesel_migrations::MigrationHarness;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A connection to either backend. Queries written against `DbConn` run on both; SQL that
 /// must differ goes in a `match` on the variant.
@@ -195,6 +196,9 @@ pub struct PoolOptions {
     pub max_size: u32,
     /// How long a request waits for a connection before it gets a 503.
     pub checkout_timeout: Duration,
+    /// Connections idle this long are closed (down to one), so a burst does not keep
+    /// `max_size` server connections open for good. Zero keeps them.
+    pub idle_timeout: Duration,
 }
 
 impl Default for PoolOptions {
@@ -202,14 +206,42 @@ impl Default for PoolOptions {
         Self {
             max_size: 10,
             checkout_timeout: Duration::from_secs(3),
+            idle_timeout: Duration::from_secs(60),
         }
     }
+}
+
+/// Whether the database is known to be down. After a checkout fails because no connection
+/// could be made, requests get their 503 at once instead of each waiting out the checkout
+/// timeout, and one background thread probes until a connection succeeds again.
+#[derive(Default)]
+struct Health {
+    down: AtomicBool,
+    probing: AtomicBool,
+    /// Requests waiting for a pooled connection, for `/metrics`.
+    waiting: AtomicI64,
+}
+
+/// How often the background probe tries to connect while the database is down.
+const PROBE_INTERVAL: Duration = Duration::from_millis(250);
+const PROBE_INTERVAL_MAX: Duration = Duration::from_secs(2);
+
+/// Connection pool figures, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub in_use: u32,
+    pub idle: u32,
+    pub waiting: i64,
+    pub max_size: u32,
+    pub down: bool,
 }
 
 /// The handle services hold: a pool plus what the backend needs to be used safely.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
+    manager: Manager,
+    health: Arc<Health>,
     backend: Backend,
     /// SQLite allows one writer; a deferred transaction that reads and then writes fails at
     /// once with SQLITE_BUSY if another connection wrote in between. Each SQLite file is owned
@@ -238,10 +270,13 @@ impl Db {
             .max_size(opts.max_size)
             .min_idle(Some(1))
             .connection_timeout(opts.checkout_timeout)
+            .idle_timeout((!opts.idle_timeout.is_zero()).then_some(opts.idle_timeout))
             .test_on_check_out(true)
-            .build_unchecked(manager);
+            .build_unchecked(manager.clone());
         Ok(Db {
             pool,
+            manager,
+            health: Arc::default(),
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
         })
@@ -300,9 +335,9 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let db = self.clone();
         blocking(move || {
-            let mut conn = pool.get()?;
+            let mut conn = db.checkout(None)?;
             f(&mut conn)
         })
         .await
@@ -314,15 +349,16 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        let lock = self.write_lock.clone();
+        let db = self.clone();
         blocking(move || {
+            db.fail_fast()?;
             // Wait for the writer lock before taking a connection, so waiting writers do not
             // hold pool connections that readers need.
-            let _guard = lock
+            let _guard = db
+                .write_lock
                 .as_ref()
                 .map(|l| l.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-            let mut conn = pool.get()?;
+            let mut conn = db.checkout(None)?;
             in_transaction(&mut conn, Begin::Write, f)
         })
         .await
@@ -337,9 +373,9 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let db = self.clone();
         blocking(move || {
-            let mut conn = pool.get()?;
+            let mut conn = db.checkout(None)?;
             in_transaction(&mut conn, Begin::ConsistentRead, f)
         })
         .await
@@ -347,9 +383,9 @@ impl Db {
 
     /// Readiness: can we get a connection and run a query, quickly?
     pub async fn ping(&self, timeout: Duration) -> ApiResult<()> {
-        let pool = self.pool.clone();
+        let db = self.clone();
         blocking(move || {
-            let mut conn = pool.get_timeout(timeout)?;
+            let mut conn = db.checkout(Some(timeout))?;
             conn.batch_execute("SELECT 1")
                 .map_err(|_| ApiError::Unavailable("database unavailable".into()))
         })
@@ -359,6 +395,98 @@ impl Db {
     /// The pool, for tools and tests that need a raw connection.
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// Is the database known to be down (requests answer 503 at once until a probe succeeds)?
+    pub fn is_down(&self) -> bool {
+        self.health.down.load(Ordering::SeqCst)
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        let state = self.pool.state();
+        PoolStats {
+            in_use: state.connections.saturating_sub(state.idle_connections),
+            idle: state.idle_connections,
+            waiting: self.health.waiting.load(Ordering::Relaxed).max(0),
+            max_size: self.pool.max_size(),
+            down: self.is_down(),
+        }
+    }
+
+    fn fail_fast(&self) -> ApiResult<()> {
+        if self.is_down() {
+            Err(ApiError::Unavailable("database unavailable".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A pooled connection, or a 503: at once while the database is known to be down; after
+    /// the checkout timeout when it has just gone down (which marks it down) or when every
+    /// connection stays busy (which does not: the database is up, only saturated).
+    fn checkout(&self, timeout: Option<Duration>) -> ApiResult<r2d2::PooledConnection<Manager>> {
+        self.fail_fast()?;
+        self.health.waiting.fetch_add(1, Ordering::Relaxed);
+        let got = match timeout {
+            Some(t) => self.pool.get_timeout(t),
+            None => self.pool.get(),
+        };
+        self.health.waiting.fetch_sub(1, Ordering::Relaxed);
+        got.map_err(|e| {
+            // r2d2 names the last connection error it saw, which may be stale; a bare timeout
+            // means every connection was busy. Down only if a fresh connection fails too.
+            if e.to_string() != "timed out waiting for connection"
+                && let Err(now) = self.manager.connect()
+            {
+                self.mark_down(&now.to_string());
+            }
+            ApiError::from(e)
+        })
+    }
+
+    fn mark_down(&self, why: &str) {
+        if !self.health.down.swap(true, Ordering::SeqCst) {
+            tracing::warn!(
+                error = why,
+                "database down: answering 503 until a probe connects"
+            );
+        }
+        if self.health.probing.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let manager = self.manager.clone();
+        let health = self.health.clone();
+        let spawned = std::thread::Builder::new()
+            .name("db-probe".into())
+            .spawn(move || {
+                let started = Instant::now();
+                let mut interval = PROBE_INTERVAL;
+                loop {
+                    std::thread::sleep(interval);
+                    if Arc::strong_count(&health) == 1 {
+                        return; // every handle to this database is gone
+                    }
+                    let ok = manager
+                        .connect()
+                        .and_then(|mut c| manager.is_valid(&mut c))
+                        .is_ok();
+                    if ok {
+                        health.down.store(false, Ordering::SeqCst);
+                        health.probing.store(false, Ordering::SeqCst);
+                        tracing::info!(
+                            down_ms = started.elapsed().as_millis() as u64,
+                            "database reachable again"
+                        );
+                        return;
+                    }
+                    interval = (interval * 2).min(PROBE_INTERVAL_MAX);
+                }
+            });
+        if spawned.is_err() {
+            // Without a probe, fall back to the pool's own (slow) checkouts.
+            self.health.down.store(false, Ordering::SeqCst);
+            self.health.probing.store(false, Ordering::SeqCst);
+        }
     }
 }
 

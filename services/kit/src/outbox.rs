@@ -144,11 +144,39 @@ impl Default for RelayConfig {
     }
 }
 
+/// Delivery outcomes since the relay started, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct OutboxStats {
+    pub delivered: std::sync::atomic::AtomicU64,
+    pub retried: std::sync::atomic::AtomicU64,
+    pub failed: std::sync::atomic::AtomicU64,
+}
+
+/// Messages waiting for delivery (neither delivered nor failed) and the age in seconds of the
+/// oldest, for `/metrics`.
+pub async fn backlog(db: &Db) -> ApiResult<(i64, Option<f64>)> {
+    use kit_outbox::dsl as o;
+    let (count, oldest) = db
+        .read(|c| {
+            let pending = o::kit_outbox
+                .filter(o::delivered_at.is_null())
+                .filter(o::failed_at.is_null());
+            let count: i64 = pending.count().get_result(c)?;
+            let oldest: Option<chrono::NaiveDateTime> =
+                pending.select(diesel::dsl::min(o::created_at)).first(c)?;
+            Ok((count, oldest))
+        })
+        .await?;
+    let age = oldest.map(|t| (db::now() - t).num_milliseconds().max(0) as f64 / 1000.0);
+    Ok((count, age))
+}
+
 /// A running relay. Dropping it (or [`RelayHandle::stop`]) stops the task; a delivery cut off
 /// mid-request is retried after its lease.
 #[derive(Debug)]
 pub struct RelayHandle {
     notifier: Notifier,
+    stats: Arc<OutboxStats>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -157,6 +185,11 @@ impl RelayHandle {
     /// The wake-up handle for code that enqueues.
     pub fn notifier(&self) -> Notifier {
         self.notifier.clone()
+    }
+
+    /// Its delivery outcomes so far.
+    pub fn stats(&self) -> Arc<OutboxStats> {
+        self.stats.clone()
     }
 
     /// Stop and wait for the task to end.
@@ -183,6 +216,7 @@ pub fn spawn_relay(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| anyhow::anyhow!("building the outbox relay's HTTP client: {e}"))?;
+    let stats = Arc::new(OutboxStats::default());
     let relay = Relay {
         db,
         service,
@@ -190,10 +224,12 @@ pub fn spawn_relay(
         http,
         config,
         notifier: notifier.clone(),
+        stats: stats.clone(),
     };
     let task = tokio::spawn(relay.run(stop_rx));
     Ok(RelayHandle {
         notifier,
+        stats,
         stop: Some(stop_tx),
         task: Some(task),
     })
@@ -206,6 +242,7 @@ struct Relay {
     client: ServiceClient,
     http: reqwest::Client,
     notifier: Notifier,
+    stats: Arc<OutboxStats>,
 }
 
 /// A message this relay has claimed; `attempt` is its `attempts` after the claim.
@@ -440,17 +477,24 @@ impl Relay {
     }
 
     fn log(&self, m: &Claimed, outcome: &Outcome) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let counter = match outcome {
+            Outcome::Delivered => &self.stats.delivered,
+            Outcome::Retry { .. } => &self.stats.retried,
+            Outcome::Failed(_) => &self.stats.failed,
+        };
+        counter.fetch_add(1, Relaxed);
         match outcome {
             Outcome::Delivered => tracing::debug!(
-                service = self.service, message = %m.id, target = %m.target, attempt = m.attempt,
+                service = self.service, message_id = %m.id, target = %m.target, attempt = m.attempt,
                 "outbox message delivered"
             ),
             Outcome::Retry { error, .. } => tracing::warn!(
-                service = self.service, message = %m.id, target = %m.target, attempt = m.attempt,
+                service = self.service, message_id = %m.id, target = %m.target, attempt = m.attempt,
                 error = %error, "outbox delivery failed; will retry"
             ),
             Outcome::Failed(error) => tracing::error!(
-                service = self.service, message = %m.id, target = %m.target, attempt = m.attempt,
+                service = self.service, message_id = %m.id, target = %m.target, attempt = m.attempt,
                 error = %error, "outbox message refused by its target; marked failed"
             ),
         }

@@ -54,6 +54,9 @@ pub struct Settings {
     pub relay: RelayConfig,
     /// Where the accounts' revocation epochs come from (see [`crate::revocation`]).
     pub revocations: crate::revocation::RevocationSource,
+    /// Apply pending migrations before serving (`XS_MIGRATE_ON_START`). Off when an upgrade
+    /// runs them once as a job (`xieshang migrate`) instead of in every replica.
+    pub migrate: bool,
 }
 
 impl Settings {
@@ -70,7 +73,24 @@ impl Settings {
             peers: None,
             relay: RelayConfig::default(),
             revocations: crate::revocation::RevocationSource::None,
+            migrate: true,
         }
+    }
+}
+
+/// Set when a server begins to stop: `/readyz` answers 503 so that load balancers (the
+/// gateway's health checks) stop sending new requests, while the server still serves the
+/// ones that arrive until it closes its listener.
+#[derive(Debug, Clone, Default)]
+pub struct Draining(Arc<std::sync::atomic::AtomicBool>);
+
+impl Draining {
+    pub fn start(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -83,6 +103,7 @@ pub struct Running {
     relay: Option<RelayHandle>,
     /// Keeps the revocation epochs current (separate processes only); stops when dropped.
     revocation_poll: Option<crate::revocation::PollHandle>,
+    draining: Draining,
 }
 
 impl Running {
@@ -98,7 +119,37 @@ impl Running {
             task,
             relay: None,
             revocation_poll: None,
+            draining: Draining::default(),
         }
+    }
+
+    /// Use `draining` (the flag the server's `/readyz` reads) for [`Running::shutdown`].
+    pub fn with_draining(mut self, draining: Draining) -> Running {
+        self.draining = draining;
+        self
+    }
+
+    /// Leave readiness (`/readyz` answers 503) while still serving. [`Running::shutdown`]
+    /// does this first; whole-stack mode calls it on every server before stopping any.
+    pub fn begin_drain(&self) {
+        self.draining.start();
+    }
+
+    /// A graceful stop: leave readiness, keep serving for `drain` so that load balancers
+    /// notice, then stop accepting, finish in-flight requests, and wait.
+    pub async fn shutdown(self, drain: Duration) {
+        let name = self.name;
+        self.begin_drain();
+        tracing::info!(
+            service = name,
+            drain_ms = drain.as_millis() as u64,
+            "draining"
+        );
+        if !drain.is_zero() {
+            tokio::time::sleep(drain).await;
+        }
+        self.stop().await;
+        tracing::info!(service = name, "stopped");
     }
 
     pub fn url(&self) -> String {
@@ -124,6 +175,50 @@ impl Running {
     pub fn handle(&self) -> ServerHandle {
         self.handle.clone()
     }
+}
+
+/// `GET /metrics` of a service: the kit's metrics, the pool's, and the outbox's (backlog from
+/// the table, outcomes from the relay).
+async fn service_metrics(
+    metrics: web::Data<Metrics>,
+    db: web::Data<Db>,
+    stats: web::Data<outbox::OutboxStats>,
+) -> HttpResponse {
+    use std::sync::atomic::Ordering::Relaxed;
+    // Skipped while the database is down: the scrape still answers, at once.
+    let backlog = outbox::backlog(&db).await.ok();
+    let text = metrics.render_with(|m| {
+        if let Some((count, oldest)) = backlog {
+            m.family(
+                "outbox_backlog",
+                "gauge",
+                "Outbox messages waiting for delivery",
+                &[(Vec::new(), count as f64)],
+            );
+            m.family(
+                "outbox_oldest_age_seconds",
+                "gauge",
+                "Age of the oldest undelivered outbox message (0 when none)",
+                &[(Vec::new(), oldest.unwrap_or(0.0))],
+            );
+        }
+        let outcome = |name: &str, v: &std::sync::atomic::AtomicU64| {
+            (vec![("outcome", name.to_string())], v.load(Relaxed) as f64)
+        };
+        m.family(
+            "outbox_deliveries_total",
+            "counter",
+            "Outbox delivery attempts by outcome (delivered, retry, failed)",
+            &[
+                outcome("delivered", &stats.delivered),
+                outcome("retry", &stats.retried),
+                outcome("failed", &stats.failed),
+            ],
+        );
+    });
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(text)
 }
 
 /// The base document every service and the gateway start from: title, bearer scheme, the
@@ -183,17 +278,21 @@ pub fn openapi(spec: &ServiceSpec) -> OpenApi {
 /// through `web::Data<ServiceClient>`, both present either way.
 pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Result<Running> {
     let db = Db::connect(&settings.database_url, &settings.pool)?;
-    let migrate_db = db.clone();
-    tokio::task::spawn_blocking(move || migrate_db.migrate(spec.migrations))
-        .await
-        .context("migration task")?
-        .with_context(|| format!("migrating the {} database", spec.name))?;
+    if settings.migrate {
+        let migrate_db = db.clone();
+        tokio::task::spawn_blocking(move || migrate_db.migrate(spec.migrations))
+            .await
+            .context("migration task")?
+            .with_context(|| format!("migrating the {} database", spec.name))?;
+    }
+    let draining = Draining::default();
     let verifier = web::Data::new(Verifier::new(
         settings.keys.clone(),
         &settings.issuer,
         &settings.audience,
     ));
-    let metrics = web::Data::new(Metrics::new(spec.name));
+    let metrics = Metrics::new(spec.name);
+    metrics.add_pool(&db);
     let (revocations, revocation_poll) = crate::revocation::start(&settings.revocations)?;
     let revocations = web::Data::new(revocations);
     let doc = Arc::new(openapi(spec));
@@ -226,6 +325,12 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
     } else {
         None
     };
+    let outbox_stats = web::Data::from(
+        relay
+            .as_ref()
+            .map_or_else(Default::default, RelayHandle::stats),
+    );
+    let metrics = web::Data::new(metrics);
     let client = web::Data::new(client);
     let notifier = web::Data::new(
         relay
@@ -233,10 +338,13 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
             .map_or_else(Notifier::default, |r| r.notifier()),
     );
     let db = web::Data::new(db);
+    let drain_flag = web::Data::new(draining.clone());
     let server = HttpServer::new(move || {
         let doc = doc.clone();
         App::new()
             .app_data(db.clone())
+            .app_data(drain_flag.clone())
+            .app_data(outbox_stats.clone())
             .app_data(verifier.clone())
             .app_data(revocations.clone())
             .app_data(metrics.clone())
@@ -256,7 +364,7 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
             })
             .route("/healthz", web::get().to(telemetry::healthz))
             .route("/readyz", web::get().to(telemetry::readyz))
-            .route("/metrics", web::get().to(telemetry::metrics))
+            .route("/metrics", web::get().to(service_metrics))
             .route(
                 "/openapi.json",
                 web::get().to(move || {
@@ -272,7 +380,7 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
     .disable_signals()
     .listen(listener)?
     .run();
-    let mut running = Running::spawn(spec.name, addr, server);
+    let mut running = Running::spawn(spec.name, addr, server).with_draining(draining);
     running.relay = relay;
     running.revocation_poll = revocation_poll;
     Ok(running)

@@ -51,6 +51,32 @@ where
     .is_ok()
 }
 
+/// Share of successful requests that get an access log line, in millionths (failures are
+/// always logged). Set once at start by [`set_access_log`].
+static ACCESS_LOG_PPM: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1_000_000);
+static ACCESS_LOG_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Log this share (0.0 to 1.0) of successful requests: 1 logs all (the default), 0 none, 0.01
+/// one in a hundred. 5xx answers are logged whatever the share.
+pub fn set_access_log(share: f64) {
+    let ppm = (share.clamp(0.0, 1.0) * 1_000_000.0).round() as u32;
+    ACCESS_LOG_PPM.store(ppm, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn access_logged() -> bool {
+    use std::sync::atomic::Ordering::Relaxed;
+    let ppm = u64::from(ACCESS_LOG_PPM.load(Relaxed));
+    if ppm >= 1_000_000 {
+        return true;
+    }
+    if ppm == 0 {
+        return false;
+    }
+    // Every n-th request, deterministic and cheap: n = 1 / share.
+    let every = (1_000_000 / ppm).max(1);
+    ACCESS_LOG_SEQ.fetch_add(1, Relaxed).is_multiple_of(every)
+}
+
 /// The request's id: the client's `X-Request-Id` when sane, else a new one.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
@@ -79,11 +105,52 @@ pub fn sane_request_id(v: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
-/// Request count and latency by route pattern and status, for Prometheus.
+/// Renders more metric families into the `/metrics` text (pool, outbox, upstreams).
+pub type MetricsSource = Box<dyn Fn(&mut MetricsText) + Send + Sync>;
+
+/// Request count and latency by route pattern and status, for Prometheus; plus whatever the
+/// [`MetricsSource`]s added report when scraped.
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    service: String,
+    sources: std::sync::RwLock<Vec<MetricsSource>>,
+}
+
+/// Prometheus text for metric families computed at scrape time: every sample gets the
+/// `service` label, like the registry's own.
+pub struct MetricsText {
+    out: String,
+    service: String,
+}
+
+impl MetricsText {
+    /// One family: `# HELP`, `# TYPE` and its samples (`labels` as name/value pairs).
+    pub fn family(
+        &mut self,
+        name: &str,
+        kind: &str,
+        help: &str,
+        samples: &[(Vec<(&str, String)>, f64)],
+    ) {
+        use std::fmt::Write;
+        let _ = writeln!(self.out, "# HELP xieshang_{name} {help}");
+        let _ = writeln!(self.out, "# TYPE xieshang_{name} {kind}");
+        for (labels, value) in samples {
+            let mut l = format!("service=\"{}\"", escape_label(&self.service));
+            for (k, v) in labels {
+                let _ = write!(l, ",{k}=\"{}\"", escape_label(v));
+            }
+            let _ = writeln!(self.out, "xieshang_{name}{{{l}}} {value}");
+        }
+    }
+}
+
+fn escape_label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 impl Metrics {
@@ -118,6 +185,15 @@ impl Metrics {
             registry,
             requests,
             latency,
+            service: service.to_string(),
+            sources: std::sync::RwLock::new(Vec::new()),
+        }
+    }
+
+    /// Add families computed at scrape time.
+    pub fn add_source(&self, source: MetricsSource) {
+        if let Ok(mut s) = self.sources.write() {
+            s.push(source);
         }
     }
 
@@ -131,9 +207,64 @@ impl Metrics {
     }
 
     pub fn render(&self) -> String {
+        self.render_with(|_| {})
+    }
+
+    /// [`Metrics::render`] plus families computed by the caller (e.g. with a database query).
+    pub fn render_with(&self, extra: impl FnOnce(&mut MetricsText)) -> String {
         let mut buf = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
-        String::from_utf8(buf).unwrap_or_default()
+        let mut text = MetricsText {
+            out: String::from_utf8(buf).unwrap_or_default(),
+            service: self.service.clone(),
+        };
+        if let Ok(sources) = self.sources.read() {
+            for source in sources.iter() {
+                source(&mut text);
+            }
+        }
+        extra(&mut text);
+        text.out
+    }
+
+    /// The database pool's figures: connections in use, idle, requests waiting for one, the
+    /// size limit, and whether the database is known to be down.
+    pub fn add_pool(&self, db: &Db) {
+        let db = db.clone();
+        self.add_source(Box::new(move |m| {
+            let s = db.pool_stats();
+            let g = |v: f64| vec![(Vec::new(), v)];
+            m.family(
+                "db_pool_in_use",
+                "gauge",
+                "Database connections in use",
+                &g(s.in_use.into()),
+            );
+            m.family(
+                "db_pool_idle",
+                "gauge",
+                "Database connections open and idle",
+                &g(s.idle.into()),
+            );
+            m.family(
+                "db_pool_waiting",
+                "gauge",
+                "Requests waiting for a database connection",
+                &g(s.waiting as f64),
+            );
+            m.family(
+                "db_pool_max",
+                "gauge",
+                "Database pool size limit",
+                &g(s.max_size.into()),
+            );
+            m.family(
+                "db_down",
+                "gauge",
+                "1 while the database is known to be down (requests answer 503 at once)",
+                &g(if s.down { 1.0 } else { 0.0 }),
+            );
+        }));
     }
 }
 
@@ -175,7 +306,7 @@ pub async fn middleware(
     let ms = elapsed.as_secs_f64() * 1000.0;
     if status.is_server_error() {
         tracing::warn!(parent: &span, status = status.as_u16(), ms, route, "request failed");
-    } else {
+    } else if access_logged() {
         tracing::info!(parent: &span, status = status.as_u16(), ms, route, "request");
     }
     // An encoded body cannot be read here; the kit's own apps compress outside this middleware.
@@ -253,8 +384,14 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: the database answers within a second.
-pub async fn readyz(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
+/// `GET /readyz`: the database answers within a second, and the server is not stopping.
+pub async fn readyz(
+    db: web::Data<Db>,
+    draining: Option<web::Data<crate::service::Draining>>,
+) -> Result<HttpResponse, ApiError> {
+    if draining.is_some_and(|d| d.is_draining()) {
+        return Err(ApiError::Unavailable("stopping".into()));
+    }
     db.ping(Duration::from_secs(1)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready", "database": "ok"})))
 }

@@ -6,12 +6,14 @@
 //! - [`TestService`]: one service on a random free port;
 //! - [`TestStack`]: one service behind the real gateway, which is how a service's own tests
 //!   see it (`TestStack::with(&xs_membership::SPEC)`);
+//! - [`pg::PgInstance`]: a PostgreSQL server of the test's own, to stop and start;
 //! - [`problem`] / [`fields`]: assertions on problem+json answers; [`csv_response`] and
 //!   [`csv_records`]: CSV downloads read back.
 #![allow(clippy::expect_used)]
 
 mod csv;
 mod db;
+pub mod pg;
 mod problem;
 mod service;
 mod stack;

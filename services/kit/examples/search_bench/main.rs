@@ -72,6 +72,7 @@ fn main() -> anyhow::Result<()> {
         &PoolOptions {
             max_size: 2,
             checkout_timeout: Duration::from_secs(30),
+            ..PoolOptions::default()
         },
     )?;
     db.migrate(&NO_SERVICE_MIGRATIONS)?;

@@ -7,6 +7,8 @@
 mod client;
 mod common;
 mod conventions;
+mod jwks;
 mod notebook;
+mod outage;
 mod races;
 mod workflow;

@@ -19,6 +19,7 @@ async fn kit_db(db: &TestDb) -> Db {
         &PoolOptions {
             max_size: 4,
             checkout_timeout: Duration::from_secs(5),
+            ..Default::default()
         },
     )
     .unwrap();

@@ -58,6 +58,7 @@ async fn setup() -> (TestDb, Db) {
     let opts = PoolOptions {
         max_size: 12,
         checkout_timeout: Duration::from_secs(10),
+        ..Default::default()
     };
     let db = Db::connect(&test_db.url, &opts).unwrap();
     let migrate = db.clone();
