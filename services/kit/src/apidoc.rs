@@ -164,3 +164,55 @@ fn complete_operation(op: &mut Operation) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+    use utoipa::openapi::{OpenApiBuilder, PathsBuilder};
+
+    fn op(id: &str) -> Operation {
+        OperationBuilder::new()
+            .operation_id(Some(id))
+            .response("200", ResponseBuilder::new().build())
+            .response(
+                "404",
+                ResponseBuilder::new()
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::new(PROBLEM_REF)))
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    }
+
+    #[test]
+    fn every_response_is_described_and_ids_are_unique() {
+        let paths = PathsBuilder::new()
+            .path("/api/v1/a", PathItem::new(HttpMethod::Get, op("list")))
+            .path("/api/v1/b", PathItem::new(HttpMethod::Get, op("list")))
+            .build();
+        let mut doc = OpenApiBuilder::new().paths(paths).build();
+        complete(&mut doc);
+        let json = serde_json::to_value(&doc).expect("serialises");
+        for path in ["/api/v1/a", "/api/v1/b"] {
+            let get = &json["paths"][path]["get"];
+            assert_eq!(get["responses"]["200"]["description"], "OK");
+            assert_eq!(
+                get["responses"]["401"]["content"]["application/problem+json"]["schema"]["$ref"],
+                PROBLEM_REF
+            );
+            let not_found = &get["responses"]["404"];
+            assert!(
+                not_found["content"]["application/problem+json"].is_object(),
+                "{not_found}"
+            );
+            assert!(not_found["content"]["application/json"].is_null());
+        }
+        assert_eq!(json["paths"]["/api/v1/a"]["get"]["operationId"], "list_a");
+        assert_eq!(json["paths"]["/api/v1/b"]["get"]["operationId"], "list_b");
+    }
+}
