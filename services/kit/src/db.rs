@@ -224,7 +224,7 @@ struct Health {
 
 /// How often the background probe tries to connect while the database is down.
 const PROBE_INTERVAL: Duration = Duration::from_millis(250);
-const PROBE_INTERVAL_MAX: Duration = Duration::from_secs(2);
+const PROBE_INTERVAL_MAX: Duration = Duration::from_secs(1);
 
 /// Connection pool figures, for `/metrics`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
