@@ -36,7 +36,7 @@ use crate::db::{DbBackend, DbConn};
 use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use std::collections::HashSet;
 
 /// Words give prefixes up to this many characters; a longer query word is cut to it.
@@ -45,10 +45,13 @@ pub const MAX_PREFIX: usize = 16;
 /// A query uses at most this many tokens (the first ones); the rest would only narrow it.
 pub const MAX_QUERY_TOKENS: usize = 32;
 
-/// On SQLite, a search matching at most this many documents is collected first and the
-/// outer query reads those; one matching more is checked row by row as the outer query walks
-/// its own index, which stops once a page is full (see [`Plan`]).
-pub const COLLECT_AT_MOST: i64 = 20_000;
+/// A search matching at most this many documents is collected first and the outer query
+/// reads those; one matching more is checked row by row as the outer query walks its own
+/// index, which stops once a page is full (see [`Plan`]). Where the two cost the same, from
+/// the benchmark (bench/README.md): collecting costs per match, checking per row read.
+pub const COLLECT_AT_MOST_SQLITE: i64 = 40_000;
+/// As [`COLLECT_AT_MOST_SQLITE`], for PostgreSQL.
+pub const COLLECT_AT_MOST_POSTGRES: i64 = 15_000;
 
 /// Documents migrations leave in `kit_search_pending` are indexed this many per transaction.
 const PENDING_BATCH: i64 = 500;
@@ -362,17 +365,53 @@ pub fn optimize(conn: &mut DbConn) -> QueryResult<()> {
 /// A search filter for a query over table(s) `QS`, to pass to `.filter(..)`.
 pub type Filter<QS> = Box<dyn BoxableExpression<QS, DbBackend, SqlType = Bool>>;
 
-/// How SQLite evaluates a search filter (PostgreSQL's planner chooses by itself).
+/// How a search filter is evaluated. Neither backend's planner can tell how many documents
+/// hold a word (and a phrase's words are far from independent), and a wrong guess costs
+/// seconds at a million documents: reading every match of a common word to show a page, or
+/// checking a whole district row by row for a rare one. So [`Plan::Auto`] counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Plan {
-    /// Count the matches (up to [`COLLECT_AT_MOST`]) and choose: few are collected, many are
-    /// probed.
+    /// Count the matches through the index, stopping after [`COLLECT_AT_MOST_SQLITE`] or
+    /// [`COLLECT_AT_MOST_POSTGRES`], and choose: few are collected, many are probed.
     Auto,
+    /// [`Plan::Auto`] with another bound (tests, tuning).
+    AutoUpTo(i64),
     /// `id IN (matching ids)`: best when few documents match, or with no LIMIT.
     Collect,
     /// `EXISTS (this document matches)` for each row the outer query reads: best when many
     /// match and the outer query stops after a page.
     Probe,
+    /// `id IN (matching ids)` as a plain subquery, the database's planner choosing the join.
+    Planner,
+}
+
+/// How many documents of `kind` hold all of `arr` (PostgreSQL hashes), counting no further
+/// than `bound + 1`. GIN answers only through a bitmap, which is cheap even for a common word;
+/// the planner may prefer a sequential scan for a common word, which checks every row it reads
+/// (many times slower), so that is switched off for this one statement and put back.
+fn pg_count_upto(
+    c: &mut diesel::PgConnection,
+    kind: &str,
+    arr: &str,
+    bound: i64,
+) -> QueryResult<i64> {
+    c.transaction(|c| {
+        let before: String =
+            diesel::select(sql::<Text>("current_setting('enable_seqscan')")).get_result(c)?;
+        diesel::sql_query("SELECT set_config('enable_seqscan', 'off', true)").execute(c)?;
+        let n = sql::<BigInt>("SELECT count(*) FROM (SELECT 1 FROM kit_search WHERE kind = ")
+            .bind::<Text, _>(kind)
+            .sql(" AND tokens @> string_to_array(")
+            .bind::<Text, _>(arr)
+            .sql(", ' ')::bigint[] LIMIT ")
+            .bind::<BigInt, _>(bound + 1)
+            .sql(") AS m")
+            .get_result(c)?;
+        diesel::sql_query("SELECT set_config('enable_seqscan', $1, true)")
+            .bind::<Text, _>(before)
+            .execute(c)?;
+        Ok(n)
+    })
 }
 
 /// `<id_column> IN (documents of kind matching query)`, for any query: composes with other
@@ -402,39 +441,81 @@ pub fn matching_with<QS>(
     }
     let kind = kind.to_string();
     Ok(match conn {
-        DbConn::Pg(_) => Box::new(
-            sql::<Bool>(&format!(
-                "{id_column} IN (SELECT doc_id FROM kit_search WHERE kind = "
-            ))
-            .bind::<Text, _>(kind)
-            .sql(" AND tokens @> string_to_array(")
-            .bind::<Text, _>(pg_array(&tokens))
-            .sql(", ' ')::bigint[])"),
-        ),
+        DbConn::Pg(c) => {
+            let arr = pg_array(&tokens);
+            let bound = match plan {
+                Plan::AutoUpTo(n) => Some(n),
+                Plan::Auto => Some(COLLECT_AT_MOST_POSTGRES),
+                _ => None,
+            };
+            let plan = match bound {
+                Some(n) if pg_count_upto(c, &kind, &arr, n)? > n => Plan::Probe,
+                Some(_) => Plan::Collect,
+                None => plan,
+            };
+            match plan {
+                // OFFSET 0 keeps the subquery correlated: checked row by row as the outer
+                // query reads, never turned into a join that reads every match.
+                Plan::Probe => Box::new(
+                    sql::<Bool>("EXISTS (SELECT 1 FROM kit_search AS k WHERE k.kind = ")
+                        .bind::<Text, _>(kind)
+                        .sql(&format!(
+                            " AND k.doc_id = {id_column} AND k.tokens @> string_to_array("
+                        ))
+                        .bind::<Text, _>(arr)
+                        .sql(", ' ')::bigint[] OFFSET 0)"),
+                ),
+                // The matching ids once (the GIN index), then the outer table by its key.
+                Plan::Collect => Box::new(
+                    sql::<Bool>(&format!(
+                        "{id_column} = ANY(ARRAY(SELECT doc_id FROM kit_search WHERE kind = "
+                    ))
+                    .bind::<Text, _>(kind)
+                    .sql(" AND tokens @> string_to_array(")
+                    .bind::<Text, _>(arr)
+                    .sql(", ' ')::bigint[]))"),
+                ),
+                Plan::Auto | Plan::AutoUpTo(_) | Plan::Planner => Box::new(
+                    sql::<Bool>(&format!(
+                        "{id_column} IN (SELECT doc_id FROM kit_search WHERE kind = "
+                    ))
+                    .bind::<Text, _>(kind)
+                    .sql(" AND tokens @> string_to_array(")
+                    .bind::<Text, _>(arr)
+                    .sql(", ' ')::bigint[])"),
+                ),
+            }
+        }
         DbConn::Sqlite(c) => {
             let expr = fts_query(&tokens);
-            let plan = match plan {
-                Plan::Auto => {
-                    // Counting stops at the bound, so this is cheap even for common words.
-                    let n: i64 = sql::<BigInt>(
-                        "SELECT count(*) FROM (SELECT rowid FROM kit_search_fts \
-                         WHERE kit_search_fts MATCH ",
+            // Auto reads the matching rowids (stopping after the bound) and, when they are
+            // few, hands them to the outer query, so the index is searched once.
+            let bound = match plan {
+                Plan::AutoUpTo(n) => n,
+                _ => COLLECT_AT_MOST_SQLITE,
+            };
+            let collected = match plan {
+                Plan::Auto | Plan::AutoUpTo(_) => {
+                    let (n, rowids): (i64, Option<String>) = sql::<(BigInt, Nullable<Text>)>(
+                        "SELECT count(*), group_concat(rowid) FROM (SELECT rowid \
+                         FROM kit_search_fts WHERE kit_search_fts MATCH ",
                     )
                     .bind::<Text, _>(&expr)
                     .sql(" LIMIT ")
-                    .bind::<BigInt, _>(COLLECT_AT_MOST + 1)
+                    .bind::<BigInt, _>(bound + 1)
                     .sql(")")
                     .get_result(c)?;
-                    if n > COLLECT_AT_MOST {
-                        Plan::Probe
+                    if n > bound {
+                        None
                     } else {
-                        Plan::Collect
+                        Some(format!("[{}]", rowids.unwrap_or_default()))
                     }
                 }
-                p => p,
+                Plan::Probe => None,
+                Plan::Collect | Plan::Planner => Some(String::new()),
             };
-            if plan == Plan::Probe {
-                Box::new(
+            match collected {
+                None => Box::new(
                     sql::<Bool>(
                         "EXISTS (SELECT 1 FROM kit_search_docs AS d, kit_search_fts \
                          WHERE d.kind = ",
@@ -446,9 +527,17 @@ pub fn matching_with<QS>(
                     ))
                     .bind::<Text, _>(expr)
                     .sql(")"),
-                )
-            } else {
-                Box::new(
+                ),
+                Some(rowids) if !rowids.is_empty() => Box::new(
+                    sql::<Bool>(&format!(
+                        "{id_column} IN (SELECT doc_id FROM kit_search_docs WHERE kind = "
+                    ))
+                    .bind::<Text, _>(kind)
+                    .sql(" AND id IN (SELECT value FROM json_each(")
+                    .bind::<Text, _>(rowids)
+                    .sql(")))"),
+                ),
+                Some(_) => Box::new(
                     sql::<Bool>(&format!(
                         "{id_column} IN (SELECT doc_id FROM kit_search_docs WHERE kind = "
                     ))
@@ -459,7 +548,7 @@ pub fn matching_with<QS>(
                     )
                     .bind::<Text, _>(expr)
                     .sql("))"),
-                )
+                ),
             }
         }
     })

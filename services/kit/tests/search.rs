@@ -65,7 +65,13 @@ impl Fixture {
     /// Ids of notes matching `q` (and in `district` when given), in id order, on every plan.
     fn find_in(&self, q: &str, district: Option<&str>) -> Vec<String> {
         let mut answers = Vec::new();
-        for plan in [Plan::Auto, Plan::Collect, Plan::Probe] {
+        for plan in [
+            Plan::Auto,
+            Plan::AutoUpTo(1),
+            Plan::Collect,
+            Plan::Probe,
+            Plan::Planner,
+        ] {
             let c = &mut *self.conn();
             let mut query = notes::table
                 .select(notes::id)
@@ -312,15 +318,15 @@ fn rows_left_by_a_migration_are_indexed_when_migrating() {
 
 #[test]
 fn many_matches_use_the_same_answers_on_every_plan() {
-    // More matches than SQLite collects, so `Auto` probes there.
+    // More matches than the bound, so counting chooses to probe (`find_in` checks every plan).
     let f = Fixture::new();
-    let n = search::COLLECT_AT_MOST as usize + 50;
+    let n = 300;
     {
         let c = &mut *f.conn();
         c.transaction(|c| {
             for i in 0..n {
-                let id = format!("n{i:06}");
-                let title = if i % 1000 == 7 {
+                let id = format!("n{i:04}");
+                let title = if i % 100 == 7 {
                     "社区停车"
                 } else {
                     "社区服务"
@@ -339,25 +345,45 @@ fn many_matches_use_the_same_answers_on_every_plan() {
         .expect("load");
     }
     let c = &mut *f.conn();
-    let first: Vec<String> = notes::table
-        .select(notes::id)
-        .filter(notes::district.eq("b"))
-        .filter(search::matching(c, KIND, "notes.id", "社区").expect("filter"))
-        .order(notes::id.desc())
-        .limit(3)
-        .load(c)
-        .expect("page");
-    let newest_odd: Vec<String> = (0..n)
-        .rev()
-        .filter(|i| i % 2 == 1)
-        .take(3)
-        .map(|i| format!("n{i:06}"))
-        .collect();
-    assert_eq!(first, newest_odd);
-    let parked: Vec<String> = (0..n)
-        .filter(|i| i % 2 == 1 && i % 1000 == 7)
-        .map(|i| format!("n{i:06}"))
-        .collect();
-    assert!(parked.len() > 10);
-    assert_eq!(f.find_in("停车", Some("b")), parked);
+    for plan in [Plan::AutoUpTo(10), Plan::AutoUpTo(1000)] {
+        let first: Vec<String> = notes::table
+            .select(notes::id)
+            .filter(notes::district.eq("b"))
+            .filter(search::matching_with(c, KIND, "notes.id", "社区", plan).expect("filter"))
+            .order(notes::id.desc())
+            .limit(3)
+            .load(c)
+            .expect("page");
+        assert_eq!(first, ids(&["n0299", "n0297", "n0295"]), "{plan:?}");
+    }
+    assert_eq!(
+        f.find_in("停车", Some("b")),
+        ids(&["n0007", "n0107", "n0207"])
+    );
+    assert_eq!(f.find("社区").len(), n);
+}
+
+#[test]
+fn counting_leaves_the_callers_session_as_it_was() {
+    let f = Fixture::new();
+    f.put("n1", "siming", "停车");
+    let c = &mut *f.conn();
+    if !matches!(c, xs_kit::DbConn::Pg(_)) {
+        return;
+    }
+    let seqscan = |c: &mut xs_kit::DbConn| -> String {
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>(
+            "current_setting('enable_seqscan')",
+        ))
+        .get_result(c)
+        .expect("setting")
+    };
+    search::matching::<notes::table>(c, KIND, "notes.id", "停车").expect("outside a transaction");
+    assert_eq!(seqscan(c), "on");
+    c.transaction(|c| {
+        search::matching::<notes::table>(c, KIND, "notes.id", "停车")?;
+        assert_eq!(seqscan(c), "on", "inside the caller's transaction too");
+        QueryResult::Ok(())
+    })
+    .expect("transaction");
 }

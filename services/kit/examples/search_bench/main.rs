@@ -10,7 +10,8 @@
 //!     cargo run --release -p xs-kit --example search_bench
 //! ```
 //! Settings (environment): `XS_BENCH_DB` (a SQLite path or a PostgreSQL URL of an existing
-//! database), `DOCS` (1,000,000), `RUNS` per query (24), `WRITES` timed re-indexings (1,000).
+//! database), `DOCS` (1,000,000), `RUNS` per query (24), `WRITES` timed re-indexings (1,000),
+//! `PLAN` (auto, auto:<bound>, collect, probe, planner), `VERBOSE` (each query's figures).
 //! A database already holding `DOCS` reports is reused.
 
 #![allow(clippy::unwrap_used)]
@@ -286,11 +287,17 @@ fn classes(words: &Words) -> Vec<Class> {
     ]
 }
 
+/// `PLAN`: auto (default), auto:<bound>, collect, probe or planner (see `search::Plan`).
 fn plan_from_env() -> Plan {
-    match std::env::var("PLAN").as_deref() {
-        Ok("collect") => Plan::Collect,
-        Ok("probe") => Plan::Probe,
-        _ => Plan::Auto,
+    let v = std::env::var("PLAN").unwrap_or_default();
+    match v.as_str() {
+        "collect" => Plan::Collect,
+        "probe" => Plan::Probe,
+        "planner" => Plan::Planner,
+        _ => match v.strip_prefix("auto:").and_then(|n| n.parse().ok()) {
+            Some(n) => Plan::AutoUpTo(n),
+            None => Plan::Auto,
+        },
     }
 }
 
