@@ -14,7 +14,7 @@
 //! naming it; the resource missing → `Ok(None)`, which the caller turns into its own field
 //! error (`client.member(&id).await?.ok_or_else(|| ApiError::field("member", "no such member"))`).
 
-use crate::contracts::{MemberRef, WorkroomRef};
+use crate::contracts::{MemberRef, ReceptionRef, ReportRef, SuggestionRef, WorkroomRef};
 use crate::error::{ApiError, ApiResult};
 use crate::keys::SigningKey;
 use crate::service::{DEFAULT_AUDIENCE, DEFAULT_ISSUER};
@@ -313,6 +313,80 @@ impl ServiceClient {
         service: &str,
         path: &str,
     ) -> ApiResult<Option<T>> {
+        let Some((url, res)) = self.call(service, path, None).await? else {
+            return Ok(None);
+        };
+        if res.status().is_success() {
+            return read_json(&url, res).await.map(Some);
+        }
+        Err(unexpected(&url, res).await)
+    }
+
+    /// `POST <service><path>` with a service token, `body` as JSON and `idempotency_key` as the
+    /// `Idempotency-Key` (so the one retry cannot apply it twice); the answer read as `T`. The
+    /// other service refusing the content (400, 409, 422) comes back as a 422 or 409 carrying
+    /// its detail; down, slow or refusing this service is a 503 naming it.
+    pub async fn post_json<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        service: &str,
+        path: &str,
+        body: &B,
+        idempotency_key: &str,
+    ) -> ApiResult<T> {
+        let body = serde_json::to_vec(body).map_err(ApiError::internal)?;
+        let sent = self
+            .call(service, path, Some((body, idempotency_key)))
+            .await?;
+        let Some((url, res)) = sent else {
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "{service}{path} answered 404"
+            )));
+        };
+        let status = res.status();
+        if status.is_success() {
+            return read_json(&url, res).await;
+        }
+        if matches!(status.as_u16(), 400 | 409 | 422) {
+            let text = res.text().await.unwrap_or_default();
+            let detail = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| {
+                    let fields = v["errors"].as_array().map(|errors| {
+                        errors
+                            .iter()
+                            .map(|e| {
+                                format!(
+                                    "{}: {}",
+                                    e["field"].as_str().unwrap_or("?"),
+                                    e["message"].as_str().unwrap_or("invalid")
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    });
+                    fields
+                        .filter(|f| !f.is_empty())
+                        .or_else(|| v["detail"].as_str().map(str::to_string))
+                })
+                .unwrap_or_else(|| truncate(&text));
+            let detail = format!("the {service} service refused it: {detail}");
+            return Err(if status.as_u16() == 409 {
+                ApiError::Conflict(detail)
+            } else {
+                ApiError::Unprocessable(detail)
+            });
+        }
+        Err(unexpected(&url, res).await)
+    }
+
+    /// One call with one retry (on another replica when there is one). `Ok(None)` on 404;
+    /// otherwise the URL that answered and its answer, which is not a 5xx, 401 or 403.
+    async fn call(
+        &self,
+        service: &str,
+        path: &str,
+        post: Option<(Vec<u8>, &str)>,
+    ) -> ApiResult<Option<(String, reqwest::Response)>> {
         let unavailable = || {
             ApiError::Unavailable(format!(
                 "the {service} service is unavailable; try again shortly"
@@ -331,7 +405,7 @@ impl ServiceClient {
         let mut last_error = String::new();
         for attempt in 0..2 {
             let base = &urls[(first + attempt) % urls.len()];
-            let outcome = self.attempt(tokens, base, path).await;
+            let outcome = self.attempt(tokens, base, path, post.as_ref()).await;
             let res = match outcome {
                 Attempt::Answer(res) => res,
                 Attempt::Refused(e) => {
@@ -356,38 +430,41 @@ impl ServiceClient {
             if status == reqwest::StatusCode::NOT_FOUND {
                 return Ok(None);
             }
-            if status.is_success() {
-                let url = format!("{base}{path}");
-                return res.json::<T>().await.map(Some).map_err(|e| {
-                    ApiError::internal(anyhow::anyhow!("{url}: unreadable answer: {e}"))
-                });
-            }
             if status == reqwest::StatusCode::FORBIDDEN {
                 // This service's credentials lack the service role: a deployment error.
                 let text = res.text().await.unwrap_or_default();
                 tracing::error!(target_service = service, url = %format!("{base}{path}"), body = %truncate(&text), "refused this service's call (403)");
                 return Err(unavailable());
             }
-            let text = res.text().await.unwrap_or_default();
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "{base}{path} answered {status}: {}",
-                truncate(&text)
-            )));
+            return Ok(Some((format!("{base}{path}"), res)));
         }
         tracing::warn!(target_service = service, %path, error = %last_error, "call to another service failed");
         Err(unavailable())
     }
 
-    async fn attempt(&self, tokens: &TokenCache, base: &str, path: &str) -> Attempt {
+    async fn attempt(
+        &self,
+        tokens: &TokenCache,
+        base: &str,
+        path: &str,
+        post: Option<&(Vec<u8>, &str)>,
+    ) -> Attempt {
         let token = match tokens.get(&self.0.http).await {
             Ok(t) => t,
             Err(e) => return Attempt::Transient(format!("no service token: {e}")),
         };
         let url = format!("{base}{path}");
-        let sent = self
-            .0
-            .http
-            .get(&url)
+        let request = match post {
+            None => self.0.http.get(&url),
+            Some((body, key)) => self
+                .0
+                .http
+                .post(&url)
+                .header("Idempotency-Key", *key)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone()),
+        };
+        let sent = request
             .bearer_auth(token)
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
@@ -421,6 +498,30 @@ impl ServiceClient {
         }
     }
 
+    /// A report as the reports service's internal endpoint shows it; `None` if there is none.
+    pub async fn report(&self, id: &str) -> ApiResult<Option<ReportRef>> {
+        match ref_path("/internal/v1/reports", id) {
+            Some(path) => self.get_json("reports", &path).await,
+            None => Ok(None),
+        }
+    }
+
+    /// A reception as the consultation service's internal endpoint shows it.
+    pub async fn reception(&self, id: &str) -> ApiResult<Option<ReceptionRef>> {
+        match ref_path("/internal/v1/receptions", id) {
+            Some(path) => self.get_json("consultation", &path).await,
+            None => Ok(None),
+        }
+    }
+
+    /// A liaison-event suggestion as the liaison service's internal endpoint shows it.
+    pub async fn liaison_suggestion(&self, id: &str) -> ApiResult<Option<SuggestionRef>> {
+        match ref_path("/internal/v1/liaison-suggestions", id) {
+            Some(path) => self.get_json("liaison", &path).await,
+            None => Ok(None),
+        }
+    }
+
     /// Whether other services are configured (else every call answers 503 and no relay runs).
     pub fn is_configured(&self) -> bool {
         self.0.config.is_some()
@@ -445,6 +546,21 @@ impl ServiceClient {
             t.forget().await;
         }
     }
+}
+
+async fn read_json<T: DeserializeOwned>(url: &str, res: reqwest::Response) -> ApiResult<T> {
+    res.json::<T>()
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("{url}: unreadable answer: {e}")))
+}
+
+async fn unexpected(url: &str, res: reqwest::Response) -> ApiError {
+    let status = res.status();
+    let text = res.text().await.unwrap_or_default();
+    ApiError::internal(anyhow::anyhow!(
+        "{url} answered {status}: {}",
+        truncate(&text)
+    ))
 }
 
 /// `<prefix>/<id>` with the id percent-encoded, so an id taken from a request cannot change

@@ -83,6 +83,74 @@ pub struct WorkroomRef {
     pub status: String,
 }
 
+/// The reports service's internal endpoint that opens a draft report on another service's
+/// behalf (a liaison-event suggestion or a reception becoming a report); body
+/// [`DraftReportRequest`], answer [`ReportRef`]. Sent with an `Idempotency-Key`, so a retried
+/// call opens one draft.
+pub const REPORTS_DRAFTS: &str = "/internal/v1/reports/drafts";
+
+/// A draft report another service asks the reports service to open. The reports service
+/// checks every reference itself (authors are members of `district`; the source exists).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftReportRequest {
+    pub title: String,
+    pub body: String,
+    /// A report category (`economy`, `livelihood`, … `cross_strait`, `other`).
+    pub category: String,
+    /// District code the report belongs to.
+    pub district: String,
+    /// Member ids; at least one.
+    pub authors: Vec<String>,
+    /// `reception` or `liaison_event` for drafts opened by another service.
+    pub source_channel: String,
+    /// The reception it came from (consultation service), if any.
+    pub reception: Option<String>,
+    /// The liaison event and the suggestion raised there (liaison service), if any.
+    pub liaison_event: Option<String>,
+    pub liaison_suggestion: Option<String>,
+    /// The account on whose behalf the draft is opened (recorded as its creator).
+    pub requested_by: String,
+}
+
+/// A report as other services see it (`GET reports:/internal/v1/reports/{id}`, and the answer
+/// of [`REPORTS_DRAFTS`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReportRef {
+    pub id: String,
+    pub title: String,
+    /// District code.
+    pub district: String,
+    /// Lifecycle state (`draft`, `submitted`, … `adopted`).
+    pub status: String,
+}
+
+/// A visitor reception as other services see it
+/// (`GET consultation:/internal/v1/receptions/{id}`). No visitor data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReceptionRef {
+    pub id: String,
+    /// District code.
+    pub district: String,
+    pub workroom: String,
+    pub date: NaiveDate,
+    /// Receiving member ids.
+    pub members: Vec<String>,
+}
+
+/// A suggestion raised at a liaison event as other services see it
+/// (`GET liaison:/internal/v1/liaison-suggestions/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SuggestionRef {
+    pub id: String,
+    /// The liaison event it was raised at.
+    pub event: String,
+    /// District code.
+    pub district: String,
+    /// The report it became, if it has.
+    pub report: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

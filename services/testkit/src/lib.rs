@@ -23,7 +23,7 @@ pub use csv::{csv_records, csv_response};
 pub use db::TestDb;
 pub use problem::{fields, problem};
 pub use service::{TestService, settings as service_settings, start_on};
-pub use stack::TestStack;
+pub use stack::{Peer, TestStack};
 pub use tokens::{
     TEST_KID, admin, claims, member_token, sign, staff, test_key, test_key_pem, test_key_source,
     test_signing_key, token,

@@ -14,6 +14,8 @@ use xs_kit::service::{Running, ServiceSpec};
 pub struct TestStack {
     pub gateway: xs_gateway::Gateway,
     pub service: Running,
+    /// Other services started beside it (see [`TestStack::with_peers`]).
+    pub peers: Vec<Peer>,
     pub client: Client,
     /// The service's database.
     pub db: TestDb,
@@ -31,17 +33,35 @@ impl TestStack {
     /// the gateway knows for that service (or, for a service it does not know, every first
     /// path segment under `/api/v1` of the service's API document).
     pub async fn with(spec: &'static ServiceSpec) -> TestStack {
+        TestStack::with_peers(spec, &[]).await
+    }
+
+    /// Start `spec` and, each on a fresh database of its own, the `peers` it calls (say
+    /// `&xs_membership::SPEC` for a service that checks members), all behind one gateway and
+    /// all knowing each other's addresses: references are checked and outbox messages
+    /// delivered for real. [`TestStack::stop_peer`] and [`TestStack::restart_peer`] make
+    /// outages.
+    pub async fn with_peers(
+        spec: &'static ServiceSpec,
+        peers: &[&'static ServiceSpec],
+    ) -> TestStack {
         let db = TestDb::fresh();
         let targets = Targets::new();
-        let mut s = settings(&db);
-        s.peers = Some(ClientConfig::new(
-            targets.clone(),
-            ServiceTokens::Local(test_signing_key()),
-        ));
-        let service = xs_kit::service::start(spec, s)
-            .await
-            .unwrap_or_else(|e| panic!("starting {}: {e:#}", spec.name));
+        let service = start_peered(spec, &db, &targets).await;
         targets.set(spec.name, vec![service.url()]);
+        let mut started = Vec::with_capacity(peers.len());
+        for peer in peers {
+            let db = TestDb::fresh();
+            let running = start_peered(peer, &db, &targets).await;
+            let url = running.url();
+            targets.set(peer.name, vec![url.clone()]);
+            started.push(Peer {
+                spec: peer,
+                running: Some(running),
+                db,
+                url,
+            });
+        }
 
         let dir = tempfile::tempdir().expect("temporary directory");
         let keys = dir.path().join("keys");
@@ -55,6 +75,10 @@ impl TestStack {
         );
         g.upstreams
             .insert(spec.name.to_string(), vec![service.url()]);
+        for peer in &started {
+            g.upstreams
+                .insert(peer.spec.name.to_string(), vec![peer.url.clone()]);
+        }
         let doc = xs_kit::service::openapi(spec);
         if !g.routes.iter().any(|(_, s)| s == spec.name) {
             for path in doc.paths.paths.keys() {
@@ -68,7 +92,9 @@ impl TestStack {
                 }
             }
         }
-        g.service_docs = vec![doc];
+        g.service_docs = std::iter::once(doc)
+            .chain(started.iter().map(|p| xs_kit::service::openapi(p.spec)))
+            .collect();
         g.admin_password = Some(ADMIN_PASSWORD.into());
         g.rate_limit_per_minute = 100_000;
         g.workers = 1;
@@ -76,6 +102,7 @@ impl TestStack {
         TestStack {
             gateway,
             service,
+            peers: started,
             client: Client::new(),
             db,
             targets,
@@ -115,9 +142,87 @@ impl TestStack {
             .expect("the gateway answers")
     }
 
-    /// Stop the gateway first (no new requests), then the service.
+    /// A peer started by [`TestStack::with_peers`].
+    pub fn peer(&self, name: &str) -> &Peer {
+        self.peers
+            .iter()
+            .find(|p| p.spec.name == name)
+            .unwrap_or_else(|| panic!("no peer {name} was started"))
+    }
+
+    /// Stop a peer (its address then refuses connections) until [`TestStack::restart_peer`].
+    pub async fn stop_peer(&mut self, name: &str) {
+        let peer = self.peer_mut(name);
+        if let Some(running) = peer.running.take() {
+            running.stop().await;
+        }
+    }
+
+    /// Start a stopped peer again on its old address and database.
+    pub async fn restart_peer(&mut self, name: &str) {
+        let targets = self.targets.clone();
+        let peer = self.peer_mut(name);
+        assert!(peer.running.is_none(), "{name} is running");
+        let addr: std::net::SocketAddr = peer
+            .url
+            .trim_start_matches("http://")
+            .parse()
+            .expect("a peer's address");
+        let mut s = settings(&peer.db);
+        s.bind = addr;
+        s.peers = Some(ClientConfig::new(
+            targets,
+            ServiceTokens::Local(test_signing_key()),
+        ));
+        // The port was just released; another process may briefly hold it.
+        for _ in 0..50 {
+            match xs_kit::service::start(peer.spec, s.clone()).await {
+                Ok(running) => {
+                    peer.running = Some(running);
+                    return;
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
+        }
+        panic!("{name} could not start again on {addr}");
+    }
+
+    fn peer_mut(&mut self, name: &str) -> &mut Peer {
+        self.peers
+            .iter_mut()
+            .find(|p| p.spec.name == name)
+            .unwrap_or_else(|| panic!("no peer {name} was started"))
+    }
+
+    /// Stop the gateway first (no new requests), then the service and its peers.
     pub async fn stop(self) {
         self.gateway.stop().await;
         self.service.stop().await;
+        for peer in self.peers {
+            if let Some(running) = peer.running {
+                running.stop().await;
+            }
+        }
     }
+}
+
+/// Another service beside the one under test, on a database of its own.
+pub struct Peer {
+    pub spec: &'static ServiceSpec,
+    /// `None` while stopped.
+    pub running: Option<Running>,
+    pub db: TestDb,
+    /// Its base URL (kept across a restart).
+    pub url: String,
+}
+
+async fn start_peered(spec: &'static ServiceSpec, db: &TestDb, targets: &Targets) -> Running {
+    let mut s = settings(db);
+    s.peers = Some(ClientConfig::new(
+        targets.clone(),
+        ServiceTokens::Local(test_signing_key()),
+    ));
+    xs_kit::service::start(spec, s)
+        .await
+        .unwrap_or_else(|e| panic!("starting {}: {e:#}", spec.name))
 }
