@@ -2,7 +2,8 @@
 //! handlers' own annotations: a description on each response (OpenAPI requires one), the
 //! problem+json content type on every error the kit renders, and the answers every operation
 //! can give that its annotation may leave out (401 without a valid token, 400 for bad input,
-//! 415 for a body that is not JSON, 422 for an `Idempotency-Key` reused with another body).
+//! 415 for a body that is not JSON, 422 for an `Idempotency-Key` reused with another body,
+//! 409 while a request with the same key is still in progress).
 //! Handler-specific descriptions written on the annotation always win.
 
 use utoipa::openapi::path::Operation;
@@ -38,6 +39,10 @@ pub fn standard_description(status: &str) -> &'static str {
         _ => "See the status code",
     }
 }
+
+/// What a 409 of an operation taking an `Idempotency-Key` may also mean.
+const IN_PROGRESS: &str =
+    "Also answered while a request with the same Idempotency-Key is still in progress: retry shortly.";
 
 fn problem(status: &str) -> RefOr<Response> {
     RefOr::T(
@@ -140,12 +145,16 @@ fn complete_operation(op: &mut Operation) {
         add("415");
     }
     if idempotent {
+        add("409");
         add("422");
     }
     for (status, response) in responses.iter_mut() {
         let RefOr::T(r) = response else { continue };
         if r.description.is_empty() {
             r.description = standard_description(status).to_string();
+        }
+        if idempotent && status == "409" && !r.description.contains(IN_PROGRESS) {
+            r.description = format!("{} {IN_PROGRESS}", r.description.trim_end());
         }
         // The kit renders every error as problem+json, whatever the annotation said.
         if (status.starts_with('4') || status.starts_with('5'))
