@@ -41,8 +41,7 @@ pub fn standard_description(status: &str) -> &'static str {
 }
 
 /// What a 409 of an operation taking an `Idempotency-Key` may also mean.
-const IN_PROGRESS: &str =
-    "Also answered while a request with the same Idempotency-Key is still in progress: retry shortly.";
+const IN_PROGRESS: &str = "Also answered while a request with the same Idempotency-Key is still in progress: retry shortly.";
 
 fn problem(status: &str) -> RefOr<Response> {
     RefOr::T(
