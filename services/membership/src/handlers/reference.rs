@@ -21,11 +21,26 @@ use xs_kit::{ApiError, ApiResult, Caller, Db, Page, PageRequest, Role};
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct CodeListQuery {
+pub struct SubdistrictListQuery {
     /// Only those of this district.
     pub district: Option<String>,
-    /// Only those of this subdistrict (communities).
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// From `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CommunityListQuery {
+    /// Only those of this district.
+    pub district: Option<String>,
+    /// Only those of this subdistrict.
     pub subdistrict: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -108,14 +123,14 @@ pub async fn create_district(
     .await
 }
 
-#[utoipa::path(tag = "reference", params(CodeListQuery), responses(
+#[utoipa::path(tag = "reference", params(SubdistrictListQuery), responses(
     (status = 200, body = Page<Subdistrict>),
     (status = 400, body = Problem, content_type = "application/problem+json")))]
 #[get("/subdistricts")]
 pub async fn list_subdistricts(
     db: web::Data<Db>,
     _caller: Caller,
-    q: Query<CodeListQuery>,
+    q: Query<SubdistrictListQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
     let (fetch, after, district) = (page.fetch(), page.after.clone(), q.0.district);
@@ -255,14 +270,14 @@ pub async fn create_sector(
     .await
 }
 
-#[utoipa::path(tag = "reference", params(CodeListQuery), responses(
+#[utoipa::path(tag = "reference", params(CommunityListQuery), responses(
     (status = 200, body = Page<Community>),
     (status = 400, body = Problem, content_type = "application/problem+json")))]
 #[get("/communities")]
 pub async fn list_communities(
     db: web::Data<Db>,
     _caller: Caller,
-    q: Query<CodeListQuery>,
+    q: Query<CommunityListQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
     let (fetch, after) = (page.fetch(), page.after.clone());

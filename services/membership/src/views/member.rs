@@ -209,6 +209,7 @@ pub struct MemberQuery {
     /// `Lin`). Needs at least one letter, digit or Chinese character.
     pub q: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -90,6 +90,7 @@ pub struct BulletinQuery {
     /// Required for citywide callers; others get their own district.
     pub district: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -212,6 +212,7 @@ pub struct WorkroomQuery {
     /// With `near`: how far to look, 0 to 50 km (default 5).
     pub radius_km: Option<f64>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// From `next_cursor` of the previous page (of the same kind of search).
     pub cursor: Option<String>,
