@@ -26,6 +26,8 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// Share of successful requests with an access log line (`XS_ACCESS_LOG`).
     pub access_log: f64,
+    /// The platform's local time (`XS_UTC_OFFSET`, default `+08:00`): what "today" means.
+    pub utc_offset: xs_kit::localtime::FixedOffset,
     env: HashMap<String, String>,
 }
 
@@ -80,6 +82,15 @@ impl Config {
                     .with_context(|| {
                         format!("XS_ACCESS_LOG must be on, off or a share from 0 to 1, not {v}")
                     })?,
+            },
+            utc_offset: match get("XS_UTC_OFFSET") {
+                None => {
+                    xs_kit::localtime::FixedOffset::east_opt(xs_kit::localtime::DEFAULT_OFFSET_SECS)
+                        .expect("a valid offset")
+                }
+                Some(v) => xs_kit::localtime::parse_offset(&v).with_context(|| {
+                    format!("XS_UTC_OFFSET must be an offset such as +08:00, not {v}")
+                })?,
             },
             env,
         })
@@ -334,6 +345,16 @@ mod tests {
                 .migrate_on_start()
                 .is_err()
         );
+        Ok(())
+    }
+
+    #[test]
+    fn the_local_time_offset_is_a_setting() -> anyhow::Result<()> {
+        assert_eq!(cfg(&[])?.utc_offset.local_minus_utc(), 8 * 3600);
+        let c = cfg(&[("XS_UTC_OFFSET", "-03:30")])?;
+        assert_eq!(c.utc_offset.local_minus_utc(), -(3 * 3600 + 1800));
+        let e = cfg(&[("XS_UTC_OFFSET", "Asia/Shanghai")]).unwrap_err();
+        assert!(e.to_string().contains("XS_UTC_OFFSET"), "{e}");
         Ok(())
     }
 
