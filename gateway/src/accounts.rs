@@ -378,7 +378,9 @@ pub async fn me(caller: Authed, shared: web::Data<Shared>) -> ApiResult<HttpResp
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    #[schema(pattern = "^\\s*[A-Za-z0-9._@-]{3,64}\\s*$")]
     pub username: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
     pub display_name: Option<String>,
 }
@@ -506,8 +508,11 @@ pub async fn list(
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccount {
+    #[schema(pattern = "^\\s*[A-Za-z0-9._@-]{3,64}\\s*$")]
     pub username: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
+    #[schema(min_items = 1)]
     pub roles: Vec<Role>,
     pub district: Option<String>,
     pub member_id: Option<String>,
@@ -634,6 +639,7 @@ pub async fn read(
 pub struct UpdateAccount {
     /// The version read; or send `If-Match`.
     pub version: Option<i64>,
+    #[schema(min_items = 1)]
     pub roles: Option<Vec<Role>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     #[schema(value_type = Option<String>)]
@@ -647,6 +653,7 @@ pub struct UpdateAccount {
     /// Disabling revokes the account's refresh tokens and refuses its access tokens at once.
     pub disabled: Option<bool>,
     /// A new password (reset); revokes the account's refresh tokens.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: Option<String>,
 }
 
@@ -767,8 +774,10 @@ pub async fn update(
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
     /// What the client is, e.g. "Siming district information centre".
+    #[schema(pattern = "\\S")]
     pub name: String,
     /// `integrator`, `dashboard` or `service`.
+    #[schema(min_items = 1)]
     pub roles: Vec<Role>,
     pub district: Option<String>,
 }

@@ -110,7 +110,52 @@ fn operations(item: &utoipa::openapi::PathItem) -> impl Iterator<Item = &Operati
         .flatten()
 }
 
+/// The rules the kit enforces on parameters every service shares, stated in their schemas.
+const PARAMETER_RULES: [(&str, &str, &str); 3] = [
+    // `Idempotency` (kit::idempotency): 1 to 255 visible ASCII characters.
+    (
+        "Idempotency-Key",
+        "^[!-~]{1,255}$",
+        "1 to 255 visible ASCII characters",
+    ),
+    // `IfMatch` (kit::extract): an ETag this API gave out, strong or weak.
+    (
+        "If-Match",
+        "^(W/)?\"[0-9]{1,18}\"$",
+        "an ETag this API gave out, like \"3\"",
+    ),
+    // `PageRequest` (kit::pagination): the `next_cursor` of the previous page (base64url).
+    (
+        "cursor",
+        "^[A-Za-z0-9_-]{0,2048}$",
+        "the next_cursor of the previous page",
+    ),
+];
+
+fn state_parameter_rules(op: &mut Operation) {
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+    for param in op.parameters.iter_mut().flatten() {
+        let RefOr::T(param) = param else { continue };
+        let Some(&(_, pattern, what)) = PARAMETER_RULES
+            .iter()
+            .find(|(name, _, _)| *name == param.name)
+        else {
+            continue;
+        };
+        param.schema = Some(RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(pattern))
+                .build(),
+        )));
+        if param.description.as_deref().is_none_or(str::is_empty) {
+            param.description = Some(what.to_string());
+        }
+    }
+}
+
 fn complete_operation(op: &mut Operation) {
+    state_parameter_rules(op);
     let public = op
         .security
         .as_ref()

@@ -200,10 +200,13 @@ pub struct PersonalDataRead {
 #[into_params(parameter_in = Query)]
 pub struct PersonalDataReadQuery {
     /// The kind of person read, e.g. `member`.
+    #[param(pattern = "\\S")]
     pub subject_kind: Option<String>,
     /// The person read (use with `subject_kind`).
+    #[param(pattern = "\\S")]
     pub subject_id: Option<String>,
     /// The reader's token subject.
+    #[param(pattern = "\\S")]
     pub reader: Option<String>,
     /// Reads at or after this instant (RFC 3339).
     pub from: Option<DateTime<Utc>>,

@@ -74,7 +74,7 @@ pub async fn get_rules(
 }
 
 #[utoipa::path(tag = "evaluation", request_body = RulesInput, params(
-    ("year" = i32, Path),
+    ("year" = i32, Path, minimum = 2000, maximum = 2100),
     ("If-Match" = Option<String>, Header, description = "When replacing a year: the ETag you read (or send `version`)")),
     responses(
     (status = 201, body = EvaluationRules, description = "The year's table was created", headers(("ETag" = String))),

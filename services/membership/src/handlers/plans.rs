@@ -93,7 +93,7 @@ fn plan_view(c: &mut DbConn, w: WorkroomRow, row: PlanRow) -> ApiResult<Plan> {
     ))
 }
 
-#[utoipa::path(tag = "plans", params(("id" = String, Path), ("year" = i32, Path)), responses(
+#[utoipa::path(tag = "plans", params(("id" = String, Path), ("year" = i32, Path, minimum = 2000, maximum = 2100)), responses(
     (status = 200, body = Plan, headers(("ETag" = String))),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -124,7 +124,7 @@ pub async fn get_plan(
 
 #[utoipa::path(tag = "plans", request_body = PlanInput, params(
     ("id" = String, Path),
-    ("year" = i32, Path),
+    ("year" = i32, Path, minimum = 2000, maximum = 2100),
     ("If-Match" = Option<String>, Header, description = "When replacing: the ETag you read (or send `version`)")),
     responses(
     (status = 201, body = Plan, description = "The year's plan was created", headers(("Location" = String), ("ETag" = String))),

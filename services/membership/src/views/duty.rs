@@ -57,6 +57,7 @@ impl DutyShift {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDutyShift {
+    #[schema(pattern = "\\S", max_length = 64)]
     pub member: String,
     pub date: NaiveDate,
     /// Local time, `HH:MM`.
@@ -161,9 +162,11 @@ pub struct OnDuty {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCheckIn {
+    #[schema(pattern = "\\S", max_length = 64)]
     pub workroom: String,
     /// Default: the caller's own member id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "\\S", max_length = 64)]
     pub member: Option<String>,
 }
 

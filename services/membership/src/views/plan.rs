@@ -84,8 +84,10 @@ pub struct PlanInput {
 #[into_params(parameter_in = Query)]
 pub struct BulletinQuery {
     /// Calendar year (default: the current one).
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     /// 1 to 4: the bulletin counts from 1 January to the end of this quarter.
+    #[param(minimum = 1, maximum = 4)]
     pub quarter: i32,
     /// Required for citywide callers; others get their own district.
     pub district: Option<String>,
