@@ -388,7 +388,7 @@ pub async fn generate_rota(
 /// The members with a shift there on `date` (default: today), by start time, with whether each has
 /// checked in; dates and `HH:MM` times are local time (`XS_UTC_OFFSET`, default UTC+8). Any
 /// signed-in caller; residents see active workrooms only (others are 404). The phone is masked
-/// (`138****1234`) unless the caller is the member or staff (admin, office staff, coordinator) of
+/// (`138****1234`) unless the caller is the member, an admin, or office staff or a coordinator of
 /// the member's district; each whole phone served to someone else is recorded in the personal-data
 /// audit.
 #[utoipa::path(tag = "duty", params(("id" = String, Path), OnDutyQuery), responses(
@@ -654,10 +654,10 @@ pub async fn list_check_ins(
 
 /// Get a check-in
 ///
-/// With the activity record it earned; its `date` is the platform's local day (`XS_UTC_OFFSET`,
-/// default UTC+8). Admins, and dashboards or integrators whose token names no district, read every
-/// district; office staff, coordinators, dashboards and integrators of a district read that
-/// district's; a member reads only their own; anyone else gets 403.
+/// One check-in with the activity record it earned; its `date` is the platform's local day
+/// (`XS_UTC_OFFSET`, default UTC+8). Admins, and dashboards or integrators whose token names no
+/// district, read every district; office staff, coordinators, dashboards and integrators of a
+/// district read that district's; a member reads only their own; anyone else gets 403.
 #[utoipa::path(tag = "duty", params(("id" = String, Path)), responses(
     (status = 200, body = CheckIn),
     (status = 403, body = Problem, content_type = "application/problem+json"),

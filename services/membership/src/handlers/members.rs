@@ -207,8 +207,8 @@ pub async fn list_members(
 /// Get a member
 ///
 /// Admins, office staff, coordinators, members, integrators and dashboards read any member of any
-/// district; residents get 403 (they see the public card instead). Only the member and staff
-/// (admin, office staff, coordinator) of the member's district get the phone whole and `gender`,
+/// district; residents get 403 (they see the public card instead). Only the member, admins, and
+/// office staff and coordinators of the member's district get the phone whole and `gender`,
 /// `birth_year`, `residence_subdistrict` and `workplace_subdistrict`; everyone else gets the phone
 /// masked (`138****1234`) and those fields `null`. Each whole phone served to someone else is
 /// recorded in the personal-data audit; the `ETag` is the version an update sends.

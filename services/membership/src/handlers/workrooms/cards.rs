@@ -17,8 +17,8 @@ use xs_kit::{ApiResult, Caller, Db};
 ///
 /// Photo, name, sector, specialties, phone and the workrooms the member serves (closed ones left
 /// out). Any signed-in caller; residents see only the member's active workrooms. The phone is
-/// masked (`138****1234`) unless the caller is the member or staff (admin, office staff,
-/// coordinator) of the member's district; each whole phone served to someone else is recorded in
+/// masked (`138****1234`) unless the caller is the member, an admin, or office staff or a
+/// coordinator of the member's district; each whole phone served to someone else is recorded in
 /// the personal-data audit.
 #[utoipa::path(tag = "workrooms", params(("id" = String, Path)), responses(
     (status = 200, body = MemberCard),
