@@ -360,7 +360,10 @@ fn can_read(caller: &Caller, account: &AccountRow) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
-/// The caller's own account.
+/// Get your own account
+///
+/// Any signed-in caller, person or machine client: the account the token names, with its roles,
+/// district and member. The `ETag` is its version.
 #[utoipa::path(
     tag = "auth",
     responses(
@@ -385,7 +388,12 @@ pub struct RegisterRequest {
     pub display_name: Option<String>,
 }
 
-/// Sign up as a resident.
+/// Sign up as a resident
+///
+/// Open to anyone (no token): creates a user account with the `resident` role and no district.
+/// `username` is 3–64 of letters, digits and `. _ - @` (kept lower-case), `password` 8–256
+/// characters. 409 when the username is taken; 429 after 10 registrations from one address in an
+/// hour.
 #[utoipa::path(
     tag = "auth",
     request_body = RegisterRequest,
@@ -447,7 +455,11 @@ pub struct ListParams {
     pub kind: Option<String>,
 }
 
-/// List accounts (admin; office staff see their own district's).
+/// List accounts
+///
+/// Admins see every account and may filter by `district`; office staff see only the accounts of
+/// their own district (another district is 403); everyone else gets 403. Filter by `kind` (`user`
+/// or `client`); never shows password hashes or secrets.
 #[utoipa::path(
     tag = "accounts",
     params(ListParams),
@@ -560,7 +572,11 @@ pub(crate) async fn check_binding(
     Ok(())
 }
 
-/// Create an account (admin). Accepts `Idempotency-Key`.
+/// Create an account
+///
+/// Admins only. The district must exist and a member must be of that district (else 400; 503 while
+/// membership cannot be asked). 409 when the username is taken. Accepts `Idempotency-Key`: a
+/// repeat replays the first answer, the same key with another body is a 422.
 #[utoipa::path(
     tag = "accounts",
     request_body = CreateAccount,
@@ -607,7 +623,10 @@ pub async fn create(
     .await
 }
 
-/// One account (admin; office staff for their own district).
+/// Get an account
+///
+/// Admins read any account; office staff read those of their own district; everyone else gets 403.
+/// An account outside an office staff member's district is a 404, like one that does not exist.
 #[utoipa::path(
     tag = "accounts",
     params(("id" = String, Path, description = "Account id")),
@@ -657,7 +676,14 @@ pub struct UpdateAccount {
     pub password: Option<String>,
 }
 
-/// Change an account (admin): roles, district, member, disabled, password reset.
+/// Change an account
+///
+/// Admins only: roles, district, member, display name, disabled, or a password reset. Changing
+/// roles, district or member, disabling or resetting the password voids the account's live access
+/// tokens (at once at the gateway, within about 2 seconds at separately run services), and
+/// disabling or a reset revokes its refresh tokens too; disabling yourself is a 409. Send the
+/// version you read as `If-Match` or `version`: none is a 428, a stale one a 412 (someone else
+/// changed it since).
 #[utoipa::path(
     tag = "accounts",
     params(
@@ -794,7 +820,11 @@ pub struct ClientCreated {
     pub created_at: DateTime<Utc>,
 }
 
-/// Create a machine client for the client-credentials grant (admin).
+/// Create a machine client
+///
+/// Admins only: a client of the client-credentials grant holding `integrator`, `dashboard` or
+/// `service`, optionally bound to an existing district (integrations without one read citywide).
+/// The `client_secret` is in this answer only (`Cache-Control: no-store`).
 #[utoipa::path(
     tag = "accounts",
     request_body = CreateClient,
