@@ -163,13 +163,21 @@ impl Config {
     /// Where a service in one-role mode learns the accounts' revocation epochs.
     pub fn revocations_url(&self) -> String {
         self.get("XS_REVOCATIONS_URL")
-            .unwrap_or_else(|| format!("http://{}/auth/revocations", self.gateway_addr))
+            .unwrap_or_else(|| format!("{}/auth/revocations", self.gateway_origin()))
+    }
+
+    /// The gateway as services reach it: the origin of `XS_JWKS_URL` when that is set (a
+    /// container names the gateway there), else `XS_ADDR`.
+    fn gateway_origin(&self) -> String {
+        self.get("XS_JWKS_URL")
+            .and_then(|u| u.strip_suffix("/.well-known/jwks.json").map(str::to_string))
+            .unwrap_or_else(|| format!("http://{}", self.gateway_addr))
     }
 
     /// Where a service in one-role mode gets its service token (client-credentials grant).
     pub fn token_url(&self) -> String {
         self.get("XS_TOKEN_URL")
-            .unwrap_or_else(|| format!("http://{}/auth/token", self.gateway_addr))
+            .unwrap_or_else(|| format!("{}/auth/token", self.gateway_origin()))
     }
 
     /// `XS_SERVICE_CLIENT_ID` / `XS_SERVICE_CLIENT_SECRET`: the gateway client (holding the
@@ -344,6 +352,23 @@ mod tests {
             cfg(&[("XS_MIGRATE_ON_START", "maybe")])?
                 .migrate_on_start()
                 .is_err()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn services_find_the_gateway_where_their_jwks_url_points() -> anyhow::Result<()> {
+        let c = cfg(&[
+            ("XS_ADDR", "0.0.0.0:8080"),
+            ("XS_JWKS_URL", "http://gateway:8080/.well-known/jwks.json"),
+        ])?;
+        assert_eq!(c.revocations_url(), "http://gateway:8080/auth/revocations");
+        assert_eq!(c.token_url(), "http://gateway:8080/auth/token");
+        let c = cfg(&[("XS_REVOCATIONS_URL", "http://gw/auth/revocations")])?;
+        assert_eq!(c.revocations_url(), "http://gw/auth/revocations");
+        assert_eq!(
+            cfg(&[])?.revocations_url(),
+            "http://127.0.0.1:8080/auth/revocations"
         );
         Ok(())
     }
