@@ -1,7 +1,20 @@
 //! Every route of the consultation service, in one screen.
 
+use crate::handlers::topics;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(scope("/api/v1").configure(xs_kit::audit::routes("consultation")));
+    cfg.service(
+        scope("/api/v1")
+            .service(topics::list_topics)
+            .service(topics::create_topic)
+            .service(topics::get_topic)
+            .service(topics::update_topic)
+            .service(topics::transition_topic)
+            .service(topics::topic_history)
+            .service(topics::similar_topics)
+            .configure(xs_kit::audit::routes("consultation")),
+    );
+    // Service-to-service only: the gateway does not route /internal.
+    cfg.service(scope("/internal/v1"));
 }
