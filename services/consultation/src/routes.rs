@@ -1,6 +1,6 @@
 //! Every route of the consultation service, in one screen.
 
-use crate::handlers::topics;
+use crate::handlers::{consultations, topics};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -13,6 +13,15 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(topics::transition_topic)
             .service(topics::topic_history)
             .service(topics::similar_topics)
+            .service(consultations::list_consultations)
+            .service(consultations::create_consultation)
+            .service(consultations::overdue_replies)
+            .service(consultations::get_consultation)
+            .service(consultations::update_consultation)
+            .service(consultations::transition_consultation)
+            .service(consultations::consultation_history)
+            .service(consultations::list_follow_ups)
+            .service(consultations::create_follow_up)
             .configure(xs_kit::audit::routes("consultation")),
     );
     // Service-to-service only: the gateway does not route /internal.

@@ -1,3 +1,4 @@
+pub mod consultations;
 pub mod topics;
 
 use std::collections::HashMap;

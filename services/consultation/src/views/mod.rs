@@ -1,5 +1,6 @@
 //! What goes over the wire. Rows never leave the service by accident.
 
+pub mod consultation;
 pub mod topic;
 
 use chrono::{DateTime, NaiveDateTime, Utc};

@@ -222,3 +222,65 @@ pub async fn refused_reference(r: Response, field: &str) {
     let detail = p["detail"].as_str().unwrap();
     assert!(detail.starts_with(&format!("{field}:")), "{detail}");
 }
+
+/// Plan a consultation in siming taking up `topics` with `members`; the created consultation.
+pub async fn plan(t: &Stack, topics: &[&str], members: &[&str]) -> Value {
+    ok(
+        t.post(
+            "/api/v1/consultations",
+            &staff("siming"),
+            &json!({"title": "停车难微协商", "district": "siming", "topics": topics,
+                    "scheduled_on": today(), "place": "莲花社区议事厅", "format": "on_site",
+                    "host": "莲花好商量工作室", "members": members, "residents_count": 12,
+                    "resident_names": ["王小明", "欧阳娜娜"], "grassroots_units": ["莲花社区居委会"],
+                    "departments": ["区交通运输局"]}),
+        )
+        .await,
+        201,
+    )
+    .await
+}
+
+pub async fn consultation_move(t: &Stack, consultation: &str, body: Value) -> Response {
+    t.post(
+        &format!("/api/v1/consultations/{consultation}/transitions"),
+        &staff("siming"),
+        &body,
+    )
+    .await
+}
+
+/// A well-formed request for each consultation action, dated `on`.
+pub fn consultation_action(name: &str, on: &str) -> Value {
+    match name {
+        "hold" => json!({"action": "hold", "date": on, "minutes": "居民、物业、交警共商",
+                         "opinions": [{"text": "增设夜间临时停车位", "responsible_body": "区交通运输局"},
+                                      {"text": "规范小区内部停车管理", "responsible_body": "莲花社区居委会"}]}),
+        "submit" => json!({"action": "submit", "date": on,
+                           "recipients": [{"body": "government", "due_on": on}],
+                           "copies": [{"name": "区交通运输局"}]}),
+        "follow_up" => json!({"action": "follow_up"}),
+        "implement" => json!({"action": "implement", "date": on, "note": "已落实"}),
+        "close_unresolved" => json!({"action": "close_unresolved", "date": on}),
+        "cancel" => json!({"action": "cancel", "note": "改期"}),
+        other => panic!("no action {other}"),
+    }
+}
+
+/// The member's activity records in membership, as an admin lists them.
+pub async fn credits(t: &Stack, member: &str) -> Vec<Value> {
+    items(t, &format!("/api/v1/activities?member={member}"), &admin()).await
+}
+
+/// Wait until the member has `n` activity records (the relay delivers asynchronously).
+pub async fn wait_for_credits(t: &Stack, member: &str, n: usize) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let got = credits(t, member).await;
+        if got.len() >= n {
+            return got;
+        }
+        assert!(std::time::Instant::now() < deadline, "{member} has {got:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
