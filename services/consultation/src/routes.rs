@@ -1,6 +1,6 @@
 //! Every route of the consultation service, in one screen.
 
-use crate::handlers::{consultations, topics};
+use crate::handlers::{consultations, internal, receptions, topics};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -22,8 +22,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(consultations::consultation_history)
             .service(consultations::list_follow_ups)
             .service(consultations::create_follow_up)
+            .service(receptions::list_receptions)
+            .service(receptions::create_reception)
+            .service(receptions::get_reception)
             .configure(xs_kit::audit::routes("consultation")),
     );
     // Service-to-service only: the gateway does not route /internal.
-    cfg.service(scope("/internal/v1"));
+    cfg.service(scope("/internal/v1").service(internal::reception_reference));
 }

@@ -1,4 +1,6 @@
 pub mod consultations;
+pub mod internal;
+pub mod receptions;
 pub mod topics;
 
 use std::collections::HashMap;

@@ -1,2 +1,3 @@
 pub mod consultation;
+pub mod reception;
 pub mod topic;

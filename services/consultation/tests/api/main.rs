@@ -5,4 +5,5 @@
 
 mod common;
 mod consultations;
+mod receptions;
 mod topics;
