@@ -1,6 +1,6 @@
 //! Every route of the consultation service, in one screen.
 
-use crate::handlers::{consultations, internal, receptions, topics};
+use crate::handlers::{consultations, internal, mediation, receptions, topics};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -25,6 +25,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(receptions::list_receptions)
             .service(receptions::create_reception)
             .service(receptions::get_reception)
+            .service(mediation::list_cases)
+            .service(mediation::create_case)
+            .service(mediation::get_case)
+            .service(mediation::update_case)
+            .service(mediation::transition_case)
+            .service(mediation::add_session)
+            .service(mediation::case_history)
             .configure(xs_kit::audit::routes("consultation")),
     );
     // Service-to-service only: the gateway does not route /internal.

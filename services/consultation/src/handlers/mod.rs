@@ -1,5 +1,6 @@
 pub mod consultations;
 pub mod internal;
+pub mod mediation;
 pub mod receptions;
 pub mod topics;
 

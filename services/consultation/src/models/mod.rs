@@ -1,3 +1,4 @@
 pub mod consultation;
+pub mod mediation;
 pub mod reception;
 pub mod topic;

@@ -1,6 +1,7 @@
 //! What goes over the wire. Rows never leave the service by accident.
 
 pub mod consultation;
+pub mod mediation;
 pub mod reception;
 pub mod topic;
 

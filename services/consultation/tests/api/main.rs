@@ -5,5 +5,6 @@
 
 mod common;
 mod consultations;
+mod mediation;
 mod receptions;
 mod topics;
