@@ -1,6 +1,6 @@
 //! Every route of the consultation service, in one screen.
 
-use crate::handlers::{consultations, internal, mediation, receptions, topics};
+use crate::handlers::{consultations, internal, mediation, receptions, stats, topics};
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -32,6 +32,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .service(mediation::transition_case)
             .service(mediation::add_session)
             .service(mediation::case_history)
+            .service(stats::consultation_stats)
             .configure(xs_kit::audit::routes("consultation")),
     );
     // Service-to-service only: the gateway does not route /internal.

@@ -2,6 +2,7 @@ pub mod consultations;
 pub mod internal;
 pub mod mediation;
 pub mod receptions;
+pub mod stats;
 pub mod topics;
 
 use std::collections::HashMap;

@@ -3,6 +3,7 @@
 pub mod consultation;
 pub mod mediation;
 pub mod reception;
+pub mod stats;
 pub mod topic;
 
 use chrono::{DateTime, NaiveDateTime, Utc};

@@ -7,4 +7,5 @@ mod common;
 mod consultations;
 mod mediation;
 mod receptions;
+mod stats;
 mod topics;
