@@ -334,7 +334,7 @@ async fn parties_are_masked_outside_the_districts_staff_and_mediators() {
             &admin()
         )
         .await,
-        [cid.clone()]
+        std::slice::from_ref(&cid)
     );
     assert_eq!(
         ids(
@@ -343,7 +343,7 @@ async fn parties_are_masked_outside_the_districts_staff_and_mediators() {
             &admin()
         )
         .await,
-        [cid.clone()]
+        std::slice::from_ref(&cid)
     );
     problem(
         t.get("/api/v1/mediation-cases/nothing", &admin()).await,
