@@ -918,3 +918,154 @@ async fn editing_a_topic_is_versioned_and_reindexes_it() {
     .await;
     t.stop().await;
 }
+
+/// What the transitions endpoint offers from each state, written out independently of the
+/// code (the consultation's own moves are never offered here).
+fn offered(state: &str) -> &'static [&'static str] {
+    match state {
+        "open" => &["claim", "decline", "merge"],
+        "claimed" => &["claim"],
+        "consulted" => &["resolve", "leave_unresolved"],
+        _ => &[],
+    }
+}
+
+#[actix_web::test]
+async fn every_topic_state_refuses_every_move_it_does_not_offer() {
+    let t = Stack::start().await;
+    let m = member(&t, "林委员", "siming").await;
+    let survivor = id(&raise(&t, &admin(), new_topic("保留的议题", "assigned")).await);
+    const ACTIONS: [&str; 8] = [
+        "claim",
+        "decline",
+        "merge",
+        "resolve",
+        "leave_unresolved",
+        "schedule",
+        "unschedule",
+        "consult",
+    ];
+    let body = |action: &str| match action {
+        "claim" => json!({"action": "claim", "members": [m]}),
+        "decline" => json!({"action": "decline", "reason": "不属实"}),
+        "merge" => json!({"action": "merge", "into": survivor}),
+        other => json!({"action": other}),
+    };
+    for state in [
+        "open",
+        "claimed",
+        "scheduled",
+        "consulted",
+        "resolved",
+        "unresolved",
+        "declined",
+        "merged",
+    ] {
+        let topic = id(&raise(&t, &admin(), new_topic(&format!("议题{state}"), "assigned")).await);
+        match state {
+            "claimed" => {
+                ok(topic_move(&t, &admin(), &topic, body("claim")).await, 200).await;
+            }
+            "scheduled" | "consulted" | "resolved" | "unresolved" => {
+                let cid = id(&plan(&t, &[&topic], &[]).await);
+                if state != "scheduled" {
+                    ok(
+                        consultation_move(&t, &cid, consultation_action("hold", &today())).await,
+                        200,
+                    )
+                    .await;
+                }
+                if state == "resolved" {
+                    ok(topic_move(&t, &admin(), &topic, body("resolve")).await, 200).await;
+                }
+                if state == "unresolved" {
+                    ok(
+                        topic_move(&t, &admin(), &topic, body("leave_unresolved")).await,
+                        200,
+                    )
+                    .await;
+                }
+            }
+            "declined" => {
+                ok(topic_move(&t, &admin(), &topic, body("decline")).await, 200).await;
+            }
+            "merged" => {
+                ok(topic_move(&t, &admin(), &topic, body("merge")).await, 200).await;
+            }
+            _ => {}
+        }
+        let v = ok(
+            t.get(&format!("/api/v1/topics/{topic}"), &admin()).await,
+            200,
+        )
+        .await;
+        assert_eq!(v["status"], state);
+        assert_eq!(v["allowed_actions"], json!(offered(state)), "{state}");
+        for action in ACTIONS {
+            if offered(state).contains(&action) {
+                continue;
+            }
+            let p = problem(topic_move(&t, &admin(), &topic, body(action)).await, 409).await;
+            assert_eq!(
+                p["allowed_actions"],
+                json!(offered(state)),
+                "{state} --{action}"
+            );
+        }
+    }
+    t.stop().await;
+}
+
+#[actix_web::test]
+async fn writes_with_an_idempotency_key_replay_their_first_answer() {
+    let t = Stack::start().await;
+    let m = member(&t, "林委员", "siming").await;
+    let send = |key: &'static str, body: Value| {
+        t.req(reqwest::Method::POST, "/api/v1/topics", &admin())
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let first = ok(
+        send("k-1", new_topic("小区停车难", "assigned"))
+            .await
+            .unwrap(),
+        201,
+    )
+    .await;
+    let r = send("k-1", new_topic("小区停车难", "assigned"))
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["idempotent-replayed"], "true");
+    assert_eq!(ok(r, 201).await["id"], first["id"]);
+    problem(
+        send("k-1", new_topic("别的议题", "assigned"))
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(ids(&t, "/api/v1/topics", &admin()).await.len(), 1);
+
+    // A held consultation replayed with its key credits its members once.
+    let topic = id(&first);
+    let cid = id(&plan(&t, &[&topic], &[&m]).await);
+    for _ in 0..2 {
+        let r = t
+            .req(
+                reqwest::Method::POST,
+                &format!("/api/v1/consultations/{cid}/transitions"),
+                &staff("siming"),
+            )
+            .header("Idempotency-Key", "hold-1")
+            .json(&consultation_action("hold", &today()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok(r, 200).await["status"], "held");
+    }
+    assert_eq!(wait_for_credits(&t, &m, 1).await.len(), 1);
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(credits(&t, &m).await.len(), 1);
+    t.stop().await;
+}
