@@ -406,8 +406,10 @@ pub struct ReportQuery {
     pub to: Option<NaiveDate>,
     /// Words or Chinese text in the title or body (the kit's Chinese search: every pair of
     /// neighbouring characters, words as prefixes), at most 100 characters.
+    #[param(max_length = 100)]
     pub q: Option<String>,
     /// Page size, 1 to 200 (default 50). Not with `Accept: text/csv`.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,
