@@ -66,7 +66,7 @@ async fn a_liaison_suggestion_becomes_a_draft_once_and_is_referenced() {
         .unwrap();
     assert_eq!(again, made);
     let list = t.json("/api/v1/reports", &admin()).await;
-    assert_eq!(ids(&list), std::slice::from_ref(&made.id));
+    assert_eq!(ids(&list), std::slice::from_ref(&made.id), "one draft");
     // Recorded as the requester's, with both links kept; its author reads it.
     let v = t
         .json(
@@ -82,6 +82,21 @@ async fn a_liaison_suggestion_becomes_a_draft_once_and_is_referenced() {
         .json(&format!("/api/v1/reports/{}/history", made.id), &admin())
         .await;
     assert_eq!(h["items"][0]["details"]["via"], "service:liaison");
+
+    // A reception becomes a draft the same way.
+    let mut from_reception = draft(vec![s.b.clone()]);
+    from_reception.source_channel = "reception".into();
+    from_reception.liaison_event = None;
+    from_reception.liaison_suggestion = None;
+    from_reception.reception = Some("rec-siming".into());
+    let r: ReportRef = client
+        .post_json("reports", REPORTS_DRAFTS, &from_reception, "rec-siming-1")
+        .await
+        .unwrap();
+    let v = t.json(&format!("/api/v1/reports/{}", r.id), &admin()).await;
+    assert_eq!(v["reception"], "rec-siming");
+    assert_eq!(v["source_channel"], "reception");
+    assert_eq!(v["authors"][0]["name"], "陈委员");
 
     // The reference check, and a report that does not exist.
     assert_eq!(client.report(&made.id).await.unwrap(), Some(made.clone()));

@@ -370,6 +370,18 @@ async fn before_acceptance_only_authors_and_the_office_see_a_report() {
         403,
     )
     .await;
+    // Filtered to another district's member: 403 like reading them; an unknown one selects
+    // nothing.
+    problem(
+        t.get(&format!("/api/v1/reports?author={}", s.h), &staff("siming"))
+            .await,
+        403,
+    )
+    .await;
+    let none = t
+        .json("/api/v1/reports?author=nobody", &staff("siming"))
+        .await;
+    assert!(ids(&none).is_empty());
     // Unknown reports are 404.
     problem(t.get("/api/v1/reports/nope", &admin()).await, 404).await;
     t.stop().await;
