@@ -1,0 +1,134 @@
+pub mod compatriots;
+
+use actix_web::HttpResponse;
+use xs_kit::client::ServiceClient;
+use xs_kit::contracts::MemberRef;
+use xs_kit::error::{Problem, problem_response};
+use xs_kit::{ApiResult, FieldError};
+
+/// The kind of workroom a liaison point is.
+pub(crate) const LIAISON_POINT_KIND: &str = "taiwan_liaison_point";
+
+/// References to other resources (members, workrooms, districts, and this service's own
+/// compatriots and enterprises) that do not exist or lie in another district: collected and
+/// answered at once as a 422 naming each field.
+#[derive(Debug, Default)]
+pub(crate) struct Refs(Vec<FieldError>);
+
+impl Refs {
+    pub(crate) fn new() -> Refs {
+        Refs::default()
+    }
+
+    pub(crate) fn push(&mut self, field: &str, message: &str) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// `Err` with the 422 answer when a reference is wrong.
+    pub(crate) fn finish(self) -> Result<(), HttpResponse> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let detail = self
+            .0
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(problem_response(&Problem {
+            type_: "https://xieshang.example/problems/unprocessable".into(),
+            title: "Unprocessable request".into(),
+            status: 422,
+            detail: Some(detail),
+            instance: None,
+            errors: self.0,
+            allowed_actions: None,
+            request_id: None,
+        }))
+    }
+
+    /// A district code (already checked to be a code) must exist in membership's register.
+    pub(crate) async fn district(
+        &mut self,
+        client: &ServiceClient,
+        field: &str,
+        code: &str,
+    ) -> ApiResult<()> {
+        let path = format!("/api/v1/districts/{code}");
+        let found: Option<serde_json::Value> = client.get_json("membership", &path).await?;
+        if found.is_none() {
+            self.push(field, "no such district");
+        }
+        Ok(())
+    }
+
+    /// A member must exist and belong to `district`.
+    pub(crate) async fn member(
+        &mut self,
+        client: &ServiceClient,
+        field: &str,
+        id: &str,
+        district: &str,
+    ) -> ApiResult<Option<MemberRef>> {
+        let found = client.member(id).await?;
+        match &found {
+            None => self.push(field, "no such member"),
+            Some(m) if m.district != district => {
+                self.push(field, &format!("is not a member of district {district}"))
+            }
+            Some(_) => {}
+        }
+        Ok(found)
+    }
+
+    /// Each member of a list, named `field[i]`.
+    pub(crate) async fn members(
+        &mut self,
+        client: &ServiceClient,
+        field: &str,
+        ids: &[String],
+        district: &str,
+    ) -> ApiResult<()> {
+        for (i, id) in ids.iter().enumerate() {
+            self.member(client, &format!("{field}[{i}]"), id, district)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A liaison point: a membership workroom of kind `taiwan_liaison_point` in `district`.
+    pub(crate) async fn liaison_point(
+        &mut self,
+        client: &ServiceClient,
+        field: &str,
+        id: &str,
+        district: &str,
+    ) -> ApiResult<()> {
+        match client.workroom(id).await? {
+            None => self.push(field, "no such workroom"),
+            Some(w) if w.district != district => {
+                self.push(field, &format!("is not a workroom of district {district}"))
+            }
+            Some(w) if w.kind != LIAISON_POINT_KIND => self.push(
+                field,
+                "is not a Taiwan liaison point (taiwan_liaison_point)",
+            ),
+            Some(_) => {}
+        }
+        Ok(())
+    }
+}
+
+/// Ids in a list must not repeat.
+pub(crate) fn no_repeats(v: &mut xs_kit::validate::Validator, field: &str, ids: &[String]) {
+    let mut seen = std::collections::HashSet::new();
+    v.check(
+        ids.iter().all(|i| seen.insert(i.trim())),
+        field,
+        "must not repeat",
+    );
+    v.check(ids.len() <= 20, field, "at most 20");
+    for (i, id) in ids.iter().enumerate() {
+        v.text(&format!("{field}[{i}]"), id, 64);
+    }
+}

@@ -1,0 +1,14 @@
+//! What goes over the wire. Rows never leave the service by accident.
+
+pub mod compatriot;
+pub mod enterprise;
+pub mod event;
+pub mod request;
+pub mod stats;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+/// Stored instants are UTC; the API shows them as RFC 3339 with `Z`.
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
