@@ -1,4 +1,9 @@
 pub mod compatriots;
+pub mod enterprises;
+pub mod events;
+pub mod internal;
+pub mod requests;
+pub mod stats;
 
 use actix_web::HttpResponse;
 use xs_kit::client::ServiceClient;
@@ -117,6 +122,12 @@ impl Refs {
         }
         Ok(())
     }
+}
+
+/// An instant as both backends store it: whole microseconds.
+pub(crate) fn micros(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    use chrono::Timelike;
+    t.with_nanosecond(t.nanosecond() / 1000 * 1000).unwrap_or(t)
 }
 
 /// Ids in a list must not repeat.
