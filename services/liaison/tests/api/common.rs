@@ -133,3 +133,62 @@ pub async fn personal_data_reads(t: &TestStack, query: &str) -> Vec<Value> {
     .await;
     v["items"].as_array().unwrap().clone()
 }
+
+/// A past instant (so events can be held): `days` days ago at 10:00 UTC.
+pub fn days_ago(days: i64) -> String {
+    let d = chrono::Utc::now().date_naive() - chrono::Days::new(days as u64);
+    format!("{d}T10:00:00Z")
+}
+
+/// A new event of `district` starting `days` days ago.
+pub fn new_event(
+    district: &str,
+    kind: &str,
+    days: i64,
+    capacity: Option<i32>,
+    organisers: &[String],
+) -> Value {
+    json!({"kind": kind, "title": "两岸青年座谈会", "district": district, "starts_at": days_ago(days),
+           "place": "湖里区台胞驿站", "capacity": capacity, "organisers": organisers})
+}
+
+impl TestStack {
+    /// An event created by an admin; its id.
+    pub async fn event(&self, body: &Value) -> String {
+        id(&json_of(
+            self.post("/api/v1/liaison-events", &admin(), body).await,
+            201,
+        )
+        .await)
+    }
+
+    pub async fn transition(&self, event: &str, body: &Value) -> Response {
+        self.post(
+            &format!("/api/v1/liaison-events/{event}/transitions"),
+            &admin(),
+            body,
+        )
+        .await
+    }
+
+    /// Move an event with an admin's token; the event after.
+    pub async fn drive(&self, event: &str, actions: &[&str]) -> Value {
+        let mut last = Value::Null;
+        for a in actions {
+            last = json_of(self.transition(event, &action(a)).await, 200).await;
+        }
+        last
+    }
+}
+
+/// A well-formed request for each event action.
+pub fn action(name: &str) -> Value {
+    match name {
+        "open_registration" => json!({"action": "open_registration"}),
+        "hold" => {
+            json!({"action": "hold", "people_served": 120, "volunteers": 8, "summary": "交流顺利"})
+        }
+        "cancel" => json!({"action": "cancel", "reason": "台风"}),
+        other => panic!("no action {other}"),
+    }
+}

@@ -5,3 +5,5 @@
 
 mod common;
 mod compatriots;
+mod events;
+mod registrations;
