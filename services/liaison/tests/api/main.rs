@@ -5,5 +5,9 @@
 
 mod common;
 mod compatriots;
+mod enterprises;
 mod events;
 mod registrations;
+mod requests;
+mod stats;
+mod suggestions;
