@@ -203,7 +203,7 @@ pub async fn create_compatriot(
     v.finish()?;
     let mut refs = Refs::new();
     refs.district(&client, "district", &body.district).await?;
-    if let Err(r) = refs.finish() {
+    if let Some(r) = refs.answer() {
         return Ok(r);
     }
     let body = body.0;
@@ -308,7 +308,7 @@ pub async fn update_compatriot(
     if let Some(d) = &patch.district {
         let mut refs = Refs::new();
         refs.district(&client, "district", d).await?;
-        if let Err(r) = refs.finish() {
+        if let Some(r) = refs.answer() {
             return Ok(r);
         }
     }

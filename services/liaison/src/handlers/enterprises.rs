@@ -141,7 +141,7 @@ pub async fn create_enterprise(
     refs.district(&client, "district", &body.district).await?;
     refs.members(&client, "members", &members, &body.district)
         .await?;
-    if let Err(r) = refs.finish() {
+    if let Some(r) = refs.answer() {
         return Ok(r);
     }
     let body = body.0;
@@ -224,7 +224,7 @@ pub async fn update_enterprise(
         let mut refs = Refs::new();
         refs.members(&client, "members", m, &current.district_code)
             .await?;
-        if let Err(r) = refs.finish() {
+        if let Some(r) = refs.answer() {
             return Ok(r);
         }
     }

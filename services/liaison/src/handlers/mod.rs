@@ -29,10 +29,10 @@ impl Refs {
         self.0.push(FieldError::new(field, message));
     }
 
-    /// `Err` with the 422 answer when a reference is wrong.
-    pub(crate) fn finish(self) -> Result<(), HttpResponse> {
+    /// The 422 answer when a reference is wrong, else `None`.
+    pub(crate) fn answer(self) -> Option<HttpResponse> {
         if self.0.is_empty() {
-            return Ok(());
+            return None;
         }
         let detail = self
             .0
@@ -40,7 +40,7 @@ impl Refs {
             .map(|e| format!("{}: {}", e.field, e.message))
             .collect::<Vec<_>>()
             .join("; ");
-        Err(problem_response(&Problem {
+        Some(problem_response(&Problem {
             type_: "https://xieshang.example/problems/unprocessable".into(),
             title: "Unprocessable request".into(),
             status: 422,

@@ -253,7 +253,7 @@ pub async fn create_request(
             refs.push("enterprise", "no such Taiwan enterprise");
         }
     }
-    if let Err(r) = refs.finish() {
+    if let Some(r) = refs.answer() {
         return Ok(r);
     }
     let district = district.unwrap_or_default();
@@ -447,7 +447,7 @@ pub async fn transition_request(
         let mut refs = Refs::new();
         refs.member(&client, "member", m.trim(), &current.district_code)
             .await?;
-        if let Err(r) = refs.finish() {
+        if let Some(r) = refs.answer() {
             return Ok(r);
         }
     }

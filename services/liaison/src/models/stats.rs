@@ -8,6 +8,11 @@ use diesel::prelude::*;
 use xs_kit::DbConn;
 use xs_kit::db::DbBackend;
 
+/// A held event: id, kind, people served, volunteers.
+pub type HeldEvent = (String, String, Option<i32>, Option<i32>);
+/// A request: kind, status, received on, closed on.
+pub type ReceivedRequest = (String, String, NaiveDate, Option<NaiveDate>);
+
 /// The period as instants: `from` at midnight, up to the midnight after `to`.
 fn bounds(
     from: Option<NaiveDate>,
@@ -26,7 +31,7 @@ pub fn held_events(
     district: Option<&str>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> QueryResult<Vec<(String, String, Option<i32>, Option<i32>)>> {
+) -> QueryResult<Vec<HeldEvent>> {
     use liaison_events as e;
     let (start, end) = bounds(from, to);
     let mut q = e::table
@@ -83,7 +88,7 @@ pub fn requests(
     district: Option<&str>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> QueryResult<Vec<(String, String, NaiveDate, Option<NaiveDate>)>> {
+) -> QueryResult<Vec<ReceivedRequest>> {
     use compatriot_requests as q_;
     let mut q = q_::table
         .select((q_::kind, q_::status, q_::received_on, q_::closed_on))

@@ -30,7 +30,7 @@ async fn references_are_checked_through_membership() {
     )
     .await);
 
-    let mut body = new_event("huli", "lecture", 1, None, &[m.clone()]);
+    let mut body = new_event("huli", "lecture", 1, None, std::slice::from_ref(&m));
     body["liaison_point"] = json!(point);
     let created = json_of(
         t.post("/api/v1/liaison-events", &staff("huli"), &body)

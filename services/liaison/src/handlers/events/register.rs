@@ -219,7 +219,7 @@ pub async fn create_event(
     let mut refs = Refs::new();
     refs.district(&client, "district", &body.district).await?;
     check_refs(&db, &client, &mut refs, &body.district, &fields).await?;
-    if let Err(r) = refs.finish() {
+    if let Some(r) = refs.answer() {
         return Ok(r);
     }
     let body = body.0;
@@ -337,7 +337,7 @@ pub async fn update_event(
         ..Fields::default()
     };
     check_refs(&db, &client, &mut refs, &current.district_code, &references).await?;
-    if let Err(r) = refs.finish() {
+    if let Some(r) = refs.answer() {
         return Ok(r);
     }
     let trim = |o: Option<Option<String>>| o.map(|v| v.map(|s| s.trim().to_string()));

@@ -199,7 +199,7 @@ pub async fn create_registration(
             Some(_) => {}
         }
     }
-    if let Err(r) = refs.finish() {
+    if let Some(r) = refs.answer() {
         return Ok(r);
     }
     let who = caller.sub.clone();
