@@ -80,16 +80,19 @@ pub async fn list_compatriots(
 ) -> ApiResult<HttpResponse> {
     let q = q.0;
     let origin = q.origin.map(|o| o.as_str().to_string());
+    let name = super::name_query(q.q)?;
     let filter = match COMPATRIOTS.read_scope(&caller) {
         Ok(scope) => CompatriotFilter {
             district: scope.narrow(q.district, None)?.district,
             origin,
             account_sub: None,
+            name,
         },
         Err(_) if caller.has(Role::Resident) => CompatriotFilter {
             district: q.district,
             origin,
             account_sub: Some(caller.sub.clone()),
+            name,
         },
         Err(e) => return Err(e),
     };

@@ -53,6 +53,7 @@ pub async fn list_enterprises(
         district: scope.narrow(q.district, None)?.district,
         kind: q.kind.map(|k| k.as_str().to_string()),
         member: q.member,
+        name: super::name_query(q.q)?,
     };
     let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
     let (fetch, after) = (page.fetch(), page.after.clone());

@@ -143,3 +143,17 @@ pub(crate) fn no_repeats(v: &mut xs_kit::validate::Validator, field: &str, ids: 
         v.text(&format!("{field}[{i}]"), id, 64);
     }
 }
+
+/// A name search (`q`): blank is no filter; one with nothing to search for is a 400.
+pub(crate) fn name_query(q: Option<String>) -> xs_kit::ApiResult<Option<String>> {
+    let q = q.filter(|s| !s.trim().is_empty());
+    if q.as_deref()
+        .is_some_and(|n| xs_kit::search::query_tokens(n).is_empty())
+    {
+        return Err(xs_kit::ApiError::field(
+            "q",
+            "must contain a letter, a digit or a Chinese character",
+        ));
+    }
+    Ok(q)
+}

@@ -13,6 +13,7 @@ use crate::models::enterprise as enterprise_model;
 use crate::models::request::{
     self as model, LifecycleChanges, NoteRow, RequestChanges, RequestFilter, RequestRow,
 };
+use crate::views::HistoryEntry;
 use crate::views::request::*;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
@@ -459,6 +460,12 @@ pub async fn transition_request(
             return Err(ApiError::not_found("compatriot request"));
         }
         let current = find_request(c, &id)?;
+        // Decided again under the lock: a reassignment may have come in between.
+        if !office && !is_assignee(&who, &current) {
+            return Err(ApiError::Forbidden(
+                "the request is no longer assigned to you".into(),
+            ));
+        }
         if expected.is_some_and(|v| v != current.version) {
             return Err(ApiError::PreconditionFailed(
                 "the request was changed by someone else; read it again and retry".into(),
@@ -593,4 +600,48 @@ pub async fn add_note(
         Reply::created(&Note::from(row), location)
     })
     .await
+}
+
+/// A compatriot request's history
+///
+/// Every step from receipt on, oldest first, with what each recorded (the member assigned,
+/// the resolution or the reason) and the account that took it. Readable as the request.
+#[utoipa::path(tag = "compatriot-requests", params(("id" = String, Path), PageQuery), responses(
+    (status = 200, description = "A page of steps, oldest first", body = Page<HistoryEntry>),
+    (status = 400, description = "`limit` or `cursor` is invalid", body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json")))]
+#[get("/compatriot-requests/{id}/history")]
+pub async fn request_history(
+    db: web::Data<Db>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let scope = REQUESTS.read_scope(&caller)?;
+    let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
+    let (id, fetch, after) = (id.into_inner(), page.fetch(), page.after.clone());
+    let rows = db
+        .read(move |c| {
+            let r = find_request(c, &id)?;
+            scope.require(
+                &r.district_code,
+                r.assigned_member.as_deref(),
+                REQUESTS.what,
+            )?;
+            Ok(lifecycle::history::<RequestStatus>(
+                c,
+                &id,
+                after.as_deref(),
+                fetch,
+            )?)
+        })
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(HistoryEntry::from_row)
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Ok().json(page.page(items, |e| e.id.clone(), |e| e)))
 }

@@ -5,6 +5,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use xs_kit::DbConn;
 use xs_kit::db::DbBackend;
+use xs_kit::search;
+
+/// Names are found through the kit's text search under this kind.
+pub const SEARCH_KIND: &str = "compatriot";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = compatriots)]
@@ -40,6 +44,8 @@ pub struct CompatriotChanges {
 
 #[derive(Debug, Default)]
 pub struct CompatriotFilter {
+    /// Words of the name, through the kit's text search.
+    pub name: Option<String>,
     pub district: Option<String>,
     pub origin: Option<String>,
     /// Only the record this resident account registered.
@@ -49,8 +55,8 @@ pub struct CompatriotFilter {
 pub fn insert(conn: &mut DbConn, row: &CompatriotRow) -> QueryResult<()> {
     diesel::insert_into(compatriots::table)
         .values(row)
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    search::index(conn, SEARCH_KIND, &row.id, &[&row.name])
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<CompatriotRow>> {
@@ -97,6 +103,9 @@ pub fn list(
     if let Some(v) = &f.account_sub {
         q = q.filter(compatriots::account_sub.eq(v.clone()));
     }
+    if let Some(v) = &f.name {
+        q = q.filter(search::matching(conn, SEARCH_KIND, "compatriots.id", v)?);
+    }
     q.load(conn)
 }
 
@@ -108,5 +117,11 @@ pub fn update(
     by: &str,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
-    xs_kit::update_versioned!(conn, compatriots, id = id, expected, changes, by, at)
+    let rows = xs_kit::update_versioned!(conn, compatriots, id = id, expected, changes, by, at)?;
+    if rows > 0
+        && let Some(name) = &changes.name
+    {
+        search::index(conn, SEARCH_KIND, id, &[name])?;
+    }
+    Ok(rows)
 }

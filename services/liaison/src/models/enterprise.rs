@@ -7,6 +7,10 @@ use diesel::prelude::*;
 use std::collections::HashMap;
 use xs_kit::DbConn;
 use xs_kit::db::DbBackend;
+use xs_kit::search;
+
+/// Names are found through the kit's text search under this kind.
+pub const SEARCH_KIND: &str = "taiwan_enterprise";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = taiwan_enterprises)]
@@ -37,6 +41,8 @@ pub struct EnterpriseChanges {
 
 #[derive(Debug, Default)]
 pub struct EnterpriseFilter {
+    /// Words of the name, through the kit's text search.
+    pub name: Option<String>,
     pub district: Option<String>,
     pub kind: Option<String>,
     pub member: Option<String>,
@@ -46,6 +52,7 @@ pub fn insert(conn: &mut DbConn, row: &EnterpriseRow, members: &[String]) -> Que
     diesel::insert_into(taiwan_enterprises::table)
         .values(row)
         .execute(conn)?;
+    search::index(conn, SEARCH_KIND, &row.id, &[&row.name])?;
     replace_members(conn, &row.id, members)
 }
 
@@ -125,6 +132,14 @@ pub fn list(
             ),
         );
     }
+    if let Some(v) = &f.name {
+        q = q.filter(search::matching(
+            conn,
+            SEARCH_KIND,
+            "taiwan_enterprises.id",
+            v,
+        )?);
+    }
     q.load(conn)
 }
 
@@ -136,5 +151,12 @@ pub fn update(
     by: &str,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
-    xs_kit::update_versioned!(conn, taiwan_enterprises, id = id, expected, changes, by, at)
+    let rows =
+        xs_kit::update_versioned!(conn, taiwan_enterprises, id = id, expected, changes, by, at)?;
+    if rows > 0
+        && let Some(name) = &changes.name
+    {
+        search::index(conn, SEARCH_KIND, id, &[name])?;
+    }
+    Ok(rows)
 }

@@ -165,3 +165,16 @@ pub fn list(
     }
     q.load(conn)
 }
+
+/// Registrations per event and status, for a page of events: (event, status) → count.
+pub fn counts_for(
+    conn: &mut DbConn,
+    events: &[&str],
+) -> QueryResult<std::collections::HashMap<(String, String), i64>> {
+    let rows: Vec<(String, String, i64)> = r::table
+        .filter(r::event_id.eq_any(events))
+        .group_by((r::event_id, r::status))
+        .select((r::event_id, r::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(e, s, n)| ((e, s), n)).collect())
+}

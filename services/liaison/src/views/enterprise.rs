@@ -94,6 +94,10 @@ pub struct EnterpriseQuery {
     pub kind: Option<EnterpriseKind>,
     /// Those this member visits.
     pub member: Option<String>,
+    /// Part of the name. Chinese characters match anywhere in the name, two or more side by
+    /// side; other words match from their start. Needs at least one letter, digit or Chinese
+    /// character.
+    pub q: Option<String>,
     /// Page size, 1 to 200 (default 50).
     pub limit: Option<i64>,
     /// From `next_cursor` of the previous page.

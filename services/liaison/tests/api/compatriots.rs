@@ -233,3 +233,75 @@ async fn input_references_and_versions_are_checked() {
     assert_eq!(fields(&p), ["district"]);
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn compatriots_and_enterprises_are_found_by_name() {
+    let t = TestStack::start().await;
+    let lin = t.compatriot("林志明", "huli").await;
+    t.compatriot("王小美", "huli").await;
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let found = json_of(
+        t.get("/api/v1/compatriots?q=志明", &staff("huli")).await,
+        200,
+    )
+    .await;
+    assert_eq!(names(&found), ["林志明"]);
+    // Renamed: found by the new name only.
+    t.patch(
+        &format!("/api/v1/compatriots/{lin}"),
+        &admin(),
+        Some("\"1\""),
+        &json!({"name": "林建国"}),
+    )
+    .await;
+    let found = json_of(
+        t.get("/api/v1/compatriots?q=志明", &staff("huli")).await,
+        200,
+    )
+    .await;
+    assert!(names(&found).is_empty());
+    let found = json_of(
+        t.get("/api/v1/compatriots?q=建国", &staff("huli")).await,
+        200,
+    )
+    .await;
+    assert_eq!(names(&found), ["林建国"]);
+    // Scope still applies to a search.
+    let found = json_of(
+        t.get("/api/v1/compatriots?q=建国", &staff("siming")).await,
+        200,
+    )
+    .await;
+    assert!(names(&found).is_empty());
+    let p = problem(
+        t.get("/api/v1/compatriots?q=%20-", &staff("huli")).await,
+        400,
+    )
+    .await;
+    assert_eq!(fields(&p), ["q"]);
+
+    for name in ["湖里台青创业基地", "台资电子厂"] {
+        let body =
+            json!({"kind": "youth_base", "name": name, "district": "huli", "address": "湖里区1号"});
+        json_of(
+            t.post("/api/v1/taiwan-enterprises", &admin(), &body).await,
+            201,
+        )
+        .await;
+    }
+    let found = json_of(
+        t.get("/api/v1/taiwan-enterprises?q=台青", &staff("huli"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(names(&found), ["湖里台青创业基地"]);
+    t.stop().await;
+}

@@ -4,20 +4,22 @@
 //! the same transaction: exactly once, however long membership is down.
 
 use super::{find_event, guards, publish, status_of, view};
-use crate::domain::access::EVENTS;
+use crate::domain::access::{EVENTS, REGISTRATIONS};
 use crate::domain::event::{EventAction, EventStatus};
 use crate::models::event::{self as model, LifecycleChanges};
+use crate::views::HistoryEntry;
 use crate::views::event::*;
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use xs_kit::concurrency::{check_updated, expected_version};
 use xs_kit::contracts::{ActivityEvent, ActivityType, MEMBERSHIP_ACTIVITIES};
 use xs_kit::error::Problem;
-use xs_kit::extract::{IfMatch, Json};
+use xs_kit::extract::{IfMatch, Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
 use xs_kit::lifecycle::{self, Move};
 use xs_kit::outbox::{self, Notifier};
+use xs_kit::pagination::PageQuery;
 use xs_kit::validate::Validator;
-use xs_kit::{ApiError, ApiResult, Caller, Db, rows};
+use xs_kit::{ApiError, ApiResult, Caller, Db, Page, PageRequest, rows};
 
 /// The most people one event may record as served (membership's limit on an activity).
 pub(crate) const MAX_PEOPLE_SERVED: i32 = 1_000_000;
@@ -198,4 +200,45 @@ pub async fn transition_event(
         .await?;
     notifier.notify();
     Ok(res)
+}
+
+/// A liaison event's lifecycle history
+///
+/// Every step from planning on, oldest first, with what each recorded (figures when held,
+/// the reason when cancelled) and the account that took it. The office's record: admins, the
+/// district's office staff and coordinators, and read-only integrations.
+#[utoipa::path(tag = "liaison-events", params(("id" = String, Path), PageQuery), responses(
+    (status = 200, description = "A page of steps, oldest first", body = Page<HistoryEntry>),
+    (status = 400, description = "`limit` or `cursor` is invalid", body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Outside the caller's scope", body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json")))]
+#[get("/liaison-events/{id}/history")]
+pub async fn event_history(
+    db: web::Data<Db>,
+    caller: Caller,
+    id: web::Path<String>,
+    q: Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let scope = REGISTRATIONS.read_scope(&caller)?;
+    let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
+    let (id, fetch, after) = (id.into_inner(), page.fetch(), page.after.clone());
+    let rows = db
+        .read(move |c| {
+            let event = find_event(c, &id)?;
+            scope.require(&event.district_code, None, "event histories")?;
+            Ok(lifecycle::history::<EventStatus>(
+                c,
+                &id,
+                after.as_deref(),
+                fetch,
+            )?)
+        })
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(HistoryEntry::from_row)
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Ok().json(page.page(items, |e| e.id.clone(), |e| e)))
 }

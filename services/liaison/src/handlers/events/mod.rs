@@ -45,30 +45,48 @@ pub(super) fn guards(row: &EventRow) -> Guards {
 
 /// The event as `caller` sees it (allowed actions only for those who may move it).
 pub(super) fn view(c: &mut DbConn, caller: Option<&Caller>, row: EventRow) -> ApiResult<Event> {
-    let kind = stored("event kind", &row.kind)?;
-    let status = status_of(&row)?;
-    let organisers = model::organisers_of(c, &[row.id.as_str()])?
-        .remove(&row.id)
-        .unwrap_or_default();
-    let confirmed = registrations_model::count(c, &row.id, RegistrationStatus::Confirmed)?;
-    let waitlisted = registrations_model::count(c, &row.id, RegistrationStatus::Waitlisted)?;
-    let allowed_actions = match caller {
-        Some(who) if EVENTS.may_write(who, &row.district_code) => {
-            xs_kit::lifecycle::allowed(status, &guards(&row))
-        }
-        _ => Vec::new(),
+    let mut views = views(c, caller, vec![row])?;
+    views
+        .pop()
+        .ok_or_else(|| ApiError::internal(std::io::Error::other("an event view went missing")))
+}
+
+/// A page of events as `caller` sees them, with a fixed number of queries whatever its size.
+pub(super) fn views(
+    c: &mut DbConn,
+    caller: Option<&Caller>,
+    rows: Vec<EventRow>,
+) -> ApiResult<Vec<Event>> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let mut organisers = model::organisers_of(c, &ids)?;
+    let counts = registrations_model::counts_for(c, &ids)?;
+    let count = |id: &str, s: RegistrationStatus| {
+        counts
+            .get(&(id.to_string(), s.as_str().to_string()))
+            .copied()
+            .unwrap_or(0)
     };
-    Ok(Event::from_row(
-        row,
-        EventExtras {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let kind = stored("event kind", &row.kind)?;
+        let status = status_of(&row)?;
+        let allowed_actions = match caller {
+            Some(who) if EVENTS.may_write(who, &row.district_code) => {
+                xs_kit::lifecycle::allowed(status, &guards(&row))
+            }
+            _ => Vec::new(),
+        };
+        let extras = EventExtras {
             kind,
             status,
-            organisers,
+            organisers: organisers.remove(&row.id).unwrap_or_default(),
             allowed_actions,
-            confirmed,
-            waitlisted,
-        },
-    ))
+            confirmed: count(&row.id, RegistrationStatus::Confirmed),
+            waitlisted: count(&row.id, RegistrationStatus::Waitlisted),
+        };
+        out.push(Event::from_row(row, extras));
+    }
+    Ok(out)
 }
 
 /// The domain event's envelope for an event after a change (no personal data on an event).

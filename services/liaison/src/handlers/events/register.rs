@@ -1,6 +1,6 @@
 //! The register of liaison events: list, read, create, change.
 
-use super::{find_event, publish, status_of, view, with_etag};
+use super::{find_event, publish, status_of, view, views, with_etag};
 use crate::domain::access::EVENTS;
 use crate::domain::event::RegistrationStatus;
 use crate::domain::event::{EventStatus, promotions};
@@ -136,10 +136,7 @@ pub async fn list_events(
             let next = more
                 .then(|| rows.last().map(|r| (r.starts_at, r.id.clone())))
                 .flatten();
-            let items = rows
-                .into_iter()
-                .map(|r| view(c, Some(&caller), r))
-                .collect::<ApiResult<Vec<_>>>()?;
+            let items = views(c, Some(&caller), rows)?;
             Ok((items, next))
         })
         .await?;
