@@ -246,3 +246,48 @@ async fn statistics_match_a_hand_counted_fixture() {
     assert_eq!(fields(&p), ["to"]);
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn the_huli_line_is_reproduced() {
+    // The seed: 116 compatriot volunteers served 70,000+ people; 100+ suggestions came out of
+    // symposiums. Three volunteer services and a symposium, as the office would record them.
+    let t = TestStack::start().await;
+    let mut symposium = String::new();
+    for (kind, people, volunteers) in [
+        ("volunteer_service", 30_000, 40),
+        ("volunteer_service", 25_000, 40),
+        ("volunteer_service", 15_200, 36),
+        ("symposium", 300, 0),
+    ] {
+        let e = t.event(&new_event("huli", kind, 30, None, &[])).await;
+        hold(&t, &e, people, volunteers).await;
+        symposium = e;
+    }
+    for i in 0..101 {
+        let body = json!({"title": format!("建议{i}"), "body": "台胞座谈会上提出"});
+        json_of(
+            t.post(
+                &format!("/api/v1/liaison-events/{symposium}/suggestions"),
+                &staff("huli"),
+                &body,
+            )
+            .await,
+            201,
+        )
+        .await;
+    }
+    let s = json_of(
+        t.get("/api/v1/stats/liaison?district=huli", &staff("huli"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(s["volunteers"], 116);
+    assert_eq!(s["people_served"], 70_500);
+    assert_eq!(s["suggestions"], 101);
+    assert_eq!(
+        counts(&s, "events_by_kind", "kind"),
+        [("symposium".into(), 1), ("volunteer_service".into(), 3)]
+    );
+    t.stop().await;
+}
