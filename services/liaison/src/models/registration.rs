@@ -143,11 +143,13 @@ pub fn set_attended(
         .execute(conn)
 }
 
-/// A page of an event's registrations in queue order, after the cursor's queue number.
+/// A page of an event's registrations in queue order, after the cursor's queue number;
+/// `persons` confines it to those people (their `person` keys).
 pub fn list(
     conn: &mut DbConn,
     event: &str,
     status: Option<&str>,
+    persons: Option<&[String]>,
     after: Option<i32>,
     limit: i64,
 ) -> QueryResult<Vec<RegistrationRow>> {
@@ -162,6 +164,9 @@ pub fn list(
     }
     if let Some(s) = status {
         q = q.filter(r::status.eq(s.to_string()));
+    }
+    if let Some(p) = persons {
+        q = q.filter(r::person.eq_any(p.to_vec()));
     }
     q.load(conn)
 }

@@ -238,10 +238,74 @@ async fn members_and_residents_register_only_themselves() {
     )
     .await;
     assert_eq!(fields(&p), ["compatriot"]);
-    // Registrations are the office's to list.
-    problem(
+    // The office lists them all; a member or resident sees only their own.
+    let own = |v: Value| -> Vec<(Value, Value)> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["member"].clone(), r["compatriot"].clone()))
+            .collect()
+    };
+    let v = json_of(
         t.get(&format!("/api/v1/liaison-events/{e}/registrations"), &me)
             .await,
+        200,
+    )
+    .await;
+    assert_eq!(own(v), [(json!(m), Value::Null)]);
+    json_of(
+        register(&t, &e, &res, json!({"compatriot": mine})).await,
+        201,
+    )
+    .await;
+    let v = json_of(
+        t.get(
+            &format!("/api/v1/liaison-events/{e}/registrations?status=waitlisted"),
+            &res,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(own(v).is_empty());
+    let v = json_of(
+        t.get(&format!("/api/v1/liaison-events/{e}/registrations"), &res)
+            .await,
+        200,
+    )
+    .await;
+    let expected = vec![(Value::Null, json!(mine)); 2];
+    assert_eq!(
+        own(v),
+        expected,
+        "the cancelled one and the new one, nobody else's"
+    );
+    let v = json_of(
+        t.get(
+            &format!("/api/v1/liaison-events/{e}/registrations"),
+            &staff("huli"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(v["items"].as_array().unwrap().len(), 3);
+    problem(
+        t.get(
+            &format!("/api/v1/liaison-events/{e}/registrations"),
+            &staff("siming"),
+        )
+        .await,
+        403,
+    )
+    .await;
+    problem(
+        t.get(
+            &format!("/api/v1/liaison-events/{e}/registrations"),
+            &member_token(&far, "siming"),
+        )
+        .await,
         403,
     )
     .await;

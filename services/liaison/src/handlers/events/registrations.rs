@@ -19,7 +19,7 @@ use xs_kit::error::{OrNotFound, Problem};
 use xs_kit::extract::{Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
 use xs_kit::validate::Validator;
-use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, Page, PageRequest, rows};
+use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, Page, PageRequest, Role, rows};
 
 fn view(r: RegistrationRow) -> ApiResult<Registration> {
     let status = stored("registration status", &r.status)?;
@@ -87,7 +87,9 @@ fn promote_waiting(
 /// An event's registrations
 ///
 /// In registration order (the waiting list's order), optionally one status. The district's
-/// office staff and coordinators, admins, and read-only integrations.
+/// office staff and coordinators, admins, and read-only integrations see all of them; a member
+/// or a resident of the district who may read the event sees their own (a resident: those of
+/// the compatriot record they registered).
 #[utoipa::path(tag = "liaison-events", params(("id" = String, Path), RegistrationQuery), responses(
     (status = 200, description = "A page of registrations in registration order", body = Page<Registration>),
     (status = 400, description = "A filter, `limit` or `cursor` is invalid", body = Problem, content_type = "application/problem+json"),
@@ -102,7 +104,10 @@ pub async fn list_registrations(
     id: web::Path<String>,
     q: Query<RegistrationQuery>,
 ) -> ApiResult<HttpResponse> {
-    let scope = REGISTRATIONS.read_scope(&caller)?;
+    let scope = REGISTRATIONS.read_scope(&caller).ok();
+    if scope.is_none() && !caller.has_any(&[Role::Member, Role::Resident]) {
+        REGISTRATIONS.read_scope(&caller)?;
+    }
     let q = q.0;
     let page = PageRequest::<i32>::parse(q.limit, q.cursor.as_deref())?;
     let (id, fetch, after) = (id.into_inner(), page.fetch(), page.after);
@@ -110,8 +115,34 @@ pub async fn list_registrations(
     let rows = db
         .read(move |c| {
             let event = find_event(c, &id)?;
-            scope.require(&event.district_code, None, REGISTRATIONS.what)?;
-            Ok(model::list(c, &id, status, after, fetch)?)
+            let persons = match &scope {
+                Some(s) => {
+                    s.require(&event.district_code, None, REGISTRATIONS.what)?;
+                    None
+                }
+                // Members and residents: their own, at events they may read.
+                None => {
+                    EVENTS.require_read(&caller, &event.district_code, None)?;
+                    let mut own = Vec::new();
+                    if let Some(m) = &caller.member_id {
+                        own.push(person_key(None, Some(m)));
+                    }
+                    if caller.has(Role::Resident)
+                        && let Some(me) = compatriot_model::find_by_account(c, &caller.sub)?
+                    {
+                        own.push(person_key(Some(&me.id), None));
+                    }
+                    Some(own)
+                }
+            };
+            Ok(model::list(
+                c,
+                &id,
+                status,
+                persons.as_deref(),
+                after,
+                fetch,
+            )?)
         })
         .await?;
     let mut items = Vec::with_capacity(rows.len());
