@@ -81,6 +81,7 @@ impl Refs {
             Some(m) if m.district != district => {
                 self.push(field, &format!("is not a member of district {district}"))
             }
+            Some(m) if m.status != "active" => self.push(field, "is not an active member"),
             Some(_) => {}
         }
         Ok(found)

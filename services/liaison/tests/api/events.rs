@@ -62,6 +62,14 @@ async fn references_are_checked_through_membership() {
     b["enterprise"] = json!(siming_enterprise);
     let p = problem(t.post("/api/v1/liaison-events", &admin(), &b).await, 422).await;
     assert_eq!(fields(&p), ["organisers[1]", "enterprise"]);
+    let retired =
+        json!({"name": "退休委员", "gender": "male", "district": "huli", "status": "retired"});
+    let retired = id(&json_of(t.post("/api/v1/members", &admin(), &retired).await, 201).await);
+    let mut b = body.clone();
+    b["organisers"] = json!([retired]);
+    let p = problem(t.post("/api/v1/liaison-events", &admin(), &b).await, 422).await;
+    assert_eq!(fields(&p), ["organisers[0]"]);
+    assert!(p["detail"].as_str().unwrap().contains("active"), "{p}");
     let mut b = body.clone();
     b["organisers"] = json!([m, m]);
     b["capacity"] = json!(0);
