@@ -54,6 +54,10 @@ pub const REGISTRATIONS: Access = Access {
     writers: STAFF,
 };
 
+/// Roles that register themselves for events and see their own registrations (a member
+/// themself; a resident the compatriot record they registered).
+pub const SELF_REGISTRANTS: &[Role] = &[Role::Member, Role::Resident];
+
 /// Suggestions raised at events.
 pub const SUGGESTIONS: Access = Access {
     what: "suggestions",

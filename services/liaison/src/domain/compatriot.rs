@@ -42,6 +42,17 @@ pub fn is_self(caller: &Caller, account_sub: Option<&str>) -> bool {
     caller.has(Role::Resident) && account_sub == Some(caller.sub.as_str())
 }
 
+/// Does this caller register as a compatriot themself (a resident), rather than for others
+/// (the office)?
+pub fn registers_self(caller: &Caller) -> bool {
+    !caller.has_any(COMPATRIOTS.writers) && caller.has(Role::Resident)
+}
+
+/// A resident reads the register only as their own record.
+pub fn reads_own_only(caller: &Caller) -> bool {
+    COMPATRIOTS.read_scope(caller).is_err() && caller.has(Role::Resident)
+}
+
 /// Contact and document number whole: admins and the office staff of the compatriot's
 /// district, and the compatriot themself.
 pub fn may_see_personal(caller: &Caller, district: &str, account_sub: Option<&str>) -> bool {

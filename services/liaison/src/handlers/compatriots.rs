@@ -5,7 +5,9 @@
 
 use super::Refs;
 use crate::domain::access::COMPATRIOTS;
-use crate::domain::compatriot::{is_self, may_see_personal, note_personal};
+use crate::domain::compatriot::{
+    is_self, may_see_personal, note_personal, reads_own_only, registers_self,
+};
 use crate::models::compatriot::{
     self as model, CompatriotChanges, CompatriotFilter, CompatriotRow,
 };
@@ -21,7 +23,7 @@ use xs_kit::extract::{IfMatch, Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
 use xs_kit::telemetry::RequestId;
 use xs_kit::validate::Validator;
-use xs_kit::{ApiError, ApiResult, Caller, Db, Page, PageRequest, Role};
+use xs_kit::{ApiError, ApiResult, Caller, Db, Page, PageRequest};
 
 fn validate_id_number(v: &mut Validator, value: Option<&str>) {
     if let Some(n) = value {
@@ -88,7 +90,7 @@ pub async fn list_compatriots(
             account_sub: None,
             name,
         },
-        Err(_) if caller.has(Role::Resident) => CompatriotFilter {
+        Err(_) if reads_own_only(&caller) => CompatriotFilter {
             district: q.district,
             origin,
             account_sub: Some(caller.sub.clone()),
@@ -184,7 +186,7 @@ pub async fn create_compatriot(
     idem: Idempotency,
     body: Json<NewCompatriot>,
 ) -> ApiResult<HttpResponse> {
-    let self_registration = !caller.has_any(COMPATRIOTS.writers) && caller.has(Role::Resident);
+    let self_registration = registers_self(&caller);
     if self_registration {
         if let Some(d) = &caller.district
             && d != &body.district

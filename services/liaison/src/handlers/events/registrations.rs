@@ -4,7 +4,7 @@
 //! concurrent registrations never overbook, on either backend.
 
 use super::{find_event, status_of};
-use crate::domain::access::{EVENTS, REGISTRATIONS};
+use crate::domain::access::{EVENTS, REGISTRATIONS, SELF_REGISTRANTS};
 use crate::domain::compatriot::is_self;
 use crate::domain::event::{RegistrationStatus, place, promotions};
 use crate::handlers::Refs;
@@ -19,7 +19,7 @@ use xs_kit::error::{OrNotFound, Problem};
 use xs_kit::extract::{Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
 use xs_kit::validate::Validator;
-use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, Page, PageRequest, Role, rows};
+use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, Page, PageRequest, rows};
 
 fn view(r: RegistrationRow) -> ApiResult<Registration> {
     let status = stored("registration status", &r.status)?;
@@ -105,7 +105,7 @@ pub async fn list_registrations(
     q: Query<RegistrationQuery>,
 ) -> ApiResult<HttpResponse> {
     let scope = REGISTRATIONS.read_scope(&caller).ok();
-    if scope.is_none() && !caller.has_any(&[Role::Member, Role::Resident]) {
+    if scope.is_none() && !caller.has_any(SELF_REGISTRANTS) {
         REGISTRATIONS.read_scope(&caller)?;
     }
     let q = q.0;
@@ -127,8 +127,8 @@ pub async fn list_registrations(
                     if let Some(m) = &caller.member_id {
                         own.push(person_key(None, Some(m)));
                     }
-                    if caller.has(Role::Resident)
-                        && let Some(me) = compatriot_model::find_by_account(c, &caller.sub)?
+                    if let Some(me) = compatriot_model::find_by_account(c, &caller.sub)?
+                        && is_self(&caller, me.account_sub.as_deref())
                     {
                         own.push(person_key(Some(&me.id), None));
                     }
