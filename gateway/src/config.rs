@@ -120,10 +120,9 @@ pub fn default_routes() -> Vec<(String, String)> {
         (
             "liaison",
             &[
-                "liaison-points",
-                "liaison-events",
+                "compatriots",
                 "taiwan-enterprises",
-                "youth-bases",
+                "liaison-events",
                 "compatriot-requests",
                 "stats/liaison",
                 "audit/liaison",

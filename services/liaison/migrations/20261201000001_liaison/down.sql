@@ -1,0 +1,9 @@
+DROP TABLE request_notes;
+DROP TABLE compatriot_requests;
+DROP TABLE event_suggestions;
+DROP TABLE event_registrations;
+DROP TABLE event_organisers;
+DROP TABLE liaison_events;
+DROP TABLE enterprise_members;
+DROP TABLE taiwan_enterprises;
+DROP TABLE compatriots;
