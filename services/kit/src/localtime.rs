@@ -89,14 +89,9 @@ mod tests {
 
     #[test]
     fn local_time_is_shifted_by_the_offset() {
-        let utc = NaiveDate::from_ymd_opt(2026, 3, 1)
-            .unwrap()
-            .and_hms_opt(23, 30, 0)
-            .unwrap();
+        let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).expect("a date");
+        let utc = day(1).and_hms_opt(23, 30, 0).expect("a time");
         // The default (no test sets another): 23:30 UTC is 07:30 the next morning in Xiamen.
-        assert_eq!(
-            to_local(utc).date(),
-            NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
-        );
+        assert_eq!(to_local(utc).date(), day(2));
     }
 }
