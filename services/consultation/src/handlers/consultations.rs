@@ -603,6 +603,9 @@ pub async fn transition_consultation(
                             &OpinionRow {
                                 id: xs_kit::db::new_id(),
                                 consultation_id: id.clone(),
+                                district_code: row.district_code.clone(),
+                                subdistrict_code: row.subdistrict_code.clone(),
+                                held_on: date,
                                 position: i32::try_from(i + 1).unwrap_or(i32::MAX),
                                 text: o.text.trim().to_string(),
                                 responsible_body: o.responsible_body.trim().to_string(),
