@@ -76,8 +76,6 @@ CREATE TABLE consultations (
 );
 CREATE INDEX consultations_district ON consultations (district_code, id);
 CREATE INDEX consultations_held ON consultations (district_code, held_on, subdistrict_code);
--- Overdue replies: a district's consultations still awaiting replies.
-CREATE INDEX consultations_status ON consultations (district_code, status, id);
 
 CREATE TABLE consultation_topics (
     consultation_id TEXT NOT NULL REFERENCES consultations (id),
@@ -93,15 +91,10 @@ CREATE TABLE consultation_members (
 );
 CREATE INDEX consultation_members_member ON consultation_members (member_id, consultation_id);
 
--- 协商意见: each with the body responsible for it and its follow-up status. The
--- consultation's district, subdistrict and day held are copied in (they never change once it is
--- held), so the statistics count opinions from one index without the consultations.
+-- 协商意见: each with the body responsible for it and its follow-up status.
 CREATE TABLE opinions (
     id TEXT PRIMARY KEY NOT NULL,
     consultation_id TEXT NOT NULL REFERENCES consultations (id),
-    district_code TEXT NOT NULL,
-    subdistrict_code TEXT,
-    held_on DATE NOT NULL,
     position INTEGER NOT NULL,
     text TEXT NOT NULL,
     responsible_body TEXT NOT NULL,
@@ -111,7 +104,6 @@ CREATE TABLE opinions (
     updated_by TEXT NOT NULL
 );
 CREATE INDEX opinions_consultation ON opinions (consultation_id, position);
-CREATE INDEX opinions_held ON opinions (district_code, held_on, status, subdistrict_code);
 
 -- 报送 (main recipients, each with a due date for a reply) and 抄送 (copies).
 CREATE TABLE recipients (
