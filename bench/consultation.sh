@@ -91,8 +91,10 @@ SELECT md5('c' || k)::uuid::text, md5('t' || k)::uuid::text FROM generate_series
 INSERT INTO consultation_members (consultation_id, member_id)
 SELECT md5('c' || k)::uuid::text, md5('m' || (k % 3000) || '-' || j)::uuid::text
 FROM generate_series(1, $CONSULTATIONS) AS k, generate_series(1, 3) AS j;
-INSERT INTO opinions (id, consultation_id, position, text, responsible_body, status, updated_at, updated_by)
-SELECT md5('o' || c.id || j)::uuid::text, c.id, j, '协商意见' || j, '区有关部门',
+INSERT INTO opinions (id, consultation_id, district_code, subdistrict_code, held_on, position, text,
+    responsible_body, status, updated_at, updated_by)
+SELECT md5('o' || c.id || j)::uuid::text, c.id, c.district_code, c.subdistrict_code, c.held_on, j,
+       '协商意见' || j, '区有关部门',
        (ARRAY['pending','in_progress','adopted','implemented','not_adopted'])[(length(c.id) + j + ascii(c.id)) % 5 + 1],
        now(), 'bench'
 FROM consultations c, generate_series(1, 2) AS j WHERE c.held_on IS NOT NULL;

@@ -79,6 +79,9 @@ diesel::table! {
     opinions (id) {
         id -> Text,
         consultation_id -> Text,
+        district_code -> Text,
+        subdistrict_code -> Nullable<Text>,
+        held_on -> Date,
         position -> Integer,
         text -> Text,
         responsible_body -> Text,

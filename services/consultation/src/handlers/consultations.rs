@@ -6,7 +6,7 @@
 //! for the district's staff only.
 
 use super::{
-    bad_reference, check_ids, check_members, check_workroom, latest_past_date, move_topic, trimmed,
+    bad_reference, check_ids, check_members, check_past_date, check_workroom, move_topic, trimmed,
 };
 use crate::domain::access::CONSULTATIONS;
 use crate::domain::consultation::days_between;
@@ -460,7 +460,7 @@ fn validate_transition(t: &ConsultationTransition) -> ApiResult<()> {
     v.opt_text("minutes", t.minutes.as_deref(), 10_000)
         .opt_text("note", t.note.as_deref(), 2000);
     if let Some(d) = t.date {
-        v.check(d <= latest_past_date(), "date", "must not be in the future");
+        check_past_date(&mut v, "date", d);
     }
     if let Some(list) = &t.opinions {
         v.check(
@@ -592,7 +592,8 @@ pub async fn transition_consultation(
             };
             match t.action {
                 ConsultationAction::Hold => {
-                    if date < row.scheduled_on - chrono::Days::new(365) {
+                    let earliest = row.scheduled_on.checked_sub_days(chrono::Days::new(365));
+                    if earliest.is_some_and(|e| date < e) {
                         return Err(ApiError::field("date", "is long before the planned date"));
                     }
                     changes.held_on = Some(Some(date));
@@ -603,6 +604,9 @@ pub async fn transition_consultation(
                             &OpinionRow {
                                 id: xs_kit::db::new_id(),
                                 consultation_id: id.clone(),
+                                district_code: row.district_code.clone(),
+                                subdistrict_code: row.subdistrict_code.clone(),
+                                held_on: date,
                                 position: i32::try_from(i + 1).unwrap_or(i32::MAX),
                                 text: o.text.trim().to_string(),
                                 responsible_body: o.responsible_body.trim().to_string(),
@@ -835,11 +839,6 @@ pub async fn create_follow_up(
     let mut v = Validator::new();
     v.text("by_whom", &b.by_whom, 100)
         .text("note", &b.note, 2000)
-        .check(
-            b.date <= latest_past_date(),
-            "date",
-            "must not be in the future",
-        )
         .check(b.opinions.len() <= 50, "opinions", "at most 50 entries")
         .opt_text("recipient", b.recipient.as_deref(), 64)
         .opt_text("reply", b.reply.as_deref(), 4000)
@@ -852,6 +851,7 @@ pub async fn create_follow_up(
             },
             "a reply comes with the recipient who gave it",
         );
+    check_past_date(&mut v, "date", b.date);
     v.finish()?;
     let id = id.into_inner();
     let (input, who) = (b.clone(), caller.clone());

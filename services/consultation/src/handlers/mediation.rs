@@ -4,7 +4,7 @@
 //! the case's mediators, masked for everyone else, and never logged: the kit logs no request
 //! bodies, and history and events carry them masked or not at all.
 
-use super::{check_ids, check_members, check_workroom, latest_past_date, trimmed};
+use super::{check_ids, check_members, check_past_date, check_workroom, trimmed};
 use crate::domain::access::MEDIATION;
 use crate::domain::consultation::days_between;
 use crate::domain::mediation::{may_work_on, sees_parties};
@@ -220,12 +220,8 @@ pub async fn create_case(
     let mut v = Validator::new();
     v.code("district", &b.district)
         .text("summary", &b.summary, 2000)
-        .opt_text("workroom", b.workroom.as_deref(), 64)
-        .check(
-            b.received_on <= latest_past_date(),
-            "received_on",
-            "must not be in the future",
-        );
+        .opt_text("workroom", b.workroom.as_deref(), 64);
+    check_past_date(&mut v, "received_on", b.received_on);
     validate_parties(&mut v, &b.parties);
     validate_mediators(&mut v, &b.mediators);
     v.finish()?;
@@ -401,7 +397,7 @@ fn validate_transition(t: &MediationTransition) -> ApiResult<()> {
     v.opt_text("summary", t.summary.as_deref(), 2000)
         .opt_text("note", t.note.as_deref(), 2000);
     if let Some(d) = t.date {
-        v.check(d <= latest_past_date(), "date", "must not be in the future");
+        check_past_date(&mut v, "date", d);
     }
     v.finish()
 }
@@ -586,11 +582,8 @@ pub async fn add_session(
     }
     let b = body.0;
     let mut v = Validator::new();
-    v.text("note", &b.note, 2000).check(
-        b.date <= latest_past_date(),
-        "date",
-        "must not be in the future",
-    );
+    v.text("note", &b.note, 2000);
+    check_past_date(&mut v, "date", b.date);
     v.finish()?;
     let id = id.into_inner();
     let reader = Reader::new(&caller, &rid);

@@ -160,6 +160,21 @@ pub(crate) fn trimmed(ids: &[String]) -> Vec<String> {
     ids.iter().map(|s| s.trim().to_string()).collect()
 }
 
+/// The earliest date of anything recorded here: membership refuses activity credits dated
+/// before it, and a credit it refuses would never arrive.
+pub(crate) fn earliest_date() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(chrono::NaiveDate::MIN)
+}
+
+/// A date something happened on: from 2000 on, and not in the future.
+pub(crate) fn check_past_date(v: &mut Validator, field: &str, date: chrono::NaiveDate) {
+    v.check(
+        (earliest_date()..=latest_past_date()).contains(&date),
+        field,
+        "must be a date from 2000 on, not in the future",
+    );
+}
+
 /// The latest acceptable date of something that happened: today, with a day's slack for time
 /// zones.
 pub(crate) fn latest_past_date() -> chrono::NaiveDate {

@@ -71,6 +71,9 @@ pub struct LifecycleChanges {
 pub struct OpinionRow {
     pub id: String,
     pub consultation_id: String,
+    pub district_code: String,
+    pub subdistrict_code: Option<String>,
+    pub held_on: NaiveDate,
     pub position: i32,
     pub text: String,
     pub responsible_body: String,

@@ -92,16 +92,15 @@ pub fn consultations_held(conn: &mut DbConn, s: &Slice) -> QueryResult<i64> {
 /// Opinions of the consultations held in the period, by status.
 pub fn opinions_by_status(conn: &mut DbConn, s: &Slice) -> QueryResult<Vec<(String, i64)>> {
     let q = opinions::table
-        .inner_join(consultations::table)
         .group_by(opinions::status)
         .select((opinions::status, count_star()))
         .into_boxed::<DbBackend>();
     slice!(
         q,
         s,
-        consultations::district_code,
-        consultations::subdistrict_code,
-        consultations::held_on
+        opinions::district_code,
+        opinions::subdistrict_code,
+        opinions::held_on
     )
     .load(conn)
 }

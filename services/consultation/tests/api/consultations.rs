@@ -357,6 +357,13 @@ async fn transitions_check_their_fields_and_versions() {
     )
     .await;
     assert_eq!(fields(&p), ["date", "opinions[0].text"]);
+    // Credits dated before 2000 would be refused by membership: such dates are refused here.
+    let p = problem(
+        consultation_move(&t, &cid, consultation_action("hold", "1999-12-31")).await,
+        400,
+    )
+    .await;
+    assert_eq!(fields(&p), ["date"]);
     let p = problem(
         consultation_move(&t, &cid, json!({"action": "cancel"})).await,
         400,
