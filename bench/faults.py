@@ -162,9 +162,17 @@ class Load:
             if write:
                 seq += 1
                 key = f"c{n}-{seq}"
-                body = json.dumps({"name": f"faults-{key}", "gender": "male", "district": "siming"})
                 h = dict(headers, **{"Idempotency-Key": key, "Content-Type": "application/json"})
-                method, path = "POST", "/api/v1/members"
+                if seq % 2:
+                    body = json.dumps({"name": f"faults-{key}", "gender": "male", "district": "siming"})
+                    method, path = "POST", "/api/v1/members"
+                else:
+                    # A topic: written by the consultation service after it has asked
+                    # membership (the replica under fault) about the subdistrict.
+                    body = json.dumps({"title": f"faults-{key}", "description": "路灯不亮",
+                                       "district": "siming", "subdistrict": "jialian",
+                                       "category": "livelihood", "origin": "assigned"})
+                    method, path = "POST", "/api/v1/topics"
             else:
                 key, body, h = None, None, headers
                 method, path = "GET", "/api/v1/districts/siming"
@@ -191,7 +199,7 @@ class Load:
                     if write:
                         with self.lock:
                             if status in (200, 201):
-                                self.acked[key] = json.loads(data)["id"]
+                                self.acked[key] = (path, json.loads(data)["id"])
                                 self.replays += replayed
                             else:
                                 self.unacked.add(key)
@@ -227,9 +235,9 @@ def main():
     try:
         pg = Postgres(work)
         pg.start()
-        for db in ("gateway", "membership"):
+        for db in ("gateway", "membership", "consultation"):
             pg.psql("postgres", f"CREATE DATABASE {db}")
-        gw_port, m1_port, m2_port = free_port(), free_port(), free_port()
+        gw_port, m1_port, m2_port, c_port = free_port(), free_port(), free_port(), free_port()
         base = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "XS_LOG_FORMAT": "json",
@@ -248,6 +256,7 @@ def main():
             XS_ADMIN_PASSWORD=ADMIN_PASSWORD,
             XS_RATE_LIMIT_PER_MINUTE="10000000",
             XS_MEMBERSHIP_URL=f"http://127.0.0.1:{m1_port},http://127.0.0.1:{m2_port}",
+            XS_CONSULTATION_URL=f"http://127.0.0.1:{c_port}",
             XS_ATTEMPT_TIMEOUT_SECS="2",
             XS_HEALTH_INTERVAL_MS="500",
         )
@@ -273,6 +282,25 @@ def main():
         roles = [gateway, *members]
         token = login(gw_port)
         seed(gw_port, token)
+        # The consultation service, a separate process checking its references with membership
+        # (through both replicas) under a service client of its own.
+        client_id, secret = service_client(gw_port, token)
+        consultation = Role("consultation", ["serve", "consultation"], dict(
+            base,
+            XS_CONSULTATION_ADDR=f"127.0.0.1:{c_port}",
+            XS_CONSULTATION_DATABASE_URL=pg.url("consultation"),
+            XS_JWKS_URL=f"http://127.0.0.1:{gw_port}/.well-known/jwks.json",
+            XS_MEMBERSHIP_URL=f"http://127.0.0.1:{m1_port},http://127.0.0.1:{m2_port}",
+            XS_SERVICE_CLIENT_ID=client_id,
+            XS_SERVICE_CLIENT_SECRET=secret,
+            # Two attempts at a hung membership replica fit in the gateway's 2 s attempt.
+            XS_PEER_TIMEOUT_MS="800",
+            XS_DRAIN_SECS="2",
+        ), c_port, work)
+        consultation.start()
+        if not consultation.wait_ready():
+            sys.exit("consultation did not start")
+        roles.append(consultation)
         load = Load(gw_port, token)
         load.run()
         m1, m2 = members
@@ -372,27 +400,61 @@ def seed(port, token):
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
         if status in (201, 409):
-            return
+            break
         time.sleep(0.1)
-    sys.exit("could not create the district")
+    else:
+        sys.exit("could not create the district")
+    status, data = http_json("POST", port, "/api/v1/subdistricts", token,
+                             {"code": "jialian", "district": "siming", "name": "嘉莲街道",
+                              "kind": "subdistrict"})
+    if status not in (201, 409):
+        sys.exit(f"could not create the subdistrict: {status} {data}")
 
 
-def report(load, figures, pg):
-    rows = pg.psql("membership", "SELECT id, name FROM members WHERE name LIKE 'faults-%'")
+def service_client(port, token):
+    status, data = http_json("POST", port, "/api/v1/clients", token,
+                             {"name": "faults consultation", "roles": ["service"]})
+    if status != 201:
+        sys.exit(f"could not create the service client: {status} {data}")
+    return data["client_id"], data["client_secret"]
+
+
+def http_json(method, port, path, token, body):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request(method, path, body=json.dumps(body),
+                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, (json.loads(data) if data else None)
+
+
+def audit(load, pg, db, sql, prefix):
+    """Acknowledged writes of one kind against the rows: (lost, duplicated, id differs)."""
     by_name = {}
-    for line in rows.splitlines():
+    for line in pg.psql(db, sql).splitlines():
         if "|" in line:
-            mid, name = line.split("|", 1)
-            by_name.setdefault(name, []).append(mid)
+            rid, name = line.split("|", 1)
+            by_name.setdefault(name, []).append(rid)
     duplicated = sum(len(v) - 1 for v in by_name.values() if len(v) > 1)
-    lost = 0
-    mismatched = 0
-    for key, mid in load.acked.items():
+    lost = mismatched = 0
+    for key, (kind, rid) in load.acked.items():
+        if kind != prefix:
+            continue
         ids = by_name.get(f"faults-{key}", [])
         if not ids:
             lost += 1
-        elif mid not in ids:
+        elif rid not in ids:
             mismatched += 1
+    return lost, duplicated, mismatched
+
+
+def report(load, figures, pg):
+    m = audit(load, pg, "membership", "SELECT id, name FROM members WHERE name LIKE 'faults-%'",
+              "/api/v1/members")
+    t = audit(load, pg, "consultation", "SELECT id, title FROM topics WHERE title LIKE 'faults-%'",
+              "/api/v1/topics")
+    lost, duplicated, mismatched = (a + b for a, b in zip(m, t))
     backlog = pg.psql("membership", "SELECT count(*) FROM kit_outbox WHERE delivered_at IS NULL AND failed_at IS NULL").strip()
     print()
     print(f"clients {CLIENTS}, {int(WRITE_SHARE * 100)}% writes with Idempotency-Key (retried with the same key), step {STEP:g} s")
@@ -413,8 +475,12 @@ def report(load, figures, pg):
         print(f"{name:<26} {s['requests']:>9} {s['errors']:>7}  {json.dumps(s['by_status']):<36} {lat}")
     for k, v in figures.items():
         print(f"{k}: {v}")
-    print(f"writes acknowledged: {len(load.acked)}; replays answered from the key: {load.replays}; "
+    topics = sum(1 for kind, _ in load.acked.values() if kind == "/api/v1/topics")
+    print(f"writes acknowledged: {len(load.acked)} ({len(load.acked) - topics} members in membership, "
+          f"{topics} topics in consultation); replays answered from the key: {load.replays}; "
           f"given up unacknowledged: {len(load.unacked)}")
+    print(f"audit, members: lost = {m[0]}, duplicated = {m[1]}, id differs = {m[2]}; "
+          f"topics: lost = {t[0]}, duplicated = {t[1]}, id differs = {t[2]}")
     print(f"audit: lost = {lost}, duplicated = {duplicated}, acknowledged id differs = {mismatched}, "
           f"membership outbox backlog = {backlog}")
     if lost or duplicated or mismatched:

@@ -154,7 +154,8 @@ pub async fn start_all(cfg: &Config) -> anyhow::Result<Stack> {
     // The gateway's revocation epochs, seen by every service at once.
     let revocations = Revocations::new();
     for spec in SERVICES {
-        let peers = ClientConfig::new(targets.clone(), ServiceTokens::Local(signing.clone()));
+        let mut peers = ClientConfig::new(targets.clone(), ServiceTokens::Local(signing.clone()));
+        peers.request_timeout = peer_timeout(cfg)?;
         let mut settings = service_settings(cfg, spec, key_source.clone(), Some(peers))?;
         settings.revocations = RevocationSource::Shared(revocations.clone());
         let running = xs_kit::service::start(spec, settings)
@@ -220,14 +221,26 @@ fn role_peers(cfg: &Config) -> anyhow::Result<Option<ClientConfig>> {
     let token_url = cfg.token_url();
     url::Url::parse(&token_url)
         .with_context(|| format!("XS_TOKEN_URL: {token_url} is not a URL"))?;
-    Ok(Some(ClientConfig::new(
+    let mut peers = ClientConfig::new(
         targets,
         ServiceTokens::ClientCredentials {
             token_url,
             client_id,
             client_secret,
         },
-    )))
+    );
+    peers.request_timeout = peer_timeout(cfg)?;
+    Ok(Some(peers))
+}
+
+/// `XS_PEER_TIMEOUT_MS`: how long one synchronous call to another service (a reference
+/// check) waits before it is retried once on another replica. Keep two of them under the
+/// gateway's `XS_ATTEMPT_TIMEOUT_SECS`, so that a hung replica behind a service costs its
+/// caller a retry, not the gateway's timeout.
+fn peer_timeout(cfg: &Config) -> anyhow::Result<Duration> {
+    let ms = cfg.number("XS_PEER_TIMEOUT_MS", 2000)?;
+    anyhow::ensure!(ms > 0, "XS_PEER_TIMEOUT_MS must be more than 0");
+    Ok(Duration::from_millis(ms))
 }
 
 /// Apply pending migrations for one role, or all of them.
