@@ -23,7 +23,7 @@ use xs_kit::validate::Validator;
 use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, PageRequest, Role};
 
 fn this_year() -> i32 {
-    chrono::Utc::now().year()
+    xs_kit::localtime::today().year()
 }
 
 fn check_year(year: Option<i32>) -> ApiResult<i32> {
@@ -58,7 +58,7 @@ fn thresholds(row: &RuleYearRow) -> Thresholds {
 /// Get the evaluation rules that govern a year
 ///
 /// Points per activity type and the grade thresholds for `year` (2000–2100; default the current
-/// year in UTC): the year's own table, else the latest earlier one. Any signed-in caller. 404 when
+/// local year, `XS_UTC_OFFSET`): the year's own table, else the latest earlier one. Any signed-in caller. 404 when
 /// no table exists at all; the `ETag` is the version a replacement sends.
 #[utoipa::path(tag = "evaluation", params(YearQuery), responses(
     (status = 200, body = EvaluationRules, headers(("ETag" = String))),
@@ -194,7 +194,7 @@ pub async fn put_rules(
 /// Get a member's yearly evaluation
 ///
 /// Points by activity type, total, grade and rank among the members of their district for `year`
-/// (2000–2100; default the current year in UTC). The member themself; admins; office staff,
+/// (2000–2100; default the current local year, `XS_UTC_OFFSET`). The member themself; admins; office staff,
 /// coordinators, dashboards and integrators of the member's district; dashboards and integrators
 /// whose token names no district. Others get 403; 404 for an unknown member or when no rule table
 /// exists.
@@ -254,7 +254,7 @@ pub async fn member_evaluation(
 /// Rank a district's members for a year
 ///
 /// One district's members by total points, highest first (ties share a rank), with grades, for
-/// `year` (2000–2100; default the current year in UTC). Office staff, coordinators, dashboards and
+/// `year` (2000–2100; default the current local year, `XS_UTC_OFFSET`). Office staff, coordinators, dashboards and
 /// integrators of a district get their own (another is 403); admins and dashboards or integrators
 /// whose token names no district must name `district` (else 400). Members read their own at
 /// `/members/{id}/evaluation` (403 here), residents get 403.

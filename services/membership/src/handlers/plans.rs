@@ -237,7 +237,7 @@ pub async fn put_plan(
 /// Get a district's quarterly plan-progress bulletin
 ///
 /// A district's planned workrooms ranked by completion of their targets prorated to the end of
-/// `quarter` (1–4) of `year` (2000–2100; default the current year in UTC), counting from 1
+/// `quarter` (1–4) of `year` (2000–2100; default the current local year, `XS_UTC_OFFSET`), counting from 1
 /// January. Anyone signed in whose token names a district gets that district (another is 403);
 /// admins and dashboards or integrators whose token names no district must name `district` (else
 /// 400); other callers without a district get 403.
@@ -253,7 +253,7 @@ pub async fn bulletin(
 ) -> ApiResult<HttpResponse> {
     let scope = PLANS.read_scope(&caller)?;
     let q = q.0;
-    let year = q.year.unwrap_or_else(|| chrono::Utc::now().year());
+    let year = q.year.unwrap_or_else(|| xs_kit::localtime::today().year());
     let mut v = Validator::new();
     v.check(
         YEARS.contains(&year),
