@@ -30,7 +30,9 @@ pub struct ServiceReadiness {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReplicaReadiness {
-    pub url: String,
+    /// Position in the service's configured replica list (`XS_<SERVICE>_URL`), from 1. The
+    /// answer is public (load balancers ask it), so it names no internal address.
+    pub replica: usize,
     pub ready: bool,
 }
 
@@ -79,9 +81,13 @@ pub async fn readyz(
             let results =
                 futures_util::future::join_all(bases.iter().map(|b| probe(&client, b))).await;
             let replicas: Vec<ReplicaReadiness> = bases
-                .into_iter()
+                .iter()
                 .zip(results)
-                .map(|(url, ready)| ReplicaReadiness { url, ready })
+                .enumerate()
+                .map(|(i, (_, ready))| ReplicaReadiness {
+                    replica: i + 1,
+                    ready,
+                })
                 .collect();
             let up = replicas.iter().any(|r| r.ready);
             (
