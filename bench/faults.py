@@ -148,6 +148,9 @@ class Load:
                 s["errors"] += 1
                 s["by_status"][str(status)] = s["by_status"].get(str(status), 0) + 1
                 s["error_ms"].append(ms)
+            elif status == 409:
+                # "still in progress": the key's first request is open on another replica.
+                s["by_status"]["409"] = s["by_status"].get("409", 0) + 1
 
     def client(self, n):
         rnd = random.Random(n)

@@ -26,6 +26,8 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// Share of successful requests with an access log line (`XS_ACCESS_LOG`).
     pub access_log: f64,
+    /// The platform's local time (`XS_UTC_OFFSET`, default `+08:00`): what "today" means.
+    pub utc_offset: xs_kit::localtime::FixedOffset,
     env: HashMap<String, String>,
 }
 
@@ -80,6 +82,15 @@ impl Config {
                     .with_context(|| {
                         format!("XS_ACCESS_LOG must be on, off or a share from 0 to 1, not {v}")
                     })?,
+            },
+            utc_offset: match get("XS_UTC_OFFSET") {
+                None => {
+                    xs_kit::localtime::FixedOffset::east_opt(xs_kit::localtime::DEFAULT_OFFSET_SECS)
+                        .expect("a valid offset")
+                }
+                Some(v) => xs_kit::localtime::parse_offset(&v).with_context(|| {
+                    format!("XS_UTC_OFFSET must be an offset such as +08:00, not {v}")
+                })?,
             },
             env,
         })
@@ -152,13 +163,21 @@ impl Config {
     /// Where a service in one-role mode learns the accounts' revocation epochs.
     pub fn revocations_url(&self) -> String {
         self.get("XS_REVOCATIONS_URL")
-            .unwrap_or_else(|| format!("http://{}/auth/revocations", self.gateway_addr))
+            .unwrap_or_else(|| format!("{}/auth/revocations", self.gateway_origin()))
+    }
+
+    /// The gateway as services reach it: the origin of `XS_JWKS_URL` when that is set (a
+    /// container names the gateway there), else `XS_ADDR`.
+    fn gateway_origin(&self) -> String {
+        self.get("XS_JWKS_URL")
+            .and_then(|u| u.strip_suffix("/.well-known/jwks.json").map(str::to_string))
+            .unwrap_or_else(|| format!("http://{}", self.gateway_addr))
     }
 
     /// Where a service in one-role mode gets its service token (client-credentials grant).
     pub fn token_url(&self) -> String {
         self.get("XS_TOKEN_URL")
-            .unwrap_or_else(|| format!("http://{}/auth/token", self.gateway_addr))
+            .unwrap_or_else(|| format!("{}/auth/token", self.gateway_origin()))
     }
 
     /// `XS_SERVICE_CLIENT_ID` / `XS_SERVICE_CLIENT_SECRET`: the gateway client (holding the
@@ -334,6 +353,34 @@ mod tests {
                 .migrate_on_start()
                 .is_err()
         );
+        Ok(())
+    }
+
+    #[test]
+    fn services_find_the_gateway_where_their_jwks_url_points() -> anyhow::Result<()> {
+        let c = cfg(&[
+            ("XS_ADDR", "0.0.0.0:8080"),
+            ("XS_JWKS_URL", "http://gateway:8080/.well-known/jwks.json"),
+        ])?;
+        assert_eq!(c.revocations_url(), "http://gateway:8080/auth/revocations");
+        assert_eq!(c.token_url(), "http://gateway:8080/auth/token");
+        let c = cfg(&[("XS_REVOCATIONS_URL", "http://gw/auth/revocations")])?;
+        assert_eq!(c.revocations_url(), "http://gw/auth/revocations");
+        assert_eq!(
+            cfg(&[])?.revocations_url(),
+            "http://127.0.0.1:8080/auth/revocations"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_local_time_offset_is_a_setting() -> anyhow::Result<()> {
+        assert_eq!(cfg(&[])?.utc_offset.local_minus_utc(), 8 * 3600);
+        let c = cfg(&[("XS_UTC_OFFSET", "-03:30")])?;
+        assert_eq!(c.utc_offset.local_minus_utc(), -(3 * 3600 + 1800));
+        let e =
+            cfg(&[("XS_UTC_OFFSET", "Asia/Shanghai")]).expect_err("a zone name is not an offset");
+        assert!(e.to_string().contains("XS_UTC_OFFSET"), "{e}");
         Ok(())
     }
 

@@ -49,6 +49,7 @@ fn init() -> anyhow::Result<Config> {
     let cfg = Config::from_env()?;
     xs_kit::telemetry::init(&cfg.log, cfg.log_format);
     xs_kit::telemetry::set_access_log(cfg.access_log);
+    xs_kit::localtime::set_offset(cfg.utc_offset);
     Ok(cfg)
 }
 

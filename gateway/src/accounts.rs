@@ -360,7 +360,10 @@ fn can_read(caller: &Caller, account: &AccountRow) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
-/// The caller's own account.
+/// Get your own account
+///
+/// Any signed-in caller, person or machine client: the account the token names, with its roles,
+/// district and member. The `ETag` is its version.
 #[utoipa::path(
     tag = "auth",
     responses(
@@ -378,12 +381,19 @@ pub async fn me(caller: Authed, shared: web::Data<Shared>) -> ApiResult<HttpResp
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    #[schema(pattern = "^\\s*[A-Za-z0-9._@-]{3,64}\\s*$")]
     pub username: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
     pub display_name: Option<String>,
 }
 
-/// Sign up as a resident.
+/// Sign up as a resident
+///
+/// Open to anyone (no token): creates a user account with the `resident` role and no district.
+/// `username` is 3–64 of letters, digits and `. _ - @` (kept lower-case), `password` 8–256
+/// characters. 409 when the username is taken; 429 after 10 registrations from one address in an
+/// hour.
 #[utoipa::path(
     tag = "auth",
     request_body = RegisterRequest,
@@ -435,6 +445,7 @@ pub async fn register(
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
@@ -444,7 +455,11 @@ pub struct ListParams {
     pub kind: Option<String>,
 }
 
-/// List accounts (admin; office staff see their own district's).
+/// List accounts
+///
+/// Admins see every account and may filter by `district`; office staff see only the accounts of
+/// their own district (another district is 403); everyone else gets 403. Filter by `kind` (`user`
+/// or `client`); never shows password hashes or secrets.
 #[utoipa::path(
     tag = "accounts",
     params(ListParams),
@@ -505,8 +520,11 @@ pub async fn list(
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccount {
+    #[schema(pattern = "^\\s*[A-Za-z0-9._@-]{3,64}\\s*$")]
     pub username: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
+    #[schema(min_items = 1)]
     pub roles: Vec<Role>,
     pub district: Option<String>,
     pub member_id: Option<String>,
@@ -554,7 +572,11 @@ pub(crate) async fn check_binding(
     Ok(())
 }
 
-/// Create an account (admin). Accepts `Idempotency-Key`.
+/// Create an account
+///
+/// Admins only. The district must exist and a member must be of that district (else 400; 503 while
+/// membership cannot be asked). 409 when the username is taken. Accepts `Idempotency-Key`: a
+/// repeat replays the first answer, the same key with another body is a 422.
 #[utoipa::path(
     tag = "accounts",
     request_body = CreateAccount,
@@ -601,7 +623,10 @@ pub async fn create(
     .await
 }
 
-/// One account (admin; office staff for their own district).
+/// Get an account
+///
+/// Admins read any account; office staff read those of their own district; everyone else gets 403.
+/// An account outside an office staff member's district is a 404, like one that does not exist.
 #[utoipa::path(
     tag = "accounts",
     params(("id" = String, Path, description = "Account id")),
@@ -633,6 +658,7 @@ pub async fn read(
 pub struct UpdateAccount {
     /// The version read; or send `If-Match`.
     pub version: Option<i64>,
+    #[schema(min_items = 1)]
     pub roles: Option<Vec<Role>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     #[schema(value_type = Option<String>)]
@@ -646,10 +672,18 @@ pub struct UpdateAccount {
     /// Disabling revokes the account's refresh tokens and refuses its access tokens at once.
     pub disabled: Option<bool>,
     /// A new password (reset); revokes the account's refresh tokens.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: Option<String>,
 }
 
-/// Change an account (admin): roles, district, member, disabled, password reset.
+/// Change an account
+///
+/// Admins only: roles, district, member, display name, disabled, or a password reset. Changing
+/// roles, district or member, disabling or resetting the password voids the account's live access
+/// tokens (at once at the gateway, within about 2 seconds at separately run services), and
+/// disabling or a reset revokes its refresh tokens too; disabling yourself is a 409. Send the
+/// version you read as `If-Match` or `version`: none is a 428, a stale one a 412 (someone else
+/// changed it since).
 #[utoipa::path(
     tag = "accounts",
     params(
@@ -766,8 +800,10 @@ pub async fn update(
 #[serde(deny_unknown_fields)]
 pub struct CreateClient {
     /// What the client is, e.g. "Siming district information centre".
+    #[schema(pattern = "\\S")]
     pub name: String,
     /// `integrator`, `dashboard` or `service`.
+    #[schema(min_items = 1)]
     pub roles: Vec<Role>,
     pub district: Option<String>,
 }
@@ -784,7 +820,11 @@ pub struct ClientCreated {
     pub created_at: DateTime<Utc>,
 }
 
-/// Create a machine client for the client-credentials grant (admin).
+/// Create a machine client
+///
+/// Admins only: a client of the client-credentials grant holding `integrator`, `dashboard` or
+/// `service`, optionally bound to an existing district (integrations without one read citywide).
+/// The `client_secret` is in this answer only (`Cache-Control: no-store`).
 #[utoipa::path(
     tag = "accounts",
     request_body = CreateClient,

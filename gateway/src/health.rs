@@ -43,7 +43,11 @@ async fn probe(client: &reqwest::Client, base: &str) -> bool {
         .is_ok_and(|r| r.status().is_success())
 }
 
-/// Ready when the gateway's database answers and every service has a ready replica.
+/// Check the stack's readiness
+///
+/// Open to anyone: 200 when the gateway's database answers and every service has at least one
+/// ready replica, else 503 (also while the gateway drains before it stops), with each replica's
+/// state.
 #[utoipa::path(
     tag = "health",
     security(()),

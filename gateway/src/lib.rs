@@ -184,9 +184,19 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
     let addr = listener.local_addr()?;
     let draining = Draining::default();
     let drain_flag = web::Data::new(draining.clone());
+    let methods = web::Data::new(telemetry::RouteMethods::new(
+        &doc,
+        &[
+            ("/healthz", "GET"),
+            ("/metrics", "GET"),
+            ("/openapi.json", "GET"),
+            ("/docs", "GET"),
+        ],
+    ));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(shared.clone())
+            .app_data(methods.clone())
             .app_data(drain_flag.clone())
             .app_data(proxy.clone())
             .app_data(web::Data::new(proxy::WorkerClient(

@@ -338,7 +338,13 @@ async fn issue_with_refresh(shared: &Shared, account: AccountRow) -> ApiResult<T
     })
 }
 
-/// Obtain tokens (OAuth 2.0).
+/// Obtain tokens (OAuth 2.0)
+///
+/// Open to anyone. `password`: a user's access token and refresh token; `client_credentials` (in
+/// the form or HTTP Basic): a machine client's access token only; `refresh_token`: new tokens,
+/// rotating the refresh token (presenting a used one revokes its whole family). Failed attempts
+/// are limited per account and address (10 in 15 minutes) and per address (30), then 429; access
+/// tokens carry the account's roles, district and member.
 #[utoipa::path(
     tag = "auth",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded",
@@ -557,7 +563,11 @@ pub struct RevokeRequest {
     pub token_type_hint: Option<String>,
 }
 
-/// Revoke a refresh token and its family (RFC 7009). Unknown tokens also answer 200.
+/// Revoke a refresh token
+///
+/// Open to anyone holding the token (RFC 7009): revokes it and every token of its family. Unknown
+/// or already revoked tokens also answer 200. Access tokens already issued stay valid until they
+/// expire.
 #[utoipa::path(
     tag = "auth",
     request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
@@ -619,7 +629,10 @@ pub async fn revocations(shared: web::Data<Shared>) -> HttpResponse {
         })
 }
 
-/// The public keys that verify access tokens.
+/// Get the public keys that verify access tokens
+///
+/// Open to anyone: the JSON Web Key Set (RS256) with every published key; tokens name theirs by
+/// `kid`. Cacheable for 5 minutes.
 #[utoipa::path(
     tag = "auth",
     security(()),

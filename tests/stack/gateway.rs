@@ -119,6 +119,48 @@ async fn refusals_401_403_404_413() {
     t.stop().await;
 }
 
+/// A method a path does not take is a 405 problem with `Allow`, through the gateway (the
+/// service answers) and on the gateway's own paths; a path nothing serves stays a 404.
+#[actix_web::test]
+async fn unsupported_methods_answer_405_with_allow() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let cases = [
+        ("TRACE", "/api/v1/districts", "GET, POST"),
+        ("PUT", "/api/v1/districts", "GET, POST"),
+        ("DELETE", "/api/v1/members/some-id", "GET, PATCH"),
+        ("PUT", "/auth/token", "POST"),
+        ("DELETE", "/healthz", "GET"),
+        ("POST", "/openapi.json", "GET"),
+    ];
+    for (method, path, allow) in cases {
+        let r = t
+            .req(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                path,
+                &admin(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers().get("allow").map(|v| v.to_str().unwrap()),
+            Some(allow),
+            "{method} {path}"
+        );
+        let p = problem(r, 405).await;
+        assert_eq!(p["title"], "Method not allowed", "{method} {path}");
+    }
+    let r = t
+        .req(Method::PUT, "/api/v1/no-such-resource", &admin())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("allow").is_none());
+    problem(r, 404).await;
+    t.stop().await;
+}
+
 #[actix_web::test]
 async fn rate_limit_429_with_headers() {
     let t = TestStack::start_with(&[("XS_RATE_LIMIT_PER_MINUTE", "5")]).await;

@@ -72,3 +72,48 @@ fn every_membership_endpoint_is_documented() {
         "the gateway's document merges the services'"
     );
 }
+
+/// Integrators generate clients from the merged document and read it at `/docs`: every operation
+/// says what it does (summary) and who may call it and what is masked for whom (description).
+/// utoipa takes both from the handler's doc comment: the first line, then the paragraphs after it.
+#[test]
+fn every_operation_has_a_summary_and_a_description() {
+    let docs = xieshang::openapi_documents();
+    let (_, gateway) = docs.iter().find(|(n, _)| n == "gateway.json").unwrap();
+    let filled = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.trim().is_empty());
+    let mut lacking = Vec::new();
+    for (path, item) in &gateway.paths.paths {
+        let ops = [
+            ("GET", &item.get),
+            ("PUT", &item.put),
+            ("POST", &item.post),
+            ("DELETE", &item.delete),
+            ("OPTIONS", &item.options),
+            ("HEAD", &item.head),
+            ("PATCH", &item.patch),
+            ("TRACE", &item.trace),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            let missing: Vec<&str> = [
+                ("summary", filled(&op.summary)),
+                ("description", filled(&op.description)),
+            ]
+            .into_iter()
+            .filter(|(_, ok)| !ok)
+            .map(|(what, _)| what)
+            .collect();
+            if !missing.is_empty() {
+                lacking.push(format!("{method} {path} (no {})", missing.join(", no ")));
+            }
+        }
+    }
+    assert!(
+        lacking.is_empty(),
+        "{} operation(s) of gateway.json lack a summary or description; give each handler a doc \
+         comment: a one-line summary, a blank line, then what it does, who may call it and what \
+         is masked for whom:\n{}",
+        lacking.len(),
+        lacking.join("\n")
+    );
+}

@@ -1,11 +1,21 @@
-//! The consultation service: Topics (three origins), micro-consultations, opinions, submissions and follow-up; mediation cases; visitor receptions.
+//! The consultation service: the core loop of every story — residents and communities raise
+//! topics (议题: assigned, public, member-chosen), members take them up and hold
+//! micro-consultations (微协商) with the people and departments concerned, submit the opinions
+//! and follow them up until implemented; mediation cases (政协+调解); visitor receptions
+//! (来访接待); and the statistics that reproduce the districts' figures from records.
 //!
-//! It has the same shape as the membership service (`routes`, `handlers/`, `views/`,
-//! `models/`, `domain/`); its domain arrives with its own issue. Until then it runs with the
-//! kit's health, readiness, metrics and OpenAPI endpoints, so the stack, the gateway's routing
-//! and deployment are whole from the start.
+//! Layout (the same in every service): `routes` lists the API in one place; `handlers/` turn
+//! HTTP into calls; `views/` are the wire types; `models/` hold rows and queries; `domain/`
+//! holds pure rules with their unit tests. Members, workrooms and places are membership's:
+//! they are checked through the kit's service client, and activity credits go to membership
+//! through the outbox.
 
+pub mod domain;
+pub mod handlers;
+pub mod models;
 pub mod routes;
+pub mod schema;
+pub mod views;
 
 use xs_kit::db::Migrations;
 use xs_kit::service::ServiceSpec;
@@ -15,7 +25,14 @@ pub static MIGRATIONS: Migrations =
 
 pub static SPEC: ServiceSpec = ServiceSpec {
     name: "consultation",
-    description: "Topics (three origins), micro-consultations, opinions, submissions and follow-up; mediation cases; visitor receptions.",
+    description: "Topics from three origins (assigned, public, member-chosen) with their \
+        lifecycle, history and similar-topic search; micro-consultations (planned, held, \
+        submitted, following up, implemented) with opinions, recipients with due dates, \
+        follow-ups and overdue replies; mediation cases (parties masked outside the district's \
+        staff and mediators); visitor receptions (visitors masked likewise); statistics. \
+        Residents see their own topics and the public face of public topics of active \
+        workrooms, never another resident's identity. Participation is credited to members in \
+        membership through the outbox.",
     migrations: &MIGRATIONS,
     routes: routes::routes,
 };

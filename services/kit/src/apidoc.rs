@@ -2,7 +2,8 @@
 //! handlers' own annotations: a description on each response (OpenAPI requires one), the
 //! problem+json content type on every error the kit renders, and the answers every operation
 //! can give that its annotation may leave out (401 without a valid token, 400 for bad input,
-//! 415 for a body that is not JSON, 422 for an `Idempotency-Key` reused with another body).
+//! 415 for a body that is not JSON, 422 for an `Idempotency-Key` reused with another body,
+//! 409 while a request with the same key is still in progress).
 //! Handler-specific descriptions written on the annotation always win.
 
 use utoipa::openapi::path::Operation;
@@ -38,6 +39,9 @@ pub fn standard_description(status: &str) -> &'static str {
         _ => "See the status code",
     }
 }
+
+/// What a 409 of an operation taking an `Idempotency-Key` may also mean.
+const IN_PROGRESS: &str = "Also answered while a request with the same Idempotency-Key is still in progress: retry shortly.";
 
 fn problem(status: &str) -> RefOr<Response> {
     RefOr::T(
@@ -106,7 +110,52 @@ fn operations(item: &utoipa::openapi::PathItem) -> impl Iterator<Item = &Operati
         .flatten()
 }
 
+/// The rules the kit enforces on parameters every service shares, stated in their schemas.
+const PARAMETER_RULES: [(&str, &str, &str); 3] = [
+    // `Idempotency` (kit::idempotency): 1 to 255 visible ASCII characters.
+    (
+        "Idempotency-Key",
+        "^[!-~]{1,255}$",
+        "1 to 255 visible ASCII characters",
+    ),
+    // `IfMatch` (kit::extract): an ETag this API gave out, strong or weak.
+    (
+        "If-Match",
+        "^(W/)?\"[0-9]{1,18}\"$",
+        "an ETag this API gave out, like \"3\"",
+    ),
+    // `PageRequest` (kit::pagination): the `next_cursor` of the previous page (base64url).
+    (
+        "cursor",
+        "^[A-Za-z0-9_-]{0,2048}$",
+        "the next_cursor of the previous page",
+    ),
+];
+
+fn state_parameter_rules(op: &mut Operation) {
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+    for param in op.parameters.iter_mut().flatten() {
+        let RefOr::T(param) = param else { continue };
+        let Some(&(_, pattern, what)) = PARAMETER_RULES
+            .iter()
+            .find(|(name, _, _)| *name == param.name)
+        else {
+            continue;
+        };
+        param.schema = Some(RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(pattern))
+                .build(),
+        )));
+        if param.description.as_deref().is_none_or(str::is_empty) {
+            param.description = Some(what.to_string());
+        }
+    }
+}
+
 fn complete_operation(op: &mut Operation) {
+    state_parameter_rules(op);
     let public = op
         .security
         .as_ref()
@@ -140,12 +189,16 @@ fn complete_operation(op: &mut Operation) {
         add("415");
     }
     if idempotent {
+        add("409");
         add("422");
     }
     for (status, response) in responses.iter_mut() {
         let RefOr::T(r) = response else { continue };
         if r.description.is_empty() {
             r.description = standard_description(status).to_string();
+        }
+        if idempotent && status == "409" && !r.description.contains(IN_PROGRESS) {
+            r.description = format!("{} {IN_PROGRESS}", r.description.trim_end());
         }
         // The kit renders every error as problem+json, whatever the annotation said.
         if (status.starts_with('4') || status.starts_with('5'))

@@ -200,16 +200,20 @@ pub struct PersonalDataRead {
 #[into_params(parameter_in = Query)]
 pub struct PersonalDataReadQuery {
     /// The kind of person read, e.g. `member`.
+    #[param(pattern = "\\S")]
     pub subject_kind: Option<String>,
     /// The person read (use with `subject_kind`).
+    #[param(pattern = "\\S")]
     pub subject_id: Option<String>,
     /// The reader's token subject.
+    #[param(pattern = "\\S")]
     pub reader: Option<String>,
     /// Reads at or after this instant (RFC 3339).
     pub from: Option<DateTime<Utc>>,
     /// Reads before this instant (RFC 3339).
     pub to: Option<DateTime<Utc>>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -161,9 +161,18 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
         match self.backend {
-            Backend::Postgres => diesel::PgConnection::establish(&self.url)
-                .map(DbConn::Pg)
-                .map_err(r2d2::Error::ConnectionError),
+            Backend::Postgres => {
+                let mut conn = diesel::PgConnection::establish(&self.url)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // A process that stops (SIGSTOP, a VM pause) inside a transaction must not
+                // hold its row and key locks for good: the server ends such a transaction, and
+                // everyone waiting on it goes on. No transaction of ours idles between
+                // statements longer than this; a paused one fails to commit, so nothing it
+                // half-wrote is kept.
+                conn.batch_execute("SET idle_in_transaction_session_timeout = '10s'")
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Pg(conn))
+            }
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(&self.url)
                     .map_err(r2d2::Error::ConnectionError)?;

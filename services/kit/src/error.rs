@@ -70,6 +70,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The path exists, not with this method; `allow` lists the methods it has.
+    #[error("method not allowed: {detail}")]
+    MethodNotAllowed { detail: String, allow: Vec<String> },
     /// A state machine refused an action; `allowed` lists what is possible now.
     #[error("illegal transition: {detail}")]
     IllegalTransition {
@@ -122,6 +125,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound(_) => "Not found",
             ApiError::Conflict(_) => "Conflict",
+            ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::IllegalTransition { .. } => "Illegal state transition",
             ApiError::PreconditionFailed(_) => "Precondition failed",
             ApiError::PreconditionRequired(_) => "Precondition required",
@@ -157,6 +161,7 @@ impl ApiError {
             }),
             ApiError::IllegalTransition { detail, .. } => Some(detail.clone()),
             ApiError::TooManyRequests { detail, .. } => Some(detail.clone()),
+            ApiError::MethodNotAllowed { detail, .. } => Some(detail.clone()),
             // Never show internals; the log has the cause under the same request id.
             ApiError::Internal(_) => Some("an unexpected error occurred".into()),
             ApiError::BadRequest(d)
@@ -199,6 +204,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) | ApiError::IllegalTransition { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
@@ -235,6 +241,11 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(_) => {
                 res.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+                    res.headers_mut().insert(header::ALLOW, v);
+                }
             }
             _ => {}
         }

@@ -128,6 +128,9 @@ impl Idempotency {
         let (s, k, h, taken) = (scope.clone(), key.clone(), hash.clone(), key_taken.clone());
         let outcome = db
             .write(move |conn| {
+                if !claim(conn, &s, &k)? {
+                    return Err(in_progress());
+                }
                 if let Some(stored) = lookup(conn, &s, &k, &h)? {
                     return Ok((stored, true));
                 }
@@ -145,14 +148,41 @@ impl Idempotency {
                 let stored = db.read(move |c| lookup(c, &scope, &key, &hash)).await?;
                 match stored {
                     Some(reply) => Ok(reply.into_response(true)),
-                    None if key_taken.load(Ordering::SeqCst) => Err(ApiError::Conflict(
-                        "a request with this Idempotency-Key is still in progress".into(),
-                    )),
+                    None if key_taken.load(Ordering::SeqCst) => Err(in_progress()),
                     None => Err(e),
                 }
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+fn in_progress() -> ApiError {
+    ApiError::Conflict(
+        "a request with this Idempotency-Key is still in progress; retry it shortly".into(),
+    )
+}
+
+/// Claim the key for this transaction. On PostgreSQL a transaction-scoped advisory lock on the
+/// key, taken without waiting: while another transaction (say on a replica that hangs with the
+/// request half-done) holds the key, this one answers 409 at once instead of queueing behind
+/// it on the key's unique index. SQLite's single writer has nothing to race.
+fn claim(conn: &mut DbConn, scope: &str, key: &str) -> ApiResult<bool> {
+    #[derive(QueryableByName)]
+    struct Claimed {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        claimed: bool,
+    }
+    match conn {
+        DbConn::Pg(pg) => {
+            let row: Claimed = diesel::sql_query(
+                "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7)) AS claimed",
+            )
+            .bind::<diesel::sql_types::Text, _>(format!("{scope}\n{key}"))
+            .get_result(pg)?;
+            Ok(row.claimed)
+        }
+        DbConn::Sqlite(_) => Ok(true),
     }
 }
 

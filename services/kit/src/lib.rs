@@ -41,6 +41,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod keys;
 pub mod lifecycle;
+pub mod localtime;
 pub mod mask;
 pub mod outbox;
 pub mod pagination;

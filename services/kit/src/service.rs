@@ -339,10 +339,20 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
     );
     let db = web::Data::new(db);
     let drain_flag = web::Data::new(draining.clone());
+    let methods = web::Data::new(telemetry::RouteMethods::new(
+        &doc,
+        &[
+            ("/healthz", "GET"),
+            ("/readyz", "GET"),
+            ("/metrics", "GET"),
+            ("/openapi.json", "GET"),
+        ],
+    ));
     let server = HttpServer::new(move || {
         let doc = doc.clone();
         App::new()
             .app_data(db.clone())
+            .app_data(methods.clone())
             .app_data(drain_flag.clone())
             .app_data(outbox_stats.clone())
             .app_data(verifier.clone())

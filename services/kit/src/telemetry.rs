@@ -403,11 +403,91 @@ pub async fn metrics(m: web::Data<Metrics>) -> HttpResponse {
         .body(m.render())
 }
 
-/// Unmatched paths: 404 problem+json.
-pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+/// Unmatched requests: 405 problem+json with `Allow` when the path is served with other
+/// methods (per [`RouteMethods`] in app data), else 404 problem+json.
+pub async fn not_found(
+    req: HttpRequest,
+    methods: Option<web::Data<RouteMethods>>,
+) -> Result<HttpResponse, ApiError> {
+    let method = req.method().as_str();
+    if let Some(methods) = methods {
+        let allow = methods.allowed(req.path());
+        if !allow.is_empty() && !allow.iter().any(|m| m == method) {
+            return Err(ApiError::MethodNotAllowed {
+                detail: format!("{} does not take {method}", req.path()),
+                allow,
+            });
+        }
+    }
     Err(ApiError::NotFound(format!(
-        "no route for {} {}",
-        req.method(),
+        "no route for {method} {}",
         req.path()
     )))
+}
+
+/// Which methods each path template of an app answers, for the 405's `Allow`: the
+/// operations of its API document plus the routes it serves outside it.
+#[derive(Debug, Clone, Default)]
+pub struct RouteMethods(std::sync::Arc<Vec<(Vec<String>, Vec<String>)>>);
+
+impl RouteMethods {
+    /// `extra`: (path, method) pairs served but not documented (`/healthz`, GET).
+    pub fn new(doc: &utoipa::openapi::OpenApi, extra: &[(&str, &str)]) -> RouteMethods {
+        const METHODS: [&str; 8] = [
+            "get", "put", "post", "delete", "options", "head", "patch", "trace",
+        ];
+        let mut table: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (path, item) in &doc.paths.paths {
+            let Ok(serde_json::Value::Object(item)) = serde_json::to_value(item) else {
+                continue;
+            };
+            let methods = table.entry(path.clone()).or_default();
+            for m in METHODS {
+                if item.contains_key(m) {
+                    methods.push(m.to_ascii_uppercase());
+                }
+            }
+        }
+        for (path, method) in extra {
+            table
+                .entry((*path).to_string())
+                .or_default()
+                .push(method.to_ascii_uppercase());
+        }
+        RouteMethods(std::sync::Arc::new(
+            table
+                .into_iter()
+                .map(|(path, mut methods)| {
+                    methods.sort();
+                    methods.dedup();
+                    (path.split('/').map(str::to_string).collect(), methods)
+                })
+                .collect(),
+        ))
+    }
+
+    /// The methods of the template `path` matches (`{name}` matches one non-empty segment;
+    /// of several, the one with most literal segments, as routing picks it); empty when none.
+    pub fn allowed(&self, path: &str) -> Vec<String> {
+        let segments: Vec<&str> = path.split('/').collect();
+        self.0
+            .iter()
+            .filter_map(|(template, methods)| {
+                if template.len() != segments.len() {
+                    return None;
+                }
+                let mut literal = 0;
+                for (t, s) in template.iter().zip(&segments) {
+                    if t == s {
+                        literal += 1;
+                    } else if !(t.starts_with('{') && t.ends_with('}') && !s.is_empty()) {
+                        return None;
+                    }
+                }
+                Some((literal, methods))
+            })
+            .max_by_key(|(literal, _)| *literal)
+            .map(|(_, methods)| methods.clone())
+            .unwrap_or_default()
+    }
 }

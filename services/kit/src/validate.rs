@@ -20,12 +20,12 @@ impl Validator {
         self
     }
 
-    /// Non-blank text of at most `max` characters.
+    /// Non-blank text of at most `max` characters (counted as sent, so that the schema's
+    /// `maxLength` states the rule exactly).
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
-        let n = value.trim().chars().count();
-        self.check(n > 0, field, "must not be blank");
+        self.check(!value.trim().is_empty(), field, "must not be blank");
         self.check(
-            n <= max,
+            value.chars().count() <= max,
             field,
             &format!("must be at most {max} characters"),
         )

@@ -1,11 +1,21 @@
-//! The reports service: Social-situation reports: draft, submit, review, forward upward, adoption and feedback.
+//! The reports service: social-situation reports (社情民意信息) from draft to adoption —
+//! written by members (jointly too) or the office, submitted, reviewed (returned for
+//! revision, rejected or accepted in the office's edited version), forwarded to municipal,
+//! provincial or national committees or to departments, adopted (several times), with leader
+//! instructions; every edit kept as a revision, every step in the history, the authors'
+//! feedback timeline, credits to membership through the outbox, Chinese text search, CSV
+//! export and adoption statistics.
 //!
-//! It has the same shape as the membership service (`routes`, `handlers/`, `views/`,
-//! `models/`, `domain/`); its domain arrives with its own issue. Until then it runs with the
-//! kit's health, readiness, metrics and OpenAPI endpoints, so the stack, the gateway's routing
-//! and deployment are whole from the start.
+//! Layout (the same in every service): `routes` lists the API in one place; `handlers/` turn
+//! HTTP into calls; `views/` are the wire types; `models/` hold rows and queries; `domain/`
+//! holds pure rules with their unit tests.
 
+pub mod domain;
+pub mod handlers;
+pub mod models;
 pub mod routes;
+pub mod schema;
+pub mod views;
 
 use xs_kit::db::Migrations;
 use xs_kit::service::ServiceSpec;
@@ -15,7 +25,16 @@ pub static MIGRATIONS: Migrations =
 
 pub static SPEC: ServiceSpec = ServiceSpec {
     name: "reports",
-    description: "Social-situation reports: draft, submit, review, forward upward, adoption and feedback.",
+    description: "Social-situation reports (社情民意信息): members (jointly too) or the office \
+        write them; they are submitted (bodies of at most 1,500 characters), reviewed (returned \
+        for revision, rejected, or accepted in the office's edited version, the authors' original \
+        kept), forwarded to municipal, provincial or national committees or to departments, \
+        adopted (several times) and instructed by leaders. Before acceptance a report is read \
+        by its authors and the district's office only; residents never read reports; a \
+        resident's contact is masked for all but the office. Every edit keeps a revision; \
+        authors follow the outcome in their feedback timeline; acceptance and adoptions credit \
+        the authors in membership. Lists filter, search Chinese text and export CSV; \
+        statistics count received, accepted, forwarded and adopted reports by level.",
     migrations: &MIGRATIONS,
     routes: routes::routes,
 };

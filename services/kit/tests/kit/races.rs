@@ -127,6 +127,59 @@ async fn the_loser_of_a_key_race_replays_the_winners_reply() {
     }
 }
 
+/// A request whose key is held by a transaction that does not finish (its replica hangs)
+/// answers 409 "in progress" at once instead of queueing behind it; once the first commits,
+/// the key replays its reply.
+#[actix_web::test]
+async fn a_key_held_by_an_unfinished_request_answers_in_progress_at_once() {
+    let test_db = TestDb::fresh();
+    let db = kit_db(&test_db).await;
+    let body = json!({"name": "x"});
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let first = {
+        let db = db.clone();
+        let body = body.clone();
+        actix_web::rt::spawn(async move {
+            idempotency("k-hung")
+                .await
+                .run(&db, "tester", &body, move |c| {
+                    outbox::enqueue(c, "fake:/x", &json!({"n": 1}))?;
+                    started_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                    Reply::created(&json!({"id": "first"}), "/things/first".into())
+                })
+                .await
+                .map(|r| r.status())
+        })
+    };
+    tokio::task::spawn_blocking(move || started_rx.recv().unwrap())
+        .await
+        .unwrap();
+    if test_db.is_postgres() {
+        let second = idempotency("k-hung")
+            .await
+            .run(&db, "tester", &body, |_| {
+                panic!("the second request must not run while the first holds the key")
+            })
+            .await;
+        match second {
+            Err(ApiError::Conflict(m)) => assert!(m.contains("in progress"), "{m}"),
+            other => panic!("expected a 409, got {other:?}"),
+        }
+    }
+    // (SQLite has one writer: a second request would wait for the first, then replay it.)
+    release_tx.send(()).unwrap();
+    assert_eq!(first.await.unwrap().unwrap(), 201);
+    let third = idempotency("k-hung")
+        .await
+        .run(&db, "tester", &body, |_| panic!("a replay runs nothing"))
+        .await
+        .unwrap();
+    assert_eq!(third.headers().get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(outbox_rows(&db).await, 1);
+}
+
 /// Counts taken in one `read_consistent` agree even when a row is added between them;
 /// a plain `read` sees the new row at once.
 #[actix_web::test]

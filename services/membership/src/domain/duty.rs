@@ -18,14 +18,11 @@ pub const DAY_MINUTES: i32 = 24 * 60;
 /// The longest range one rota request may cover.
 pub const MAX_ROTA_DAYS: i64 = 366;
 
-/// Xiamen keeps China Standard Time (UTC+8, no daylight saving). "Today" for shifts and
-/// check-ins is the local day: a check-in at 07:30 local is on that morning's date, not on the
-/// previous UTC day.
-pub const LOCAL_UTC_OFFSET_HOURS: i64 = 8;
-
-/// The local date and minute of day of a stored (UTC) instant.
+/// The local date and minute of day of a stored (UTC) instant. "Today" for shifts and
+/// check-ins is the local day (`xs_kit::localtime`, `XS_UTC_OFFSET`, default UTC+8): a
+/// check-in at 07:30 in Xiamen is on that morning's date, not on the previous UTC day.
 pub fn local_day_and_minute(utc: NaiveDateTime) -> (NaiveDate, i32) {
-    let local = utc + chrono::Duration::hours(LOCAL_UTC_OFFSET_HOURS);
+    let local = xs_kit::localtime::to_local(utc);
     let minute = chrono::Timelike::num_seconds_from_midnight(&local) / 60;
     (local.date(), minute as i32)
 }

@@ -195,6 +195,11 @@ pub async fn list_activities(
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// Get an activity record
+///
+/// Admins, and dashboards or integrators whose token names no district, read every district;
+/// office staff, coordinators, dashboards and integrators of a district read that district's; a
+/// member reads only their own; anyone else gets 403. A record holds no personal fields.
 #[utoipa::path(tag = "activities", params(("id" = String, Path)), responses(
     (status = 200, body = Activity),
     (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -214,6 +219,13 @@ pub async fn get_activity(
     Ok(HttpResponse::Ok().json(Activity::from(row)))
 }
 
+/// Record an activity by hand
+///
+/// Admins, and office staff and coordinators for members of their own district (another district's
+/// member is 403). Points come from the rule table of the activity's year; only an admin may set
+/// `points` (0–1000) by hand. `date` is from 2000 to tomorrow, a workroom must be in the member's
+/// district, and 409 means no rule table exists yet. Accepts `Idempotency-Key`: a repeat replays
+/// the first answer, the same key with another body is a 422.
 #[utoipa::path(tag = "activities", request_body = NewActivity, params(
     ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeated request")),
     responses(
@@ -399,6 +411,13 @@ pub async fn record_activity_event(
     })
 }
 
+/// Get membership statistics
+///
+/// Members by sector and placement, workrooms by kind and status, and activities by type (with
+/// people helped and problems solved) between `from` and `to` (inclusive, `from` ≤ `to`). Admins,
+/// and dashboards or integrators whose token names no district, see every district or one
+/// `district`; office staff, and dashboards or integrators of a district, see their own (another
+/// is 403); everyone else gets 403. Counts only, no personal fields.
 #[utoipa::path(tag = "stats", params(StatsQuery), responses(
     (status = 200, body = MembershipStats),
     (status = 400, body = Problem, content_type = "application/problem+json"),

@@ -101,6 +101,13 @@ fn require_shift_reader(c: &mut DbConn, caller: &Caller, w: &WorkroomRow) -> Api
     }
 }
 
+/// List a workroom's duty shifts
+///
+/// By date and start time; dates and `HH:MM` times are local time (`XS_UTC_OFFSET`, default
+/// UTC+8). Filter by `member` and by `from`–`to` (inclusive, `from` ≤ `to`). Admins; office staff,
+/// coordinators, dashboards and integrators of the workroom's district (or integrations whose
+/// token names no district); members only for workrooms they serve in. Anyone else gets 403:
+/// `/on-duty` says who is on duty.
 #[utoipa::path(tag = "duty", params(("id" = String, Path), ShiftQuery), responses(
     (status = 200, body = Page<DutyShift>),
     (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -140,6 +147,12 @@ pub async fn list_shifts(
     )))
 }
 
+/// Get a duty shift
+///
+/// One shift of the workroom; its date and `HH:MM` times are local time (`XS_UTC_OFFSET`, default
+/// UTC+8). Admins; office staff, coordinators, dashboards and integrators of the workroom's
+/// district, or integrations whose token names no district; members only for workrooms they serve
+/// in; anyone else gets 403.
 #[utoipa::path(tag = "duty", params(("id" = String, Path), ("shift_id" = String, Path)),
     responses(
     (status = 200, body = DutyShift),
@@ -168,6 +181,13 @@ pub async fn get_shift(
     Ok(HttpResponse::Ok().json(shift))
 }
 
+/// Add a duty shift
+///
+/// Admins, and office staff of the workroom's district (another district is 403). The member must
+/// be active and serve in the workroom (else 400); `date` (2000–2100) and the `HH:MM` window
+/// (`end` after `start`) are local time (`XS_UTC_OFFSET`, default UTC+8). 409 when it overlaps
+/// another of the member's shifts that day in any workroom, or the workroom is closed. Accepts
+/// `Idempotency-Key`: a repeat replays the first answer, the same key with another body is a 422.
 #[utoipa::path(tag = "duty", request_body = NewDutyShift, params(
     ("id" = String, Path),
     ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeated request")),
@@ -239,6 +259,14 @@ pub async fn create_shift(
     .await
 }
 
+/// Generate a duty rota for a date range
+///
+/// Admins, and office staff of the workroom's district (another district is 403). For each
+/// reception day from `from` to `to` (inclusive, `from` ≤ `to`, at most 366 days) creates one
+/// shift in the `HH:MM` window, local time (`XS_UTC_OFFSET`, default UTC+8), round-robin over the
+/// workroom's active members, passing over anyone on duty elsewhere then; days already staffed
+/// here are kept and listed as skipped. 409 when the workroom has no reception days, no active
+/// members, or is closed; accepts `Idempotency-Key`.
 #[utoipa::path(tag = "duty", request_body = NewRota, params(
     ("id" = String, Path),
     ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeated request")),
@@ -355,6 +383,14 @@ pub async fn generate_rota(
     .await
 }
 
+/// See who is on duty at a workroom
+///
+/// The members with a shift there on `date` (default: today), by start time, with whether each has
+/// checked in; dates and `HH:MM` times are local time (`XS_UTC_OFFSET`, default UTC+8). Any
+/// signed-in caller; residents see active workrooms only (others are 404). The phone is masked
+/// (`138****1234`) unless the caller is the member, an admin, or office staff or a coordinator of
+/// the member's district; each whole phone served to someone else is recorded in the personal-data
+/// audit.
 #[utoipa::path(tag = "duty", params(("id" = String, Path), OnDutyQuery), responses(
     (status = 200, body = OnDuty),
     (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -425,6 +461,14 @@ pub async fn on_duty(
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// Check in at a workroom
+///
+/// A member checks themself in (leave out `member`) at a workroom they serve (elsewhere is 403);
+/// admins and office staff of the workroom's district may record one for a named member; others
+/// get 403. The check-in earns an activity record in the same transaction: `duty_shift` when the
+/// member has a shift there that day, else `check_in`, with points from the rule table. The day is
+/// the platform's local day (`XS_UTC_OFFSET`, default UTC+8); 409 when already checked in there
+/// that day, the workroom is not active, or no rule table exists.
 #[utoipa::path(tag = "duty", request_body = NewCheckIn, params(
     ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeated request")),
     responses(
@@ -562,6 +606,13 @@ pub async fn check_in(
     .await
 }
 
+/// List check-ins
+///
+/// Newest day first; filter by `workroom`, `member`, `district` (the workroom's) and day,
+/// `from`–`to` (inclusive, `from` ≤ `to`), each check-in's day being the platform's local day
+/// (`XS_UTC_OFFSET`, default UTC+8). Admins, and dashboards or integrators whose token names no
+/// district, read every district; office staff, coordinators, dashboards and integrators of a
+/// district read that district's; a member reads only their own; anyone else gets 403.
 #[utoipa::path(tag = "duty", params(CheckInQuery), responses(
     (status = 200, body = Page<CheckIn>),
     (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -601,6 +652,12 @@ pub async fn list_check_ins(
     )))
 }
 
+/// Get a check-in
+///
+/// One check-in with the activity record it earned; its `date` is the platform's local day
+/// (`XS_UTC_OFFSET`, default UTC+8). Admins, and dashboards or integrators whose token names no
+/// district, read every district; office staff, coordinators, dashboards and integrators of a
+/// district read that district's; a member reads only their own; anyone else gets 403.
 #[utoipa::path(tag = "duty", params(("id" = String, Path)), responses(
     (status = 200, body = CheckIn),
     (status = 403, body = Problem, content_type = "application/problem+json"),

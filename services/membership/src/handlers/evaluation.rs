@@ -55,6 +55,11 @@ fn thresholds(row: &RuleYearRow) -> Thresholds {
     }
 }
 
+/// Get the evaluation rules that govern a year
+///
+/// Points per activity type and the grade thresholds for `year` (2000–2100; default the current
+/// year in UTC): the year's own table, else the latest earlier one. Any signed-in caller. 404 when
+/// no table exists at all; the `ETag` is the version a replacement sends.
 #[utoipa::path(tag = "evaluation", params(YearQuery), responses(
     (status = 200, body = EvaluationRules, headers(("ETag" = String))),
     (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -73,8 +78,14 @@ pub async fn get_rules(
         .json(body))
 }
 
+/// Set a year's evaluation rules
+///
+/// Admins only. Creates the year's table (201) or replaces it (200); every activity type needs its
+/// points (0–1000), and `excellent_min` ≥ `competent_min` ≥ 0. Replacing needs the version you
+/// read as `If-Match` or `version`: none is a 428, a stale one a 412. Records keep the points they
+/// were given; new records earn the new ones.
 #[utoipa::path(tag = "evaluation", request_body = RulesInput, params(
-    ("year" = i32, Path),
+    ("year" = i32, Path, minimum = 2000, maximum = 2100),
     ("If-Match" = Option<String>, Header, description = "When replacing a year: the ETag you read (or send `version`)")),
     responses(
     (status = 201, body = EvaluationRules, description = "The year's table was created", headers(("ETag" = String))),
@@ -180,6 +191,13 @@ pub async fn put_rules(
         .json(rules))
 }
 
+/// Get a member's yearly evaluation
+///
+/// Points by activity type, total, grade and rank among the members of their district for `year`
+/// (2000–2100; default the current year in UTC). The member themself; admins; office staff,
+/// coordinators, dashboards and integrators of the member's district; dashboards and integrators
+/// whose token names no district. Others get 403; 404 for an unknown member or when no rule table
+/// exists.
 #[utoipa::path(tag = "evaluation", params(("id" = String, Path), YearQuery), responses(
     (status = 200, body = MemberEvaluation),
     (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -233,6 +251,13 @@ pub async fn member_evaluation(
     Ok(HttpResponse::Ok().json(evaluation))
 }
 
+/// Rank a district's members for a year
+///
+/// One district's members by total points, highest first (ties share a rank), with grades, for
+/// `year` (2000–2100; default the current year in UTC). Office staff, coordinators, dashboards and
+/// integrators of a district get their own (another is 403); admins and dashboards or integrators
+/// whose token names no district must name `district` (else 400). Members read their own at
+/// `/members/{id}/evaluation` (403 here), residents get 403.
 #[utoipa::path(tag = "evaluation", params(EvaluationQuery), responses(
     (status = 200, body = EvaluationList),
     (status = 400, body = Problem, content_type = "application/problem+json"),

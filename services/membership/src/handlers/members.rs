@@ -204,6 +204,14 @@ pub async fn list_members(
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// Get a member
+///
+/// Admins, office staff, coordinators, members, integrators and dashboards read any member of any
+/// district; residents get 403 (they see the public card instead). Only the member, admins, and
+/// office staff and coordinators of the member's district get the phone whole and `gender`,
+/// `birth_year`, `residence_subdistrict` and `workplace_subdistrict`; everyone else gets the phone
+/// masked (`138****1234`) and those fields `null`. Each whole phone served to someone else is
+/// recorded in the personal-data audit; the `ETag` is the version an update sends.
 #[utoipa::path(tag = "members", params(("id" = String, Path)), responses(
     (status = 200, body = Member, headers(("ETag" = String))),
     (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -240,6 +248,12 @@ pub async fn get_member(
         .json(member))
 }
 
+/// Add a member to the register
+///
+/// Admins, and office staff for their own district (another district is 403). The district, sector
+/// and residence and workplace subdistricts must exist, the subdistricts in the member's district
+/// (else 400 naming the field). Accepts `Idempotency-Key`: a repeat replays the first answer, the
+/// same key with another body is a 422.
 #[utoipa::path(tag = "members", request_body = NewMember, params(
     ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeated request")),
     responses(
@@ -316,6 +330,12 @@ pub async fn create_member(
     .await
 }
 
+/// Update a member
+///
+/// Admins and office staff of the member's district may change any field; a member may change only
+/// their own `phone` and `photo_url` (anything more is 403); anyone else gets 403. Absent fields
+/// stay, `null` clears. Send the version you read as `If-Match` or `version`: none is a 428, a
+/// stale one a 412 (someone else changed it since). The answer is masked as a read would be.
 #[utoipa::path(tag = "members", request_body = MemberPatch, params(
     ("id" = String, Path),
     ("If-Match" = Option<String>, Header, description = "The ETag you read; or send `version` in the body")),

@@ -93,7 +93,13 @@ fn plan_view(c: &mut DbConn, w: WorkroomRow, row: PlanRow) -> ApiResult<Plan> {
     ))
 }
 
-#[utoipa::path(tag = "plans", params(("id" = String, Path), ("year" = i32, Path)), responses(
+/// Get a workroom's annual plan
+///
+/// Targets per activity type with progress counted from the activity records at the workroom that
+/// calendar year (never stored). Anyone signed in whose token names the workroom's district
+/// (residents included), admins, and dashboards or integrators whose token names no district;
+/// another district is 403, a year without a plan 404.
+#[utoipa::path(tag = "plans", params(("id" = String, Path), ("year" = i32, Path, minimum = 2000, maximum = 2100)), responses(
     (status = 200, body = Plan, headers(("ETag" = String))),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -122,9 +128,15 @@ pub async fn get_plan(
         .json(plan))
 }
 
+/// Create or replace a workroom's annual plan
+///
+/// Admins, and office staff of the workroom's district (another district is 403). Creates the
+/// year's plan (201; send no version, or it is a 412) or replaces it whole (200; targets left out
+/// are dropped), which needs the version you read as `If-Match` or `version`: none is a 428, a
+/// stale one a 412. Each target 0–100000, at least one above 0; 409 when the workroom is closed.
 #[utoipa::path(tag = "plans", request_body = PlanInput, params(
     ("id" = String, Path),
-    ("year" = i32, Path),
+    ("year" = i32, Path, minimum = 2000, maximum = 2100),
     ("If-Match" = Option<String>, Header, description = "When replacing: the ETag you read (or send `version`)")),
     responses(
     (status = 201, body = Plan, description = "The year's plan was created", headers(("Location" = String), ("ETag" = String))),
@@ -222,6 +234,13 @@ pub async fn put_plan(
         .json(plan))
 }
 
+/// Get a district's quarterly plan-progress bulletin
+///
+/// A district's planned workrooms ranked by completion of their targets prorated to the end of
+/// `quarter` (1–4) of `year` (2000–2100; default the current year in UTC), counting from 1
+/// January. Anyone signed in whose token names a district gets that district (another is 403);
+/// admins and dashboards or integrators whose token names no district must name `district` (else
+/// 400); other callers without a district get 403.
 #[utoipa::path(tag = "plans", params(BulletinQuery), responses(
     (status = 200, body = Bulletin),
     (status = 400, body = Problem, content_type = "application/problem+json"),

@@ -21,15 +21,34 @@ use xs_kit::{ApiError, ApiResult, Caller, Db, Page, PageRequest, Role};
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct CodeListQuery {
+pub struct SubdistrictListQuery {
     /// Only those of this district.
     pub district: Option<String>,
-    /// Only those of this subdistrict (communities).
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// From `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CommunityListQuery {
+    /// Only those of this district.
+    pub district: Option<String>,
+    /// Only those of this subdistrict.
     pub subdistrict: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 
+/// List districts
+///
+/// Every district, by code. Any signed-in caller (residents included); reference data holds no
+/// personal fields.
 #[utoipa::path(tag = "reference", params(PageQuery), responses(
     (status = 200, body = Page<District>),
     (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -49,6 +68,10 @@ pub async fn list_districts(
     Ok(HttpResponse::Ok().json(page.page(rows, |r| r.code.clone(), District::from)))
 }
 
+/// Get a district
+///
+/// Any signed-in caller (residents included); reference data holds no personal fields. 404 for an
+/// unknown code; the `ETag` is the version a rename sends.
 #[utoipa::path(tag = "reference", params(("code" = String, Path)), responses(
     (status = 200, body = District),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
@@ -61,6 +84,11 @@ pub async fn get_district(
     read_entry(&db, ReferenceTable::District, code.into_inner()).await
 }
 
+/// Create a district
+///
+/// Admins only. The `code` (2–40 of a-z, 0-9, `_`, `-`, starting with a letter) is permanent; the
+/// name may change later. 409 when the code exists. Accepts `Idempotency-Key`: a repeat replays
+/// the first answer, the same key with another body is a 422.
 #[utoipa::path(tag = "reference", request_body = NewDistrict, params(
     ("Idempotency-Key" = Option<String>, Header)), responses(
     (status = 201, body = District),
@@ -108,14 +136,18 @@ pub async fn create_district(
     .await
 }
 
-#[utoipa::path(tag = "reference", params(CodeListQuery), responses(
+/// List subdistricts
+///
+/// Subdistricts and towns, by code, optionally of one `district`. Any signed-in caller (residents
+/// included); reference data holds no personal fields.
+#[utoipa::path(tag = "reference", params(SubdistrictListQuery), responses(
     (status = 200, body = Page<Subdistrict>),
     (status = 400, body = Problem, content_type = "application/problem+json")))]
 #[get("/subdistricts")]
 pub async fn list_subdistricts(
     db: web::Data<Db>,
     _caller: Caller,
-    q: Query<CodeListQuery>,
+    q: Query<SubdistrictListQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
     let (fetch, after, district) = (page.fetch(), page.after.clone(), q.0.district);
@@ -132,6 +164,12 @@ pub async fn list_subdistricts(
     Ok(HttpResponse::Ok().json(page.page(rows, |r| r.code.clone(), Subdistrict::from)))
 }
 
+/// Create a subdistrict
+///
+/// Admins, and office staff for their own district (another district is 403). The `code` (2–40 of
+/// a-z, 0-9, `_`, `-`, starting with a letter) is permanent; the name may change later. The
+/// district must exist (else 400). 409 when the code exists. Accepts `Idempotency-Key`: a repeat
+/// replays the first answer, the same key with another body is a 422.
 #[utoipa::path(tag = "reference", request_body = NewSubdistrict, params(
     ("Idempotency-Key" = Option<String>, Header)), responses(
     (status = 201, body = Subdistrict),
@@ -193,6 +231,10 @@ pub async fn create_subdistrict(
     .await
 }
 
+/// List sectors
+///
+/// Every sector (界别), by code. Any signed-in caller (residents included); reference data holds no
+/// personal fields.
 #[utoipa::path(tag = "reference", params(PageQuery), responses(
     (status = 200, body = Page<Sector>),
     (status = 400, body = Problem, content_type = "application/problem+json")))]
@@ -210,6 +252,11 @@ pub async fn list_sectors(
     Ok(HttpResponse::Ok().json(page.page(rows, |r| r.code.clone(), Sector::from)))
 }
 
+/// Create a sector
+///
+/// Admins only. The `code` (2–40 of a-z, 0-9, `_`, `-`, starting with a letter) is permanent; the
+/// name may change later. 409 when the code exists. Accepts `Idempotency-Key`: a repeat replays
+/// the first answer, the same key with another body is a 422.
 #[utoipa::path(tag = "reference", request_body = NewSector, params(
     ("Idempotency-Key" = Option<String>, Header)), responses(
     (status = 201, body = Sector),
@@ -255,14 +302,18 @@ pub async fn create_sector(
     .await
 }
 
-#[utoipa::path(tag = "reference", params(CodeListQuery), responses(
+/// List communities
+///
+/// Communities, by code, optionally of one `district` or `subdistrict`. Any signed-in caller
+/// (residents included); reference data holds no personal fields.
+#[utoipa::path(tag = "reference", params(CommunityListQuery), responses(
     (status = 200, body = Page<Community>),
     (status = 400, body = Problem, content_type = "application/problem+json")))]
 #[get("/communities")]
 pub async fn list_communities(
     db: web::Data<Db>,
     _caller: Caller,
-    q: Query<CodeListQuery>,
+    q: Query<CommunityListQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
     let (fetch, after) = (page.fetch(), page.after.clone());
@@ -281,6 +332,12 @@ pub async fn list_communities(
     Ok(HttpResponse::Ok().json(page.page(rows, |r| r.code.clone(), Community::from)))
 }
 
+/// Create a community
+///
+/// Admins, and office staff for subdistricts of their own district (another district is 403). The
+/// `code` (2–40 of a-z, 0-9, `_`, `-`, starting with a letter) is permanent; the name may change
+/// later. The subdistrict must exist (else 400). 409 when the code exists. Accepts
+/// `Idempotency-Key`: a repeat replays the first answer, the same key with another body is a 422.
 #[utoipa::path(tag = "reference", request_body = NewCommunity, params(
     ("Idempotency-Key" = Option<String>, Header)), responses(
     (status = 201, body = Community),
@@ -453,6 +510,11 @@ async fn rename_entry(
         .json(json))
 }
 
+/// Rename a district
+///
+/// Admins only. Only the name changes: codes and parents never do, and the name must not be blank
+/// (at most 100 characters). Send the version you read as `If-Match` or `version`: none is a 428,
+/// a stale one a 412 (someone else changed it since).
 #[utoipa::path(tag = "reference", request_body = Rename, params(("code" = String, Path),
     ("If-Match" = Option<String>, Header)), responses(
     (status = 200, body = District),
@@ -479,6 +541,10 @@ pub async fn rename_district(
     .await
 }
 
+/// Get a subdistrict
+///
+/// Any signed-in caller (residents included); reference data holds no personal fields. 404 for an
+/// unknown code; the `ETag` is the version a rename sends.
 #[utoipa::path(tag = "reference", params(("code" = String, Path)), responses(
     (status = 200, body = Subdistrict),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
@@ -491,6 +557,12 @@ pub async fn get_subdistrict(
     read_entry(&db, ReferenceTable::Subdistrict, code.into_inner()).await
 }
 
+/// Rename a subdistrict
+///
+/// Admins, and office staff of the subdistrict's district (another district is 403). Only the name
+/// changes: codes and parents never do, and the name must not be blank (at most 100 characters).
+/// Send the version you read as `If-Match` or `version`: none is a 428, a stale one a 412 (someone
+/// else changed it since).
 #[utoipa::path(tag = "reference", request_body = Rename, params(("code" = String, Path),
     ("If-Match" = Option<String>, Header)), responses(
     (status = 200, body = Subdistrict),
@@ -517,6 +589,10 @@ pub async fn rename_subdistrict(
     .await
 }
 
+/// Get a community
+///
+/// Any signed-in caller (residents included); reference data holds no personal fields. 404 for an
+/// unknown code; the `ETag` is the version a rename sends.
 #[utoipa::path(tag = "reference", params(("code" = String, Path)), responses(
     (status = 200, body = Community),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
@@ -529,6 +605,12 @@ pub async fn get_community(
     read_entry(&db, ReferenceTable::Community, code.into_inner()).await
 }
 
+/// Rename a community
+///
+/// Admins, and office staff of the community's district (another district is 403). Only the name
+/// changes: codes and parents never do, and the name must not be blank (at most 100 characters).
+/// Send the version you read as `If-Match` or `version`: none is a 428, a stale one a 412 (someone
+/// else changed it since).
 #[utoipa::path(tag = "reference", request_body = Rename, params(("code" = String, Path),
     ("If-Match" = Option<String>, Header)), responses(
     (status = 200, body = Community),
@@ -555,6 +637,10 @@ pub async fn rename_community(
     .await
 }
 
+/// Get a sector
+///
+/// Any signed-in caller (residents included); reference data holds no personal fields. 404 for an
+/// unknown code; the `ETag` is the version a rename sends.
 #[utoipa::path(tag = "reference", params(("code" = String, Path)), responses(
     (status = 200, body = Sector),
     (status = 404, body = Problem, content_type = "application/problem+json")))]
@@ -567,6 +653,11 @@ pub async fn get_sector(
     read_entry(&db, ReferenceTable::Sector, code.into_inner()).await
 }
 
+/// Rename a sector
+///
+/// Admins only. Only the name changes: codes and parents never do, and the name must not be blank
+/// (at most 100 characters). Send the version you read as `If-Match` or `version`: none is a 428,
+/// a stale one a 412 (someone else changed it since).
 #[utoipa::path(tag = "reference", request_body = Rename, params(("code" = String, Path),
     ("If-Match" = Option<String>, Header)), responses(
     (status = 200, body = Sector),

@@ -113,15 +113,18 @@ impl From<ActivityRow> for Activity {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewActivity {
+    #[schema(pattern = "\\S", max_length = 64)]
     pub member: String,
     #[serde(rename = "type")]
     pub activity_type: ActivityType,
     pub date: NaiveDate,
+    #[schema(pattern = "\\S", max_length = 64)]
     pub workroom: Option<String>,
     #[serde(default)]
     pub beneficiaries: i32,
     #[serde(default)]
     pub problems_solved: i32,
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub note: Option<String>,
     /// Admins only: points instead of the rule table's.
     pub points: Option<i32>,
@@ -146,6 +149,7 @@ pub struct ActivityQuery {
     pub to: Option<NaiveDate>,
     pub workroom: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -200,6 +204,7 @@ pub struct RulesInput {
 #[into_params(parameter_in = Query)]
 pub struct YearQuery {
     /// Calendar year (default: the current one).
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
 }
 
@@ -264,10 +269,12 @@ pub struct EvaluationList {
 #[into_params(parameter_in = Query)]
 pub struct EvaluationQuery {
     /// Calendar year (default: the current one).
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     /// Required for citywide callers; others get their own district.
     pub district: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -57,6 +57,7 @@ impl DutyShift {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDutyShift {
+    #[schema(pattern = "\\S", max_length = 64)]
     pub member: String,
     pub date: NaiveDate,
     /// Local time, `HH:MM`.
@@ -78,6 +79,7 @@ pub struct ShiftQuery {
     /// Last date, inclusive.
     pub to: Option<NaiveDate>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -160,9 +162,11 @@ pub struct OnDuty {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCheckIn {
+    #[schema(pattern = "\\S", max_length = 64)]
     pub workroom: String,
     /// Default: the caller's own member id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "\\S", max_length = 64)]
     pub member: Option<String>,
 }
 
@@ -250,6 +254,7 @@ pub struct CheckInQuery {
     /// Last date, inclusive.
     pub to: Option<NaiveDate>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -126,10 +126,13 @@ impl Member {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMember {
+    #[schema(pattern = "\\S", max_length = 50)]
     pub name: String,
     pub gender: Gender,
+    #[schema(minimum = 1900, maximum = 2015)]
     pub birth_year: Option<i32>,
     pub sector: Option<String>,
+    #[schema(pattern = "\\S", max_length = 50)]
     pub affiliation: Option<String>,
     pub district: String,
     pub residence_subdistrict: Option<String>,
@@ -140,6 +143,7 @@ pub struct NewMember {
     pub photo_url: Option<String>,
     #[serde(default)]
     pub taiwan_origin: bool,
+    #[schema(pattern = "\\S", max_length = 20)]
     pub term: Option<String>,
     #[serde(default)]
     pub status: MemberStatus,
@@ -151,9 +155,11 @@ pub struct NewMember {
 #[serde(deny_unknown_fields)]
 pub struct MemberPatch {
     pub version: Option<i64>,
+    #[schema(pattern = "\\S", max_length = 50)]
     pub name: Option<String>,
     pub gender: Option<Gender>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    #[schema(value_type = Option<i32>, minimum = 1900, maximum = 2015)]
     pub birth_year: Option<Option<i32>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     pub sector: Option<Option<String>>,
@@ -209,6 +215,7 @@ pub struct MemberQuery {
     /// `Lin`). Needs at least one letter, digit or Chinese character.
     pub q: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -84,12 +84,15 @@ pub struct PlanInput {
 #[into_params(parameter_in = Query)]
 pub struct BulletinQuery {
     /// Calendar year (default: the current one).
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     /// 1 to 4: the bulletin counts from 1 January to the end of this quarter.
+    #[param(minimum = 1, maximum = 4)]
     pub quarter: i32,
     /// Required for citywide callers; others get their own district.
     pub district: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// From `next_cursor` of the previous page.
     pub cursor: Option<String>,

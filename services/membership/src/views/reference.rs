@@ -30,8 +30,10 @@ impl From<DistrictRow> for District {
 #[serde(deny_unknown_fields)]
 pub struct NewDistrict {
     /// Stable lowercase code, e.g. `siming`.
+    #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub code: String,
     /// Chinese name, e.g. 思明区.
+    #[schema(pattern = "\\S", max_length = 100)]
     pub name: String,
 }
 
@@ -73,8 +75,10 @@ impl From<SubdistrictRow> for Subdistrict {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSubdistrict {
+    #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub code: String,
     pub district: String,
+    #[schema(pattern = "\\S", max_length = 100)]
     pub name: String,
     pub kind: SubdistrictKind,
 }
@@ -104,7 +108,9 @@ impl From<SectorRow> for Sector {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSector {
+    #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub code: String,
+    #[schema(pattern = "\\S", max_length = 100)]
     pub name: String,
 }
 
@@ -135,8 +141,10 @@ impl From<CommunityRow> for Community {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCommunity {
+    #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub code: String,
     pub subdistrict: String,
+    #[schema(pattern = "\\S", max_length = 100)]
     pub name: String,
 }
 
@@ -145,5 +153,6 @@ pub struct NewCommunity {
 #[serde(deny_unknown_fields)]
 pub struct Rename {
     pub version: Option<i64>,
+    #[schema(pattern = "\\S", max_length = 100)]
     pub name: String,
 }

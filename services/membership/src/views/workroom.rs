@@ -153,6 +153,7 @@ fn corrupt(msg: String) -> std::io::Error {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWorkroom {
+    #[schema(pattern = "\\S", max_length = 100)]
     pub name: String,
     pub kind: WorkroomKind,
     pub district: String,
@@ -160,10 +161,13 @@ pub struct NewWorkroom {
     pub subdistrict: String,
     /// A community of `subdistrict`.
     pub community: Option<String>,
+    #[schema(pattern = "\\S", max_length = 100)]
     pub host_organisation: Option<String>,
+    #[schema(pattern = "\\S", max_length = 200)]
     pub address: String,
     pub latitude: f64,
     pub longitude: f64,
+    #[schema(pattern = "\\S", max_length = 100)]
     pub opening_hours: Option<String>,
     #[serde(default)]
     pub reception_days: Vec<Weekday>,
@@ -180,6 +184,7 @@ pub struct NewWorkroom {
 #[serde(deny_unknown_fields)]
 pub struct WorkroomPatch {
     pub version: Option<i64>,
+    #[schema(pattern = "\\S", max_length = 100)]
     pub name: Option<String>,
     pub kind: Option<WorkroomKind>,
     pub subdistrict: Option<String>,
@@ -187,6 +192,7 @@ pub struct WorkroomPatch {
     pub community: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     pub host_organisation: Option<Option<String>>,
+    #[schema(pattern = "\\S", max_length = 200)]
     pub address: Option<String>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
@@ -210,8 +216,10 @@ pub struct WorkroomQuery {
     /// `latitude,longitude`, e.g. `24.45,118.08`: nearest first, each with `distance_km`.
     pub near: Option<String>,
     /// With `near`: how far to look, 0 to 50 km (default 5).
+    #[param(exclusive_minimum = 0, maximum = 50)]
     pub radius_km: Option<f64>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// From `next_cursor` of the previous page (of the same kind of search).
     pub cursor: Option<String>,

@@ -332,6 +332,16 @@ async fn reference_data_is_managed_within_scope() {
         .await
         .unwrap();
     assert_eq!(subs["items"][0]["kind"], "subdistrict");
+    // Only the filters a list documents are taken: subdistricts have no `subdistrict`.
+    let p = problem(
+        t.get("/api/v1/subdistricts?subdistrict=jialian", &admin())
+            .await,
+        400,
+    )
+    .await;
+    assert!(p.to_string().contains("subdistrict"), "{p}");
+    let p = problem(t.get("/api/v1/communities?limit=0", &admin()).await, 400).await;
+    assert_eq!(fields(&p), ["limit"], "{p}");
     t.stop().await;
 }
 

@@ -57,6 +57,12 @@ pub async fn list_assignments(
     )))
 }
 
+/// Assign a member to a workroom
+///
+/// Admins, and office staff of the workroom's district (another district is 403). The member must
+/// be an active member of the workroom's district (else 400); 409 when they already serve there or
+/// the workroom is closed. Accepts `Idempotency-Key`: a repeat replays the first answer, the same
+/// key with another body is a 422.
 #[utoipa::path(tag = "workrooms", request_body = NewAssignment, params(
     ("id" = String, Path),
     ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeated request")),
@@ -112,6 +118,10 @@ pub async fn create_assignment(
     .await
 }
 
+/// Release a member from a workroom
+///
+/// Admins, and office staff of the workroom's district (another district is 403). 404 when the
+/// member does not serve there. Their existing duty shifts are not removed.
 #[utoipa::path(tag = "workrooms", params(("id" = String, Path), ("member_id" = String, Path)),
     responses(
     (status = 204, description = "The member no longer serves in the workroom"),
@@ -137,6 +147,12 @@ pub async fn delete_assignment(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Suggest members to assign to a workroom
+///
+/// Active members of the workroom's district who serve in no workroom yet and live (first) or work
+/// in its subdistrict, with their residence and workplace subdistricts (personal fields). For the
+/// district's staff only: admins, and office staff and coordinators of the workroom's district;
+/// everyone else (integrations included) gets 403.
 #[utoipa::path(tag = "workrooms", params(("id" = String, Path), PageQuery), responses(
     (status = 200, body = Page<AssignmentSuggestion>),
     (status = 400, body = Problem, content_type = "application/problem+json"),

@@ -13,6 +13,13 @@ use xs_kit::error::{OrNotFound, Problem};
 use xs_kit::telemetry::RequestId;
 use xs_kit::{ApiResult, Caller, Db};
 
+/// Get a member's public card
+///
+/// Photo, name, sector, specialties, phone and the workrooms the member serves (closed ones left
+/// out). Any signed-in caller; residents see only the member's active workrooms. The phone is
+/// masked (`138****1234`) unless the caller is the member, an admin, or office staff or a
+/// coordinator of the member's district; each whole phone served to someone else is recorded in
+/// the personal-data audit.
 #[utoipa::path(tag = "workrooms", params(("id" = String, Path)), responses(
     (status = 200, body = MemberCard),
     (status = 401, body = Problem, content_type = "application/problem+json"),

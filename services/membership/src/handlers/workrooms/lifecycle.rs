@@ -88,6 +88,13 @@ fn validate_transition(t: &TransitionRequest) -> ApiResult<()> {
     v.finish()
 }
 
+/// Move a workroom through its lifecycle
+///
+/// Admins, and office staff of the workroom's district (another district is 403). `action` is
+/// inspect, approve, award_plaque, suspend, resume or close, each with its own fields (missing or
+/// foreign ones are 400); dated steps may not precede the step before them nor lie in the future.
+/// An illegal move is a 409 whose `allowed_actions` lists what is possible. A version (`If-Match`
+/// or `version`) is optional but a stale one is a 412; accepts `Idempotency-Key`.
 #[utoipa::path(tag = "workrooms", request_body = TransitionRequest, params(
     ("id" = String, Path),
     ("If-Match" = Option<String>, Header, description = "Optional: the ETag you read; stale is a 412"),

@@ -19,6 +19,13 @@ use xs_kit::lifecycle::Move;
 use xs_kit::validate::Validator;
 use xs_kit::{ApiError, ApiResult, Caller, Db, Page, PageRequest};
 
+/// List workrooms
+///
+/// Filter by kind, status, district and subdistrict, or search nearest first with `near` (and
+/// `radius_km`, at most 50). Any signed-in caller, across districts; residents see active
+/// workrooms only (their `status` filter is ignored). Who may not read the office's record
+/// (residents, members, other districts' staff and integrations) sees the public face:
+/// `inspection`, `created_by` and `updated_by` are `null` and `allowed_actions` is empty.
 #[utoipa::path(tag = "workrooms", params(WorkroomQuery), responses(
     (status = 200, body = Page<Workroom>),
     (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -130,6 +137,13 @@ pub async fn get_workroom(
     ))
 }
 
+/// Apply for a new workroom
+///
+/// Admins, and office staff for their own district (another district is 403). The workroom starts
+/// `applied` and its history opens with the application. The subdistrict must be in the district,
+/// the community in the subdistrict and the convener an active member of the district (else 400
+/// naming the field). Accepts `Idempotency-Key`: a repeat replays the first answer, the same key
+/// with another body is a 422.
 #[utoipa::path(tag = "workrooms", request_body = NewWorkroom, params(
     ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for a repeated request")),
     responses(
@@ -229,6 +243,12 @@ pub async fn create_workroom(
     .await
 }
 
+/// Update a workroom's details
+///
+/// Admins, and office staff of the workroom's district (another district is 403). Descriptive
+/// fields only: the district never changes and the status changes through `/transitions`; absent
+/// fields stay, `null` clears. Send the version you read as `If-Match` or `version`: none is a
+/// 428, a stale one a 412 (someone else changed it since).
 #[utoipa::path(tag = "workrooms", request_body = WorkroomPatch, params(
     ("id" = String, Path),
     ("If-Match" = Option<String>, Header, description = "The ETag you read; or send `version` in the body")),

@@ -1,0 +1,15 @@
+DELETE FROM kit_search_pending WHERE kind = 'topic';
+DELETE FROM kit_search_fts WHERE rowid IN (SELECT id FROM kit_search_docs WHERE kind = 'topic');
+DELETE FROM kit_search_docs WHERE kind = 'topic';
+DROP TABLE reception_members;
+DROP TABLE receptions;
+DROP TABLE mediation_sessions;
+DROP TABLE mediation_mediators;
+DROP TABLE mediation_cases;
+DROP TABLE follow_ups;
+DROP TABLE recipients;
+DROP TABLE opinions;
+DROP TABLE consultation_members;
+DROP TABLE consultation_topics;
+DROP TABLE consultations;
+DROP TABLE topics;

@@ -1,0 +1,5 @@
+pub mod access;
+pub mod consultation;
+pub mod mediation;
+pub mod reception;
+pub mod topic;

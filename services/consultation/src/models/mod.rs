@@ -1,0 +1,5 @@
+pub mod consultation;
+pub mod mediation;
+pub mod reception;
+pub mod stats;
+pub mod topic;

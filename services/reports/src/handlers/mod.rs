@@ -1,0 +1,3 @@
+pub mod internal;
+pub mod reports;
+pub mod stats;
