@@ -9,7 +9,7 @@ use crate::domain::stats::median;
 use crate::models::stats as model;
 use crate::views::stats::*;
 use actix_web::{HttpResponse, get, web};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use xs_kit::error::Problem;
 use xs_kit::extract::Query;
 use xs_kit::validate::Validator;
@@ -49,41 +49,34 @@ pub async fn liaison_stats(
     let stats = db
         .read_consistent(move |c| {
             let d = district.as_deref();
-            let events = model::held_events(c, d, from, to)?;
-            let ids: Vec<String> = events.iter().map(|e| e.0.clone()).collect();
-            let attendances = model::compatriot_attendances(c, &ids)?;
-            let (suggestions, suggestions_reported) = model::suggestions(c, &ids)?;
+            let kinds = model::held_by_kind(c, d, from, to)?;
+            let (participations, distinct) = model::compatriot_attendances(c, d, from, to)?;
+            let (suggestions, suggestions_reported) = model::suggestions(c, d, from, to)?;
             let requests = model::requests(c, d, from, to)?;
             let mut resolved: Vec<i64> = model::resolved(c, d, from, to)?
                 .into_iter()
                 .filter_map(|(received, closed)| closed.map(|day| (day - received).num_days()))
                 .collect();
 
-            let mut by_kind: BTreeMap<&str, i64> =
-                EventKind::ALL.iter().map(|k| (k.as_str(), 0)).collect();
-            for e in &events {
-                if let Some(n) = by_kind.get_mut(e.1.as_str()) {
-                    *n += 1;
-                }
-            }
+            let by_kind: BTreeMap<&str, i64> =
+                kinds.iter().map(|(k, n, _, _)| (k.as_str(), *n)).collect();
             let mut requests_by_kind: BTreeMap<&str, i64> =
                 RequestKind::ALL.iter().map(|k| (k.as_str(), 0)).collect();
             let mut requests_by_status: Vec<(&str, i64)> =
                 RequestStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-            for (kind, status, _, _) in &requests {
-                if let Some(n) = requests_by_kind.get_mut(kind.as_str()) {
-                    *n += 1;
+            for (kind, status, n) in &requests {
+                if let Some(k) = requests_by_kind.get_mut(kind.as_str()) {
+                    *k += n;
                 }
                 if let Some(entry) = requests_by_status.iter_mut().find(|(s, _)| s == status) {
-                    entry.1 += 1;
+                    entry.1 += n;
                 }
             }
-            let distinct: HashSet<&String> = attendances.iter().collect();
             Ok(LiaisonStats {
                 district,
                 from,
                 to,
-                events_held: events.len() as i64,
+                events_held: kinds.iter().map(|k| k.1).sum(),
                 events_by_kind: EventKind::ALL
                     .iter()
                     .map(|k| KindCount {
@@ -91,13 +84,13 @@ pub async fn liaison_stats(
                         count: by_kind.get(k.as_str()).copied().unwrap_or(0),
                     })
                     .collect(),
-                compatriot_participations: attendances.len() as i64,
-                distinct_compatriots: distinct.len() as i64,
-                volunteers: events.iter().map(|e| i64::from(e.3.unwrap_or(0))).sum(),
-                people_served: events.iter().map(|e| i64::from(e.2.unwrap_or(0))).sum(),
+                compatriot_participations: participations,
+                distinct_compatriots: distinct,
+                volunteers: kinds.iter().map(|k| k.3.unwrap_or(0)).sum(),
+                people_served: kinds.iter().map(|k| k.2.unwrap_or(0)).sum(),
                 suggestions,
                 suggestions_reported,
-                requests: requests.len() as i64,
+                requests: requests.iter().map(|r| r.2).sum(),
                 requests_by_kind: RequestKind::ALL
                     .iter()
                     .map(|k| KindCount {

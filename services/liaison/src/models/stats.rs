@@ -1,17 +1,17 @@
-//! The queries behind the liaison statistics: small projections, summed in the handler.
+//! The queries behind the liaison statistics: aggregates computed by the database (one query
+//! per figure group), and the day pairs the median needs.
 
 use crate::domain::event::EventStatus;
 use crate::domain::request::RequestStatus;
 use crate::schema::{compatriot_requests, event_registrations, event_suggestions, liaison_events};
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::{count, count_star, sum};
 use diesel::prelude::*;
 use xs_kit::DbConn;
 use xs_kit::db::DbBackend;
 
-/// A held event: id, kind, people served, volunteers.
-pub type HeldEvent = (String, String, Option<i32>, Option<i32>);
-/// A request: kind, status, received on, closed on.
-pub type ReceivedRequest = (String, String, NaiveDate, Option<NaiveDate>);
+/// Held events of one kind: kind, events, people served, volunteers.
+pub type KindTotals = (String, i64, Option<i64>, Option<i64>);
 
 /// The period as instants: `from` at midnight, up to the midnight after `to`.
 fn bounds(
@@ -25,73 +25,89 @@ fn bounds(
     )
 }
 
-/// Held events in the district and period (by start): id, kind, people served, volunteers.
-pub fn held_events(
+/// `$query` (on `liaison_events` or a join to it, grouped and selected already) confined to
+/// the held events of the district and period (by start), boxed.
+macro_rules! held_events {
+    ($query:expr, $district:expr, $from:expr, $to:expr) => {{
+        use liaison_events as e;
+        let (start, end) = bounds($from, $to);
+        let mut q = $query
+            .filter(e::status.eq(EventStatus::Held.as_str()))
+            .into_boxed::<DbBackend>();
+        if let Some(d) = $district {
+            q = q.filter(e::district_code.eq(d.to_string()));
+        }
+        if let Some(s) = start {
+            q = q.filter(e::starts_at.ge(s));
+        }
+        if let Some(t) = end {
+            q = q.filter(e::starts_at.lt(t));
+        }
+        q
+    }};
+}
+
+/// Per kind of held event: how many, people served, volunteers.
+pub fn held_by_kind(
     conn: &mut DbConn,
     district: Option<&str>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> QueryResult<Vec<HeldEvent>> {
+) -> QueryResult<Vec<KindTotals>> {
     use liaison_events as e;
-    let (start, end) = bounds(from, to);
-    let mut q = e::table
-        .filter(e::status.eq(EventStatus::Held.as_str()))
-        .select((e::id, e::kind, e::people_served, e::volunteers))
-        .into_boxed::<DbBackend>();
-    if let Some(d) = district {
-        q = q.filter(e::district_code.eq(d.to_string()));
-    }
-    if let Some(s) = start {
-        q = q.filter(e::starts_at.ge(s));
-    }
-    if let Some(t) = end {
-        q = q.filter(e::starts_at.lt(t));
-    }
-    q.load(conn)
+    let grouped = e::table.group_by(e::kind).select((
+        e::kind,
+        count_star(),
+        sum(e::people_served),
+        sum(e::volunteers),
+    ));
+    held_events!(grouped, district, from, to).load(conn)
 }
 
-/// The compatriots who attended those events, once per attendance.
-pub fn compatriot_attendances(conn: &mut DbConn, events: &[String]) -> QueryResult<Vec<String>> {
+/// Compatriots' attendances at those events: (attendances, distinct compatriots).
+pub fn compatriot_attendances(
+    conn: &mut DbConn,
+    district: Option<&str>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> QueryResult<(i64, i64)> {
     use event_registrations as r;
-    let mut out = Vec::new();
-    // Chunked: both backends limit the parameters of one statement.
-    for chunk in events.chunks(500) {
-        let ids: Vec<Option<String>> = r::table
-            .filter(r::event_id.eq_any(chunk))
-            .filter(r::attended.eq(Some(true)))
-            .filter(r::compatriot_id.is_not_null())
-            .select(r::compatriot_id)
-            .load(conn)?;
-        out.extend(ids.into_iter().flatten());
-    }
-    Ok(out)
+    let attended = r::table
+        .inner_join(liaison_events::table)
+        .filter(r::attended.eq(Some(true)))
+        .filter(r::compatriot_id.is_not_null())
+        .select((
+            count(r::compatriot_id),
+            count(r::compatriot_id).aggregate_distinct(),
+        ));
+    held_events!(attended, district, from, to).first(conn)
 }
 
 /// Suggestions raised at those events: (all, turned into reports).
-pub fn suggestions(conn: &mut DbConn, events: &[String]) -> QueryResult<(i64, i64)> {
+pub fn suggestions(
+    conn: &mut DbConn,
+    district: Option<&str>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> QueryResult<(i64, i64)> {
     use event_suggestions as s;
-    let (mut all, mut reported) = (0, 0);
-    for chunk in events.chunks(500) {
-        let links: Vec<Option<String>> = s::table
-            .filter(s::event_id.eq_any(chunk))
-            .select(s::report_id)
-            .load(conn)?;
-        all += links.len() as i64;
-        reported += links.iter().filter(|l| l.is_some()).count() as i64;
-    }
-    Ok((all, reported))
+    let raised = s::table
+        .inner_join(liaison_events::table)
+        .select((count_star(), count(s::report_id)));
+    held_events!(raised, district, from, to).first(conn)
 }
 
-/// Requests received in the district and period: kind, status, received on, closed on.
+/// Requests received in the district and period, per kind and status.
 pub fn requests(
     conn: &mut DbConn,
     district: Option<&str>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> QueryResult<Vec<ReceivedRequest>> {
+) -> QueryResult<Vec<(String, String, i64)>> {
     use compatriot_requests as q_;
     let mut q = q_::table
-        .select((q_::kind, q_::status, q_::received_on, q_::closed_on))
+        .group_by((q_::kind, q_::status))
+        .select((q_::kind, q_::status, count_star()))
         .into_boxed::<DbBackend>();
     if let Some(d) = district {
         q = q.filter(q_::district_code.eq(d.to_string()));

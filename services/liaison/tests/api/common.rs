@@ -26,9 +26,15 @@ impl TestStack {
         let t = TestStack(
             xs_testkit::TestStack::with_peers(&xs_liaison::SPEC, &[&xs_membership::SPEC]).await,
         );
+        t.seed().await;
+        t
+    }
+
+    /// Seed membership's reference data: districts huli and siming, a subdistrict each.
+    pub async fn seed(&self) {
         let admin = admin();
         for (code, name) in [("huli", "湖里区"), ("siming", "思明区")] {
-            let r = t
+            let r = self
                 .post(
                     "/api/v1/districts",
                     &admin,
@@ -41,7 +47,7 @@ impl TestStack {
             ("dianqian", "huli", "殿前街道"),
             ("jialian", "siming", "嘉莲街道"),
         ] {
-            let r = t
+            let r = self
                 .post(
                     "/api/v1/subdistricts",
                     &admin,
@@ -50,7 +56,6 @@ impl TestStack {
                 .await;
             assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
         }
-        t
     }
 
     pub async fn stop(self) {

@@ -216,3 +216,46 @@ async fn reports_down_is_a_503_and_nothing_is_written() {
     fake.stop().await;
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn the_real_reports_service_opens_one_draft_for_a_suggestion() {
+    // Liaison, membership and the reports service itself: the reports service checks the
+    // authors with membership and the suggestion with liaison's internal endpoint.
+    let t = TestStack(
+        xs_testkit::TestStack::with_peers(
+            &xs_liaison::SPEC,
+            &[&xs_membership::SPEC, &xs_reports::SPEC],
+        )
+        .await,
+    );
+    t.seed().await;
+    let (e, s, organisers) = held_with_suggestion(&t).await;
+    let path = format!("/api/v1/liaison-events/{e}/suggestions/{s}/to-report");
+    let linked = json_of(t.post(&path, &staff("huli"), &json!({})).await, 201).await;
+    let report = linked["report"].as_str().unwrap().to_string();
+    let again = json_of(t.post(&path, &admin(), &json!({})).await, 200).await;
+    assert_eq!(again["report"], report.as_str());
+
+    let r = json_of(
+        t.get(&format!("/api/v1/reports/{report}"), &admin()).await,
+        200,
+    )
+    .await;
+    assert_eq!(r["status"], "draft");
+    assert_eq!(r["category"], "cross_strait");
+    assert_eq!(r["source_channel"], "liaison_event");
+    assert_eq!(r["liaison_event"], e.as_str());
+    assert_eq!(r["liaison_suggestion"], s.as_str());
+    assert_eq!(r["district"], "huli");
+    let authors: Vec<&str> = r["authors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["member_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        authors,
+        organisers.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    t.stop().await;
+}
