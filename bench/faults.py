@@ -26,6 +26,26 @@ CLIENTS = int(os.environ.get("CLIENTS", "32"))
 STEP = float(os.environ.get("STEP", "5"))
 WRITE_SHARE = 0.2
 ADMIN_PASSWORD = "faults-admin-password-1"
+# The services beside membership, one process each.
+SERVICES = ("consultation", "reports", "liaison")
+# The written kinds: (path, body) for an idempotency key and the seeded author; the audit finds
+# each by its `faults-<key>` name or title.
+WRITES = [
+    lambda key, _: ("/api/v1/members", {"name": f"faults-{key}", "gender": "male", "district": "siming"}),
+    lambda key, _: ("/api/v1/topics", {
+        "title": f"faults-{key}", "description": "路灯不亮", "district": "siming",
+        "subdistrict": "jialian", "category": "livelihood", "origin": "assigned"}),
+    lambda key, author: ("/api/v1/reports", {
+        "title": f"faults-{key}", "body": "居民反映小区路灯长期不亮。", "category": "livelihood",
+        "district": "siming", "source_channel": "member_research", "authors": [author]}),
+    lambda key, _: ("/api/v1/compatriots", {"name": f"faults-{key}", "origin": "kinmen", "district": "siming"}),
+]
+AUDITS = [
+    ("/api/v1/members", "membership", "SELECT id, name FROM members WHERE name LIKE 'faults-%'"),
+    ("/api/v1/topics", "consultation", "SELECT id, title FROM topics WHERE title LIKE 'faults-%'"),
+    ("/api/v1/reports", "reports", "SELECT id, title FROM reports WHERE title LIKE 'faults-%'"),
+    ("/api/v1/compatriots", "liaison", "SELECT id, name FROM compatriots WHERE name LIKE 'faults-%'"),
+]
 
 
 def free_port():
@@ -130,7 +150,8 @@ def http_status(method, port, path, body=None, headers=None, timeout=2):
 
 
 class Load:
-    def __init__(self, port, token):
+    def __init__(self, port, token, author):
+        self.author = author
         self.port, self.token = port, token
         self.phase = "baseline"
         self.stop = threading.Event()
@@ -163,16 +184,10 @@ class Load:
                 seq += 1
                 key = f"c{n}-{seq}"
                 h = dict(headers, **{"Idempotency-Key": key, "Content-Type": "application/json"})
-                if seq % 2:
-                    body = json.dumps({"name": f"faults-{key}", "gender": "male", "district": "siming"})
-                    method, path = "POST", "/api/v1/members"
-                else:
-                    # A topic: written by the consultation service after it has asked
-                    # membership (the replica under fault) about the subdistrict.
-                    body = json.dumps({"title": f"faults-{key}", "description": "路灯不亮",
-                                       "district": "siming", "subdistrict": "jialian",
-                                       "category": "livelihood", "origin": "assigned"})
-                    method, path = "POST", "/api/v1/topics"
+                # One write in four for each service; all but membership's check a reference
+                # with membership (the service under fault) before they write.
+                path, body = WRITES[seq % len(WRITES)](key, self.author)
+                body, method = json.dumps(body), "POST"
             else:
                 key, body, h = None, None, headers
                 method, path = "GET", "/api/v1/districts/siming"
@@ -235,9 +250,10 @@ def main():
     try:
         pg = Postgres(work)
         pg.start()
-        for db in ("gateway", "membership", "consultation"):
+        for db in ("gateway", "membership", *SERVICES):
             pg.psql("postgres", f"CREATE DATABASE {db}")
-        gw_port, m1_port, m2_port, c_port = free_port(), free_port(), free_port(), free_port()
+        gw_port, m1_port, m2_port = free_port(), free_port(), free_port()
+        ports = {name: free_port() for name in SERVICES}
         base = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "XS_LOG_FORMAT": "json",
@@ -256,7 +272,7 @@ def main():
             XS_ADMIN_PASSWORD=ADMIN_PASSWORD,
             XS_RATE_LIMIT_PER_MINUTE="10000000",
             XS_MEMBERSHIP_URL=f"http://127.0.0.1:{m1_port},http://127.0.0.1:{m2_port}",
-            XS_CONSULTATION_URL=f"http://127.0.0.1:{c_port}",
+            **{f"XS_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()},
             XS_ATTEMPT_TIMEOUT_SECS="2",
             XS_HEALTH_INTERVAL_MS="500",
         )
@@ -281,27 +297,28 @@ def main():
                 sys.exit(f"{m.name} did not start")
         roles = [gateway, *members]
         token = login(gw_port)
-        seed(gw_port, token)
-        # The consultation service, a separate process checking its references with membership
-        # (through both replicas) under a service client of its own.
-        client_id, secret = service_client(gw_port, token)
-        consultation = Role("consultation", ["serve", "consultation"], dict(
-            base,
-            XS_CONSULTATION_ADDR=f"127.0.0.1:{c_port}",
-            XS_CONSULTATION_DATABASE_URL=pg.url("consultation"),
-            XS_JWKS_URL=f"http://127.0.0.1:{gw_port}/.well-known/jwks.json",
-            XS_MEMBERSHIP_URL=f"http://127.0.0.1:{m1_port},http://127.0.0.1:{m2_port}",
-            XS_SERVICE_CLIENT_ID=client_id,
-            XS_SERVICE_CLIENT_SECRET=secret,
-            # Two attempts at a hung membership replica fit in the gateway's 2 s attempt.
-            XS_PEER_TIMEOUT_MS="800",
-            XS_DRAIN_SECS="2",
-        ), c_port, work)
-        consultation.start()
-        if not consultation.wait_ready():
-            sys.exit("consultation did not start")
-        roles.append(consultation)
-        load = Load(gw_port, token)
+        author = seed(gw_port, token)
+        # The other services, each a process of its own on its own database, checking their
+        # references with membership (through both replicas) under a service client of its own.
+        for name, port in ports.items():
+            client_id, secret = service_client(gw_port, token, name)
+            role = Role(name, ["serve", name], dict(
+                base,
+                **{f"XS_{name.upper()}_ADDR": f"127.0.0.1:{port}",
+                   f"XS_{name.upper()}_DATABASE_URL": pg.url(name)},
+                XS_JWKS_URL=f"http://127.0.0.1:{gw_port}/.well-known/jwks.json",
+                XS_MEMBERSHIP_URL=f"http://127.0.0.1:{m1_port},http://127.0.0.1:{m2_port}",
+                XS_SERVICE_CLIENT_ID=client_id,
+                XS_SERVICE_CLIENT_SECRET=secret,
+                # Two attempts at a hung membership replica fit in the gateway's 2 s attempt.
+                XS_PEER_TIMEOUT_MS="800",
+                XS_DRAIN_SECS="2",
+            ), port, work)
+            role.start()
+            if not role.wait_ready():
+                sys.exit(f"{name} did not start")
+            roles.append(role)
+        load = Load(gw_port, token, author)
         load.run()
         m1, m2 = members
         figures = {}
@@ -409,11 +426,16 @@ def seed(port, token):
                               "kind": "subdistrict"})
     if status not in (201, 409):
         sys.exit(f"could not create the subdistrict: {status} {data}")
+    status, data = http_json("POST", port, "/api/v1/members", token,
+                             {"name": "陈委员", "gender": "female", "district": "siming"})
+    if status != 201:
+        sys.exit(f"could not create the reports' author: {status} {data}")
+    return data["id"]
 
 
-def service_client(port, token):
+def service_client(port, token, name):
     status, data = http_json("POST", port, "/api/v1/clients", token,
-                             {"name": "faults consultation", "roles": ["service"]})
+                             {"name": f"faults {name}", "roles": ["service"]})
     if status != 201:
         sys.exit(f"could not create the service client: {status} {data}")
     return data["client_id"], data["client_secret"]
@@ -450,11 +472,8 @@ def audit(load, pg, db, sql, prefix):
 
 
 def report(load, figures, pg):
-    m = audit(load, pg, "membership", "SELECT id, name FROM members WHERE name LIKE 'faults-%'",
-              "/api/v1/members")
-    t = audit(load, pg, "consultation", "SELECT id, title FROM topics WHERE title LIKE 'faults-%'",
-              "/api/v1/topics")
-    lost, duplicated, mismatched = (a + b for a, b in zip(m, t))
+    audits = {path: audit(load, pg, db, sql, path) for path, db, sql in AUDITS}
+    lost, duplicated, mismatched = (sum(a[i] for a in audits.values()) for i in range(3))
     backlog = pg.psql("membership", "SELECT count(*) FROM kit_outbox WHERE delivered_at IS NULL AND failed_at IS NULL").strip()
     print()
     print(f"clients {CLIENTS}, {int(WRITE_SHARE * 100)}% writes with Idempotency-Key (retried with the same key), step {STEP:g} s")
@@ -475,12 +494,12 @@ def report(load, figures, pg):
         print(f"{name:<26} {s['requests']:>9} {s['errors']:>7}  {json.dumps(s['by_status']):<36} {lat}")
     for k, v in figures.items():
         print(f"{k}: {v}")
-    topics = sum(1 for kind, _ in load.acked.values() if kind == "/api/v1/topics")
-    print(f"writes acknowledged: {len(load.acked)} ({len(load.acked) - topics} members in membership, "
-          f"{topics} topics in consultation); replays answered from the key: {load.replays}; "
-          f"given up unacknowledged: {len(load.unacked)}")
-    print(f"audit, members: lost = {m[0]}, duplicated = {m[1]}, id differs = {m[2]}; "
-          f"topics: lost = {t[0]}, duplicated = {t[1]}, id differs = {t[2]}")
+    kinds = {path: sum(1 for kind, _ in load.acked.values() if kind == path) for path, _, _ in AUDITS}
+    print(f"writes acknowledged: {len(load.acked)} ("
+          + ", ".join(f"{n} {p.rsplit('/', 1)[1]}" for p, n in kinds.items())
+          + f"); replays answered from the key: {load.replays}; given up unacknowledged: {len(load.unacked)}")
+    for path, (l, d, m) in audits.items():
+        print(f"audit {path.rsplit('/', 1)[1]}: lost = {l}, duplicated = {d}, id differs = {m}")
     print(f"audit: lost = {lost}, duplicated = {duplicated}, acknowledged id differs = {mismatched}, "
           f"membership outbox backlog = {backlog}")
     if lost or duplicated or mismatched:
