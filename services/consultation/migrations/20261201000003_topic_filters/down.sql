@@ -1,0 +1,1 @@
+DROP INDEX topics_district_origin_category;
