@@ -74,8 +74,10 @@ for backend in $BACKENDS; do
     districts=(siming huli jimei haicang tongan xiangan)
     while IFS=$'\t' read -r class query; do
         q=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$query")
-        curl -fs -o /dev/null -H "Authorization: Bearer $TOKEN" \
-            "http://$GW/api/v1/reports?district=siming&q=$q&limit=50"   # warm-up
+        found=$(curl -fs -H "Authorization: Bearer $TOKEN" \
+            "http://$GW/api/v1/reports?district=siming&q=$q&limit=50" \
+            | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')   # warm-up
+        [ "$found" -gt 0 ] || echo "  (no report of siming holds $query)"
         for run in $(seq 1 "$RUNS"); do
             d=${districts[$((run % 6))]}
             t=$(curl -fs -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $TOKEN" \
@@ -98,7 +100,9 @@ for c, xs in list(classes.items()) + [("all queries", [x for v in classes.values
 PY
 
     # 2. The whole list as CSV through the gateway, with the serving process's memory.
-    rss() { awk '/^VmRSS/ {print $2}' "/proc/$STACK/status"; }
+    alive() { kill -0 "$STACK" 2>/dev/null || { echo "the stack stopped:"; tail -20 "$WORK/stack.log"; exit 1; }; }
+    rss() { awk '/^VmRSS/ {print $2}' "/proc/$STACK/status" 2>/dev/null || echo 0; }
+    alive
     before=$(rss)
     ( peak=0; while kill -0 "$STACK" 2>/dev/null && [ ! -f "$WORK/done" ]; do
           r=$(rss); [ "$r" -gt "$peak" ] && peak=$r; echo "$peak" > "$WORK/peak"; sleep 0.1
@@ -115,6 +119,7 @@ for line in sys.stdin.buffer:
 print(rows - 1, size)' > "$WORK/export"
     end=$(date +%s.%N)
     touch "$WORK/done"; wait "$SAMPLER" || true; rm -f "$WORK/done"
+    alive
     read -r rows bytes < "$WORK/export"
     printf 'CSV export of every report: %s rows, %s MB in %.1f s; RSS of the serving process %s kB before, %s kB peak\n' \
         "$rows" "$((bytes / 1048576))" "$(echo "$end - $start" | bc)" "$before" "$(cat "$WORK/peak")"
