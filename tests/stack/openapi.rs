@@ -78,11 +78,15 @@ fn every_membership_endpoint_is_documented() {
 /// utoipa takes both from the handler's doc comment: the first line, then the paragraphs after it.
 #[test]
 fn every_operation_has_a_summary_and_a_description() {
+    // Every document: the merged one and each service's own, whose internal endpoints other
+    // services' engineers read.
     let docs = xieshang::openapi_documents();
-    let (_, gateway) = docs.iter().find(|(n, _)| n == "gateway.json").unwrap();
     let filled = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.trim().is_empty());
     let mut lacking = Vec::new();
-    for (path, item) in &gateway.paths.paths {
+    for (name, path, item) in docs
+        .iter()
+        .flat_map(|(name, doc)| doc.paths.paths.iter().map(move |(p, i)| (name, p, i)))
+    {
         let ops = [
             ("GET", &item.get),
             ("PUT", &item.put),
@@ -104,13 +108,16 @@ fn every_operation_has_a_summary_and_a_description() {
             .map(|(what, _)| what)
             .collect();
             if !missing.is_empty() {
-                lacking.push(format!("{method} {path} (no {})", missing.join(", no ")));
+                lacking.push(format!(
+                    "{name}: {method} {path} (no {})",
+                    missing.join(", no ")
+                ));
             }
         }
     }
     assert!(
         lacking.is_empty(),
-        "{} operation(s) of gateway.json lack a summary or description; give each handler a doc \
+        "{} operation(s) lack a summary or description; give each handler a doc \
          comment: a one-line summary, a blank line, then what it does, who may call it and what \
          is masked for whom:\n{}",
         lacking.len(),

@@ -299,6 +299,13 @@ pub async fn record_activity(
 /// Marks a source event that a concurrent delivery recorded first.
 const ALREADY_RECORDED: &str = "source event already recorded";
 
+/// Record an activity another service reports (internal)
+///
+/// The outbox target for activity credits (a consultation held, a report adopted, a liaison
+/// event held): service tokens only; everyone else is 403, and the gateway does not route
+/// `/internal`. Recorded once per `source` + `source_event_id`: a redelivery of the same event
+/// answers 200 with the existing record, the same id with different content 409. Points come
+/// from the rule table of the activity's year. The answer carries no personal fields.
 #[utoipa::path(tag = "internal", request_body = ActivityEvent, responses(
     (status = 201, body = Activity, description = "Recorded", headers(("Location" = String))),
     (status = 200, body = Activity, description = "This event was recorded before: the existing record"),
