@@ -433,20 +433,24 @@ pub struct RouteMethods(std::sync::Arc<Vec<(Vec<String>, Vec<String>)>>);
 impl RouteMethods {
     /// `extra`: (path, method) pairs served but not documented (`/healthz`, GET).
     pub fn new(doc: &utoipa::openapi::OpenApi, extra: &[(&str, &str)]) -> RouteMethods {
-        const METHODS: [&str; 8] = [
-            "get", "put", "post", "delete", "options", "head", "patch", "trace",
-        ];
         let mut table: std::collections::BTreeMap<String, Vec<String>> = Default::default();
         for (path, item) in &doc.paths.paths {
-            let Ok(serde_json::Value::Object(item)) = serde_json::to_value(item) else {
-                continue;
-            };
-            let methods = table.entry(path.clone()).or_default();
-            for m in METHODS {
-                if item.contains_key(m) {
-                    methods.push(m.to_ascii_uppercase());
-                }
-            }
+            let operations = [
+                ("GET", &item.get),
+                ("PUT", &item.put),
+                ("POST", &item.post),
+                ("DELETE", &item.delete),
+                ("OPTIONS", &item.options),
+                ("HEAD", &item.head),
+                ("PATCH", &item.patch),
+                ("TRACE", &item.trace),
+            ];
+            table.entry(path.clone()).or_default().extend(
+                operations
+                    .into_iter()
+                    .filter(|(_, op)| op.is_some())
+                    .map(|(m, _)| m.to_string()),
+            );
         }
         for (path, method) in extra {
             table
