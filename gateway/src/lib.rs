@@ -21,7 +21,7 @@ pub use config::{GatewaySettings, default_routes};
 pub use openapi::openapi;
 
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpResponse, web};
 use anyhow::Context;
 use std::net::{IpAddr, TcpListener};
 use std::sync::Arc;
@@ -193,7 +193,12 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
             ("/docs", "GET"),
         ],
     ));
-    let server = HttpServer::new(move || {
+    let serving = xs_kit::server::ServerSettings {
+        workers: settings.workers,
+        keep_alive: KEEP_ALIVE,
+        shutdown_timeout: 10,
+    };
+    let server = xs_kit::server::serve("gateway", listener, serving, move || {
         App::new()
             .app_data(shared.clone())
             .app_data(methods.clone())
@@ -232,13 +237,7 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
             )
             .route("/api/v1/{tail:.*}", web::to(proxy::forward))
             .default_service(web::to(telemetry::not_found))
-    })
-    .workers(settings.workers.max(1))
-    .keep_alive(KEEP_ALIVE)
-    .shutdown_timeout(10)
-    .disable_signals()
-    .listen(listener)?
-    .run();
+    })?;
     Ok(Gateway {
         running: Running::spawn("gateway", addr, server).with_draining(draining),
         signer,

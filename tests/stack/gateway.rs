@@ -358,3 +358,95 @@ async fn anonymous_callers_see_the_public_view_only() {
     problem(r, 401).await;
     t.stop().await;
 }
+
+/// Send `head` as raw bytes and read the whole answer (the server closes after a refusal).
+fn raw_exchange(addr: &str, head: &[u8]) -> (u16, String, Value) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    // A server may answer and close before it has read everything: that is fine.
+    let _ = s.write_all(head);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (h, body) = text.split_once("\r\n\r\n").expect("a whole response");
+    let status = h[9..12].parse().unwrap();
+    let body = serde_json::from_str(body).unwrap_or(Value::Null);
+    (status, h.to_ascii_lowercase(), body)
+}
+
+#[actix_web::test]
+async fn requests_the_http_layer_refuses_get_a_problem_with_a_request_id() {
+    let t = TestStack::start().await;
+    let gateway = t.stack.url().trim_start_matches("http://").to_owned();
+    let membership = t
+        .stack
+        .service_url("membership")
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_owned();
+    let long_uri = format!("/api/v1/members?q={}", "a".repeat(64 * 1024));
+    let many_headers: String = (0..1000).map(|i| format!("x-h{i}: v\r\n")).collect();
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        (
+            "raw 0xff in the path",
+            b"GET /api/v1/members/\xff HTTP/1.1\r\nhost: x\r\n\r\n".to_vec(),
+            400,
+        ),
+        (
+            "control character in X-Request-Id",
+            b"GET /healthz HTTP/1.1\r\nhost: x\r\nx-request-id: a\x01b\r\n\r\n".to_vec(),
+            400,
+        ),
+        (
+            "64 KB URI",
+            format!("GET {long_uri} HTTP/1.1\r\nhost: x\r\n\r\n").into_bytes(),
+            400,
+        ),
+        (
+            "1,000 headers",
+            format!("GET /healthz HTTP/1.1\r\nhost: x\r\n{many_headers}\r\n").into_bytes(),
+            431,
+        ),
+        (
+            "256 KB header",
+            format!(
+                "GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
+                "b".repeat(256 * 1024)
+            )
+            .into_bytes(),
+            431,
+        ),
+    ];
+    for addr in [&gateway, &membership] {
+        for (what, head, expected) in &cases {
+            let (addr, head) = (addr.clone(), head.clone());
+            let (status, headers, body) =
+                tokio::task::spawn_blocking(move || raw_exchange(&addr, &head))
+                    .await
+                    .unwrap();
+            assert_eq!(status, *expected, "{what}");
+            assert!(
+                headers.contains("content-type: application/problem+json"),
+                "{what}: {headers}"
+            );
+            assert_eq!(body["status"], *expected, "{what}: {body}");
+            let rid = body["request_id"].as_str().expect("a request id");
+            assert!(
+                headers.contains(&format!("x-request-id: {rid}")),
+                "{what}: {headers}"
+            );
+        }
+    }
+    // The connection-level guard leaves ordinary answers alone.
+    let r = t.client.get(t.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let p = problem(
+        t.client.get(t.url("/api/v1/members")).send().await.unwrap(),
+        401,
+    )
+    .await;
+    assert_eq!(p["status"], 401);
+    t.stop().await;
+}

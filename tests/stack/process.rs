@@ -11,6 +11,8 @@ use xs_testkit::TestDb;
 struct Process {
     child: Child,
     url: String,
+    /// The lines it prints after the one with its URL.
+    lines: std::sync::mpsc::Receiver<String>,
     _dir: tempfile::TempDir,
     _dbs: Vec<TestDb>,
 }
@@ -63,6 +65,7 @@ fn spawn(args: &[&str], marker: &str, extra: &[(&str, &str)]) -> Process {
     Process {
         child,
         url,
+        lines: rx,
         _dir: dir,
         _dbs: dbs,
     }
@@ -213,4 +216,51 @@ async fn draining_servers_leave_readiness_but_keep_serving() {
         .unwrap();
     assert_eq!(r.status(), 200, "requests are still served while draining");
     t.stop().await;
+}
+
+/// A request head actix-http cannot parse is logged as a client error with its request id, not
+/// as actix-http's "stream error" at ERROR.
+#[actix_web::test]
+async fn refused_request_heads_are_logged_as_client_errors() {
+    use std::io::{Read, Write};
+    let p = spawn(
+        &["serve"],
+        "gateway",
+        &[("XS_LOG", "info"), ("XS_LOG_FORMAT", "json")],
+    );
+    let addr = p.url.trim_start_matches("http://").to_owned();
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(b"GET /api/v1/\xff HTTP/1.1\r\nhost: x\r\n\r\n")
+            .unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    let mut logged = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        match p.lines.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => logged.push(line),
+            Err(_) if logged.iter().any(|l| l.contains("request refused")) => break,
+            Err(_) => {}
+        }
+    }
+    let refusal = logged
+        .iter()
+        .find(|l| l.contains("request refused while reading its head"))
+        .unwrap_or_else(|| panic!("no refusal line in {logged:#?}"));
+    let line: serde_json::Value = serde_json::from_str(refusal).unwrap();
+    assert_eq!(line["level"], "INFO", "{refusal}");
+    assert_eq!(line["status"], 400, "{refusal}");
+    assert!(answer.contains(line["request_id"].as_str().unwrap()));
+    assert!(
+        !logged.iter().any(|l| l.contains("stream error")),
+        "{logged:#?}"
+    );
+    stop_with(p, "TERM").await;
 }

@@ -49,6 +49,7 @@ pub mod revocation;
 pub mod rows;
 pub mod scope;
 pub mod search;
+pub mod server;
 pub mod service;
 pub mod telemetry;
 pub mod validate;

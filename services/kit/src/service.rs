@@ -10,7 +10,7 @@ use crate::outbox::{self, Notifier, RelayConfig, RelayHandle};
 use crate::telemetry::{self, Metrics};
 use actix_web::dev::ServerHandle;
 use actix_web::middleware::{Compress, from_fn};
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpResponse, web};
 use anyhow::Context;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -348,7 +348,12 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
             ("/openapi.json", "GET"),
         ],
     ));
-    let server = HttpServer::new(move || {
+    let serving = crate::server::ServerSettings {
+        workers: settings.workers,
+        keep_alive: KEEP_ALIVE,
+        shutdown_timeout: 10,
+    };
+    let server = crate::server::serve(spec.name, listener, serving, move || {
         let doc = doc.clone();
         App::new()
             .app_data(db.clone())
@@ -383,13 +388,7 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
                 }),
             )
             .default_service(web::to(telemetry::not_found))
-    })
-    .workers(settings.workers)
-    .keep_alive(KEEP_ALIVE)
-    .shutdown_timeout(10)
-    .disable_signals()
-    .listen(listener)?
-    .run();
+    })?;
     let mut running = Running::spawn(spec.name, addr, server).with_draining(draining);
     running.relay = relay;
     running.revocation_poll = revocation_poll;

@@ -33,22 +33,47 @@ pub fn init_with_writer<W>(filter: &str, format: LogFormat, writer: W) -> bool
 where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
-    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{EnvFilter, Layer, Registry, layer::SubscriberExt};
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let lines = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .with_target(false);
-    match format {
-        LogFormat::Json => builder
+    let lines: Box<dyn Layer<Registry> + Send + Sync> = match format {
+        LogFormat::Json => lines
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
-            .try_init(),
-        LogFormat::Pretty => builder.compact().try_init(),
+            .boxed(),
+        LogFormat::Pretty => lines.compact().boxed(),
+    };
+    let subscriber = Registry::default()
+        .with(lines.with_filter(HideHttpRefusals))
+        .with(filter);
+    subscriber.try_init().is_ok()
+}
+
+/// Leaves out actix-http's ERROR line for a request head it refused: the server logs those as
+/// client errors itself (`crate::server`).
+struct HideHttpRefusals;
+
+impl<S> tracing_subscriber::layer::Filter<S> for HideHttpRefusals {
+    fn enabled(
+        &self,
+        _: &tracing::Metadata<'_>,
+        _: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        true
     }
-    .is_ok()
+
+    fn event_enabled(
+        &self,
+        event: &tracing::Event<'_>,
+        _: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        !crate::server::is_refusal_log(event)
+    }
 }
 
 /// Share of successful requests that get an access log line, in millionths (failures are
