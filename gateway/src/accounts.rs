@@ -544,9 +544,9 @@ pub(crate) async fn check_binding(
             .membership
             .member(member)
             .await?
-            .ok_or_else(|| ApiError::field("member_id", "no such member"))?;
+            .ok_or_else(|| ApiError::unprocessable("member_id", "no such member"))?;
         if district != Some(found.district.as_str()) {
-            return Err(ApiError::field(
+            return Err(ApiError::unprocessable(
                 "district",
                 format!(
                     "must be the member's district ({}) when member_id is set",
@@ -566,7 +566,7 @@ pub(crate) async fn check_binding(
                 .await?
                 .is_some();
         if !known {
-            return Err(ApiError::field("district", "no such district"));
+            return Err(ApiError::unprocessable("district", "no such district"));
         }
     }
     Ok(())
@@ -803,9 +803,19 @@ pub struct CreateClient {
     #[schema(pattern = "\\S")]
     pub name: String,
     /// `integrator`, `dashboard` or `service`.
-    #[schema(min_items = 1)]
+    #[schema(min_items = 1, value_type = Vec<ClientRole>)]
     pub roles: Vec<Role>,
     pub district: Option<String>,
+}
+
+/// The roles a client (machine account) may hold, as the document states them.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum ClientRole {
+    Integrator,
+    Dashboard,
+    Service,
 }
 
 /// A new client's credentials; the secret is shown only here.

@@ -743,9 +743,14 @@ pub async fn forward(
         // service's /internal endpoints): refuse rather than rewrite.
         return Err(ApiError::NotFound(format!("no API resource at {path}")));
     }
-    let service = proxy
-        .route(tail)
-        .ok_or_else(|| ApiError::NotFound(format!("no API resource at {path}")))?;
+    let Some(service) = proxy.route(tail) else {
+        // The gateway's own /api/v1 resources (accounts, clients) taken with another method:
+        // 405 with Allow, like every other path; anything else is 404.
+        let methods = req
+            .app_data::<web::Data<xs_kit::telemetry::RouteMethods>>()
+            .cloned();
+        return xs_kit::telemetry::not_found(req.clone(), methods).await;
+    };
     let pool =
         proxy.services.get(service).cloned().ok_or_else(|| {
             ApiError::Unavailable(format!("the {service} service is not configured"))

@@ -141,6 +141,7 @@ pub const ANONYMOUS: &str = "anonymous";
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct TokenRequest {
     /// `password`, `client_credentials` or `refresh_token`.
+    #[schema(required = true, min_length = 1)]
     pub grant_type: Option<String>,
     pub username: Option<String>,
     pub password: Option<String>,
@@ -559,6 +560,7 @@ async fn refresh_grant(shared: &Shared, form: TokenRequest) -> ApiResult<HttpRes
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct RevokeRequest {
     /// The refresh token to revoke (with every token of its family).
+    #[schema(required = true, min_length = 1)]
     pub token: Option<String>,
     pub token_type_hint: Option<String>,
 }

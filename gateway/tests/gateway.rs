@@ -2110,25 +2110,25 @@ async fn accounts_are_bound_to_existing_districts_and_their_own_members() {
     let field_of = |p: Value| p["errors"][0]["field"].as_str().unwrap_or("").to_string();
     let p = problem(
         create("bind.one", Some("atlantis"), None).await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(field_of(p), "district");
     let p = problem(
         create("bind.two", Some("siming"), Some("ghost")).await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(field_of(p), "member_id");
     let p = problem(
         create("bind.three", Some("siming"), Some("m-huli-7")).await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(field_of(p), "district");
     let p = problem(
         create("bind.four", None, Some("m-huli-7")).await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(field_of(p), "district");
@@ -2146,7 +2146,7 @@ async fn accounts_are_bound_to_existing_districts_and_their_own_members() {
             &json!({"member_id": "m-huli-7"}),
         )
         .await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(field_of(p), "district");
@@ -2158,7 +2158,7 @@ async fn accounts_are_bound_to_existing_districts_and_their_own_members() {
             &json!({"district": "atlantis"}),
         )
         .await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(field_of(p), "district");
@@ -2173,7 +2173,7 @@ async fn accounts_are_bound_to_existing_districts_and_their_own_members() {
             &json!({"name": "Atlantis centre", "roles": ["integrator"], "district": "atlantis"}),
         )
         .await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
     assert_eq!(field_of(p), "district");

@@ -130,6 +130,7 @@ async fn unsupported_methods_answer_405_with_allow() {
         ("PUT", "/api/v1/districts", "GET, POST"),
         ("DELETE", "/api/v1/members/some-id", "GET, PATCH"),
         ("PUT", "/auth/token", "POST"),
+        ("TRACE", "/api/v1/accounts", "GET, POST"),
         ("DELETE", "/healthz", "GET"),
         ("POST", "/openapi.json", "GET"),
     ];

@@ -1,9 +1,10 @@
 //! What every operation of every API document states the same way, filled in after the
 //! handlers' own annotations: a description on each response (OpenAPI requires one), the
 //! problem+json content type on every error the kit renders, and the answers every operation
-//! can give that its annotation may leave out (401 without a valid token, 400 for bad input,
-//! 415 for a body that is not JSON, 422 for an `Idempotency-Key` reused with another body,
-//! 409 while a request with the same key is still in progress).
+//! can give that its annotation may leave out (401 without a valid token, 400 for input the
+//! schema refuses, 422 for schema-valid input that cannot be processed — an unknown reference,
+//! a foreign cursor, an `Idempotency-Key` reused with another body —, 415 for a body that is
+//! not JSON, 409 while a request with the same key is still in progress).
 //! Handler-specific descriptions written on the annotation always win.
 
 use utoipa::openapi::path::Operation;
@@ -29,7 +30,11 @@ pub fn standard_description(status: &str) -> &'static str {
         "412" => "The version sent (If-Match or `version`) is not the current one",
         "413" => "The body is too large",
         "415" => "The body is not JSON (send Content-Type: application/json)",
-        "422" => "The Idempotency-Key was used before with a different request",
+        "422" => {
+            "Well-formed but cannot be processed: an unknown reference, a cursor this list did \
+             not give out, `from` after `to`, or an Idempotency-Key used before with another \
+             request; the problem's `errors` name each field"
+        }
         "428" => "A version is required: send If-Match or `version`",
         "429" => "Too many requests; see Retry-After",
         "500" => "Internal error",
@@ -121,8 +126,8 @@ const PARAMETER_RULES: [(&str, &str, &str); 3] = [
     // `IfMatch` (kit::extract): an ETag this API gave out, strong or weak.
     (
         "If-Match",
-        "^(W/)?\"[0-9]{1,18}\"$",
-        "an ETag this API gave out, like \"3\"",
+        "^(W/)?(\"[0-9]{1,18}\"|[0-9]{1,18})$",
+        "an ETag this API gave out, like \"3\" (a bare version number, 3, is taken too)",
     ),
     // `PageRequest` (kit::pagination): the `next_cursor` of the previous page (base64url).
     (
@@ -132,10 +137,26 @@ const PARAMETER_RULES: [(&str, &str, &str); 3] = [
     ),
 ];
 
+/// `limit` on a list: every list takes 1 to [`crate::pagination::MAX_LIMIT`] unless its own
+/// annotation states other bounds.
+fn limit_rule(param: &mut utoipa::openapi::path::Parameter) {
+    use utoipa::openapi::schema::Schema;
+    if param.name != "limit" || param.parameter_in != utoipa::openapi::path::ParameterIn::Query {
+        return;
+    }
+    if let Some(RefOr::T(Schema::Object(o))) = &mut param.schema
+        && o.maximum.is_none()
+    {
+        o.minimum = Some(1.into());
+        o.maximum = Some(crate::pagination::MAX_LIMIT.into());
+    }
+}
+
 fn state_parameter_rules(op: &mut Operation) {
     use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
     for param in op.parameters.iter_mut().flatten() {
         let RefOr::T(param) = param else { continue };
+        limit_rule(param);
         let Some(&(_, pattern, what)) = PARAMETER_RULES
             .iter()
             .find(|(name, _, _)| *name == param.name)
@@ -170,6 +191,10 @@ fn complete_operation(op: &mut Operation) {
     });
     let params = op.parameters.as_deref().unwrap_or_default();
     let has_input = has_body || !params.is_empty();
+    // A path parameter that names nothing (or cannot be read as its type) is a 404.
+    let has_path_param = params.iter().any(
+        |p| matches!(p, RefOr::T(p) if p.parameter_in == utoipa::openapi::path::ParameterIn::Path),
+    );
     let idempotent = params
         .iter()
         .any(|p| matches!(p, RefOr::T(p) if p.name == "Idempotency-Key"));
@@ -184,6 +209,10 @@ fn complete_operation(op: &mut Operation) {
     }
     if has_input {
         add("400");
+        add("422");
+    }
+    if has_path_param {
+        add("404");
     }
     if json_body {
         add("415");

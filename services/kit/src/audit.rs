@@ -321,7 +321,7 @@ pub async fn list_personal_data_reads(
         .opt_text("subject_id", q.subject_id.as_deref(), 128)
         .opt_text("reader", q.reader.as_deref(), 255);
     if let (Some(from), Some(to)) = (q.from, q.to) {
-        v.check(from <= to, "to", "must not be before from");
+        v.require(from <= to, "to", "must not be before from");
     }
     v.finish()?;
     let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;

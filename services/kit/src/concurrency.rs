@@ -13,14 +13,23 @@ pub fn etag(version: i64) -> String {
 pub fn parse_etag(s: &str) -> Option<i64> {
     let s = s.trim();
     let s = s.strip_prefix("W/").unwrap_or(s);
-    s.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+    // A bare version number is taken too: what a version means is the same either way.
+    let s = match s.strip_prefix('"') {
+        Some(quoted) => quoted.strip_suffix('"')?,
+        None if s.bytes().all(|b| b.is_ascii_digit()) => s,
+        None => return None,
+    };
+    if s.is_empty() || s.len() > 18 {
+        return None;
+    }
+    s.parse().ok()
 }
 
 /// The version an update is based on. Both forms given must agree; neither is a 428, since
 /// an update that does not say what it read could silently overwrite someone else's change.
 pub fn expected_version(if_match: IfMatch, body_version: Option<i64>) -> ApiResult<i64> {
     match (if_match.0, body_version) {
-        (Some(h), Some(b)) if h != b => Err(ApiError::field(
+        (Some(h), Some(b)) if h != b => Err(ApiError::unprocessable(
             "version",
             "differs from the If-Match header",
         )),
@@ -57,7 +66,9 @@ mod tests {
     fn etags_parse() {
         assert_eq!(parse_etag("\"3\""), Some(3));
         assert_eq!(parse_etag("W/\"12\""), Some(12));
-        assert_eq!(parse_etag("3"), None);
+        assert_eq!(parse_etag("3"), Some(3));
+        assert_eq!(parse_etag("3x"), None);
+        assert_eq!(parse_etag("1234567890123456789"), None);
         assert_eq!(parse_etag("\"x\""), None);
         assert_eq!(parse_etag(&etag(7)), Some(7));
     }
@@ -68,7 +79,7 @@ mod tests {
         assert_eq!(expected_version(IfMatch(None), Some(4)).ok(), Some(4));
         assert!(matches!(
             expected_version(IfMatch(Some(2)), Some(3)),
-            Err(ApiError::Validation(_))
+            Err(ApiError::UnprocessableFields(_))
         ));
         assert!(matches!(
             expected_version(IfMatch(None), None),

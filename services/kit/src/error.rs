@@ -89,6 +89,12 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("unprocessable: {0}")]
     Unprocessable(String),
+    /// Well-formed input the schema admits that cannot be processed: an unknown reference, a
+    /// cursor the list did not give out, `from` after `to`, a combination the rules forbid.
+    /// 422 with each field named, where [`ApiError::Validation`] (400) is input the schema
+    /// itself refuses.
+    #[error("unprocessable fields")]
+    UnprocessableFields(Vec<FieldError>),
     #[error("too many requests: {detail}")]
     TooManyRequests {
         detail: String,
@@ -107,6 +113,12 @@ pub enum ApiError {
 impl ApiError {
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// A schema-valid field that cannot be processed (422): `ApiError::unprocessable("member",
+    /// "no such member")`.
+    pub fn unprocessable(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::UnprocessableFields(vec![FieldError::new(field, message)])
     }
 
     pub fn not_found(what: impl fmt::Display) -> Self {
@@ -131,7 +143,9 @@ impl ApiError {
             ApiError::PreconditionRequired(_) => "Precondition required",
             ApiError::PayloadTooLarge(_) => "Payload too large",
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
-            ApiError::Unprocessable(_) => "Unprocessable request",
+            ApiError::Unprocessable(_) | ApiError::UnprocessableFields(_) => {
+                "Unprocessable request"
+            }
             ApiError::TooManyRequests { .. } => "Too many requests",
             ApiError::BadGateway(_) => "Bad gateway",
             ApiError::GatewayTimeout(_) => "Gateway timeout",
@@ -148,17 +162,21 @@ impl ApiError {
                 "https://xieshang.example/problems/illegal-transition"
             }
             ApiError::PreconditionFailed(_) => "https://xieshang.example/problems/stale-version",
-            ApiError::Unprocessable(_) => "https://xieshang.example/problems/unprocessable",
+            ApiError::Unprocessable(_) | ApiError::UnprocessableFields(_) => {
+                "https://xieshang.example/problems/unprocessable"
+            }
             _ => "about:blank",
         }
     }
 
     pub fn to_problem(&self) -> Problem {
         let detail = match self {
-            ApiError::Validation(errs) => Some(match errs.as_slice() {
-                [one] => format!("{}: {}", one.field, one.message),
-                _ => format!("{} fields are invalid", errs.len()),
-            }),
+            ApiError::Validation(errs) | ApiError::UnprocessableFields(errs) => {
+                Some(match errs.as_slice() {
+                    [one] => format!("{}: {}", one.field, one.message),
+                    _ => format!("{} fields are invalid", errs.len()),
+                })
+            }
             ApiError::IllegalTransition { detail, .. } => Some(detail.clone()),
             ApiError::TooManyRequests { detail, .. } => Some(detail.clone()),
             ApiError::MethodNotAllowed { detail, .. } => Some(detail.clone()),
@@ -185,7 +203,7 @@ impl ApiError {
             detail,
             instance: None,
             errors: match self {
-                ApiError::Validation(errs) => errs.clone(),
+                ApiError::Validation(errs) | ApiError::UnprocessableFields(errs) => errs.clone(),
                 _ => Vec::new(),
             },
             allowed_actions: match self {
@@ -210,7 +228,9 @@ impl ResponseError for ApiError {
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unprocessable(_) | ApiError::UnprocessableFields(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,

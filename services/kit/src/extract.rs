@@ -10,6 +10,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 /// The largest JSON body a service accepts (the gateway enforces its own, smaller or equal).
@@ -89,42 +90,48 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::field(field, NUL_MESSAGE));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::field(
-                "body",
-                format!(
-                    "malformed JSON at line {} column {}",
-                    inner.line(),
-                    inner.column()
-                ),
-            )
-        } else {
-            let field = if path == "." {
-                "body".to_string()
-            } else {
-                path
-            };
-            ApiError::Validation(vec![FieldError::new(
-                field,
-                clean_serde_message(&inner.to_string()),
-            )])
-        }
-    })?;
+    let malformed = |line: usize, column: usize, what: &str| {
+        ApiError::field("body", format!("{what} at line {line} column {column}"))
+    };
+    let mut json = serde_json::Value::deserialize(&mut *de)
+        .map_err(|e| malformed(e.line(), e.column(), "malformed JSON"))?;
     // One JSON value and nothing after it but whitespace: `{..}garbage` is not JSON.
-    de.end().map_err(|e| {
-        ApiError::field(
-            "body",
-            format!(
-                "unexpected text after the JSON value at line {} column {}",
-                e.line(),
-                e.column()
-            ),
-        )
+    de.end()
+        .map_err(|e| malformed(e.line(), e.column(), "unexpected text after the JSON value"))?;
+    integral_numbers_as_integers(&mut json);
+    let value = serde_path_to_error::deserialize(json).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
+        ApiError::Validation(vec![FieldError::new(
+            field,
+            clean_serde_message(&e.into_inner().to_string()),
+        )])
     })?;
     Ok(value)
+}
+
+/// JSON Schema's `integer` is any number with no fractional part, so `3.0` is an integer: turn
+/// such numbers into integers before typed deserialising (a float field takes an integer too).
+fn integral_numbers_as_integers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64())
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                // Exact: |f| < 2^53, so the conversion loses nothing.
+                *v = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
+    }
 }
 
 const NUL_MESSAGE: &str = "must not contain a NUL character (U+0000)";

@@ -87,7 +87,18 @@ pub fn encode_cursor<K: Serialize>(key: &K) -> String {
 }
 
 pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> ApiResult<K> {
-    let bad = || ApiError::field("cursor", "is not a cursor this list gave out");
+    // Outside the documented alphabet the schema refuses it (400); inside, it is simply not one
+    // this list gave out (422).
+    if !cursor
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(ApiError::field(
+            "cursor",
+            "must be a next_cursor (base64url)",
+        ));
+    }
+    let bad = || ApiError::unprocessable("cursor", "is not a cursor this list gave out");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     serde_json::from_slice(&bytes).map_err(|_| bad())
 }

@@ -1,11 +1,20 @@
 //! Collecting every field problem of a request at once, so a client fixes them in one go.
+//!
+//! Two kinds, two statuses: what the API document's schema itself refuses (a pattern, a length,
+//! a range: [`Validator::check`], 400) and what the schema admits but the data cannot be
+//! processed with (an unknown reference, `from` after `to`: [`Validator::refuse`], 422). A
+//! request with both kinds answers 400 naming every field, so the client still fixes them in
+//! one go.
 
 use crate::error::{ApiError, ApiResult, FieldError};
 use serde::{Deserialize, Deserializer};
 
 #[derive(Debug, Default)]
 pub struct Validator {
+    /// Every problem, in the order found.
     errors: Vec<FieldError>,
+    /// Whether any of them is one the schema states (else all are 422 kinds).
+    schema_refuses: bool,
 }
 
 impl Validator {
@@ -16,6 +25,7 @@ impl Validator {
     pub fn check(&mut self, ok: bool, field: &str, message: &str) -> &mut Self {
         if !ok {
             self.errors.push(FieldError::new(field, message));
+            self.schema_refuses = true;
         }
         self
     }
@@ -77,11 +87,27 @@ impl Validator {
         self.check(false, field, message)
     }
 
+    /// A problem the schema cannot state (422): `v.refuse("district", "no such district")`.
+    pub fn refuse(&mut self, field: &str, message: &str) -> &mut Self {
+        self.errors.push(FieldError::new(field, message));
+        self
+    }
+
+    /// [`Validator::refuse`] unless `ok`.
+    pub fn require(&mut self, ok: bool, field: &str, message: &str) -> &mut Self {
+        if !ok {
+            self.refuse(field, message);
+        }
+        self
+    }
+
     pub fn finish(&mut self) -> ApiResult<()> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(std::mem::take(&mut self.errors)))
+        let errors = std::mem::take(&mut self.errors);
+        let schema_refuses = std::mem::take(&mut self.schema_refuses);
+        match (errors.is_empty(), schema_refuses) {
+            (true, _) => Ok(()),
+            (false, true) => Err(ApiError::Validation(errors)),
+            (false, false) => Err(ApiError::UnprocessableFields(errors)),
         }
     }
 }
@@ -99,6 +125,34 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schema_problems_are_400_and_the_rest_422_naming_every_field_in_order() {
+        let mut v = Validator::new();
+        v.refuse("member", "no such member")
+            .require(false, "to", "must not be before from");
+        match v.finish() {
+            Err(ApiError::UnprocessableFields(e)) => {
+                assert_eq!(
+                    e.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+                    ["member", "to"]
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut v = Validator::new();
+        v.refuse("member", "no such member").text("name", " ", 10);
+        match v.finish() {
+            Err(ApiError::Validation(e)) => {
+                assert_eq!(
+                    e.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+                    ["member", "name"]
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Validator::new().require(true, "x", "y").finish().is_ok());
+    }
 
     #[test]
     fn collects_every_problem() {

@@ -175,9 +175,9 @@ async fn a_failure_on_the_first_page_is_still_a_problem() {
         xs_kit::error::PROBLEM_JSON,
         "nothing was streamed yet, so the error is a problem document"
     );
-    // And a cursor that is not one is the same 400 as for JSON.
+    // And a cursor that is not one is the same 422 as for JSON.
     let res = export(&things, "?cursor=nonsense", &admin()).await;
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let p: serde_json::Value = res.json().await.expect("problem");
     assert_eq!(p["errors"][0]["field"], "cursor");
     things.stop().await;

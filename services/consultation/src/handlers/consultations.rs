@@ -842,7 +842,7 @@ pub async fn create_follow_up(
         .check(b.opinions.len() <= 50, "opinions", "at most 50 entries")
         .opt_text("recipient", b.recipient.as_deref(), 64)
         .opt_text("reply", b.reply.as_deref(), 4000)
-        .check(
+        .require(
             b.recipient.is_some() == b.reply.is_some(),
             if b.reply.is_some() {
                 "recipient"

@@ -14,7 +14,7 @@ use xs_kit::{ApiError, ApiResult};
 /// A reference that does not exist or lies in another district: 422, the detail naming the
 /// field the same way a validation problem does (`members[1]: no such member`).
 pub(crate) fn bad_reference(field: &str, message: &str) -> ApiError {
-    ApiError::Unprocessable(format!("{field}: {message}"))
+    ApiError::unprocessable(field, message)
 }
 
 /// An active member of `district`, checked with membership; 422 naming `field` otherwise, 503
@@ -168,7 +168,7 @@ pub(crate) fn earliest_date() -> chrono::NaiveDate {
 
 /// A date something happened on: from 2000 on, and not in the future.
 pub(crate) fn check_past_date(v: &mut Validator, field: &str, date: chrono::NaiveDate) {
-    v.check(
+    v.require(
         (earliest_date()..=latest_past_date()).contains(&date),
         field,
         "must be a date from 2000 on, not in the future",

@@ -206,7 +206,7 @@ pub async fn list_topics(
     match &viewer {
         Viewer::Scoped(scope) => {
             if q.mine.is_some() {
-                return Err(ApiError::field("mine", "is for residents"));
+                return Err(ApiError::unprocessable("mine", "is for residents"));
             }
             filter.district = scope.narrow(filter.district.take(), None)?.district;
         }
@@ -878,6 +878,7 @@ pub async fn topic_history(
 #[into_params(parameter_in = Query)]
 pub struct SimilarQuery {
     /// How many, 1 to 50 (default 10).
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<i64>,
 }
 

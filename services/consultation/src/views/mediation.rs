@@ -15,7 +15,7 @@ pub struct Party {
     #[schema(min_length = 1, max_length = 50)]
     pub name: String,
     /// A phone number.
-    #[schema(pattern = r"^\+?[0-9][0-9 \-]{6,19}$")]
+    #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
     pub contact: Option<String>,
     /// Their side (`applicant`, `respondent`, an employer, …).
     #[schema(max_length = 50)]

@@ -90,7 +90,7 @@ pub struct Visitor {
     #[schema(max_length = 50)]
     pub name: Option<String>,
     /// A phone number.
-    #[schema(pattern = r"^\+?[0-9][0-9 \-]{6,19}$")]
+    #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
     pub contact: Option<String>,
 }
 

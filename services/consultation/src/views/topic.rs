@@ -124,7 +124,7 @@ impl Topic {
 pub struct Contact {
     #[schema(max_length = 50)]
     pub name: Option<String>,
-    #[schema(pattern = r"^\+?[0-9][0-9 \-]{6,19}$")]
+    #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
     pub phone: Option<String>,
 }
 

@@ -188,7 +188,7 @@ async fn a_consultation_from_plan_to_implementation() {
             &json!({"date": days_ahead(3), "by_whom": "x", "note": "y"}),
         )
         .await,
-        400,
+        422,
     )
     .await;
 
@@ -360,7 +360,7 @@ async fn transitions_check_their_fields_and_versions() {
     // Credits dated before 2000 would be refused by membership: such dates are refused here.
     let p = problem(
         consultation_move(&t, &cid, consultation_action("hold", "1999-12-31")).await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["date"]);

@@ -330,7 +330,7 @@ async fn statistics_reproduce_hand_counted_records() {
             &admin(),
         )
         .await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["to"]);

@@ -569,7 +569,7 @@ async fn residents_see_their_own_topics_and_the_public_face_of_others() {
     );
     problem(
         t.get("/api/v1/topics?mine=true", &staff("siming")).await,
-        400,
+        422,
     )
     .await;
 

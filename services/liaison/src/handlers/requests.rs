@@ -223,7 +223,7 @@ pub async fn create_request(
 ) -> ApiResult<HttpResponse> {
     caller.require_any(REQUESTS.writers)?;
     let mut v = Validator::new();
-    v.check(
+    v.require(
         body.compatriot.is_some() != body.enterprise.is_some(),
         "compatriot",
         "give exactly one of compatriot and enterprise",

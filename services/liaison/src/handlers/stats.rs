@@ -41,7 +41,7 @@ pub async fn liaison_stats(
     let q = q.0;
     let mut v = Validator::new();
     if let (Some(f), Some(t)) = (q.from, q.to) {
-        v.check(f <= t, "to", "must not be before from");
+        v.require(f <= t, "to", "must not be before from");
     }
     v.finish()?;
     let district = scope.narrow(q.district, None)?.district;

@@ -80,7 +80,7 @@ pub struct NewCompatriot {
     #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub district: String,
     /// A phone number (7 to 15 digits).
-    #[schema(pattern = r"^\+?[0-9][0-9 -]{5,18}$")]
+    #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
     pub contact: Option<String>,
     /// Identity document number (Taiwan ID, mainland travel permit, passport).
     #[schema(pattern = "^[A-Za-z0-9]{4,30}$")]
@@ -106,7 +106,7 @@ pub struct CompatriotPatch {
     #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub district: Option<String>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
-    #[schema(pattern = r"^\+?[0-9][0-9 -]{5,18}$")]
+    #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
     pub contact: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     #[schema(pattern = "^[A-Za-z0-9]{4,30}$")]

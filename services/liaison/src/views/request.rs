@@ -162,6 +162,7 @@ pub struct RequestQuery {
 #[into_params(parameter_in = Query)]
 pub struct OverdueQuery {
     /// Open longer than this many days, 1 to 3650 (default 30).
+    #[param(minimum = 1, maximum = 3650)]
     pub days: Option<i64>,
     pub district: Option<String>,
     /// Assigned to this member.

@@ -36,7 +36,7 @@ pub fn check_targets(v: &mut Validator, requested: &BTreeMap<String, i64>) -> Ta
     for (name, value) in requested {
         let field = format!("targets.{name}");
         let Some(kind) = ActivityType::parse(name) else {
-            v.push(&field, "no such activity type");
+            v.refuse(&field, "no such activity type");
             continue;
         };
         if (0..=MAX_TARGET).contains(value) {
@@ -46,7 +46,7 @@ pub fn check_targets(v: &mut Validator, requested: &BTreeMap<String, i64>) -> Ta
         }
     }
     if requested.is_empty() {
-        v.push("targets", "must name at least one activity type");
+        v.refuse("targets", "must name at least one activity type");
     } else if targets.len() == requested.len() && targets.values().all(|t| *t == 0) {
         v.push("targets", "at least one target must be above 0");
     }
@@ -140,7 +140,9 @@ mod tests {
     fn fields(v: &mut Validator) -> Vec<String> {
         match v.finish() {
             Ok(()) => Vec::new(),
-            Err(ApiError::Validation(errs)) => errs.into_iter().map(|e| e.field).collect(),
+            Err(ApiError::Validation(errs) | ApiError::UnprocessableFields(errs)) => {
+                errs.into_iter().map(|e| e.field).collect()
+            }
             Err(other) => panic!("{other:?}"),
         }
     }

@@ -78,7 +78,7 @@ fn check_workroom(c: &mut DbConn, member: &MemberRow, workroom: Option<&str>) ->
         return Ok(());
     };
     match workroom_model::find(c, id)? {
-        None => Err(ApiError::field("workroom", "no such workroom")),
+        None => Err(ApiError::unprocessable("workroom", "no such workroom")),
         Some(w) if w.district_code != member.district_code => Err(ApiError::field(
             "workroom",
             "is not in the member's district",
@@ -116,12 +116,12 @@ fn build(c: &mut DbConn, member: &MemberRow, f: &Common, r: Recording) -> ApiRes
 }
 
 fn unknown_member() -> ApiError {
-    ApiError::field("member", "no such member")
+    ApiError::unprocessable("member", "no such member")
 }
 
 fn check_range(v: &mut Validator, from: Option<NaiveDate>, to: Option<NaiveDate>) {
     if let (Some(f), Some(t)) = (from, to) {
-        v.check(f <= t, "to", "must not be before from");
+        v.require(f <= t, "to", "must not be before from");
     }
 }
 
@@ -447,7 +447,7 @@ pub async fn membership_stats(
             if let Some(d) = &district
                 && reference::district(c, d)?.is_none()
             {
-                return Err(ApiError::field("district", "no such district"));
+                return Err(ApiError::unprocessable("district", "no such district"));
             }
             // Sorted here: NULL and collation order differ between the backends.
             let mut sectors = model::members_by_sector(c, district.as_deref())?;

@@ -72,7 +72,8 @@ fn check_window(v: &mut Validator, start: &str, end: &str) -> Option<(i32, i32)>
 /// A member who may hold shifts here: exists, serves in the workroom, is active. Problems
 /// name the `member` field.
 fn serving_member(c: &mut DbConn, w: &WorkroomRow, id: &str) -> ApiResult<members::MemberRow> {
-    let m = members::find(c, id)?.ok_or_else(|| ApiError::field("member", "no such member"))?;
+    let m =
+        members::find(c, id)?.ok_or_else(|| ApiError::unprocessable("member", "no such member"))?;
     if workrooms::assignment(c, &w.id, &m.id)?.is_none() {
         return Err(ApiError::field("member", "does not serve in this workroom"));
     }
@@ -124,7 +125,7 @@ pub async fn list_shifts(
     if let (Some(f), Some(t)) = (q.from, q.to)
         && t < f
     {
-        return Err(ApiError::field("to", "must not be before from"));
+        return Err(ApiError::unprocessable("to", "must not be before from"));
     }
     let page = PageRequest::<model::ShiftKey>::parse(q.limit, q.cursor.as_deref())?;
     let filter = ShiftFilter {
@@ -290,7 +291,7 @@ pub async fn generate_rota(
     check_date(&mut v, "from", body.from);
     check_date(&mut v, "to", body.to);
     if let Err(e) = check_range(body.from, body.to) {
-        v.push(&e.field, &e.message);
+        v.refuse(&e.field, &e.message);
     }
     let window = check_window(&mut v, &body.start, &body.end);
     v.finish()?;
@@ -516,7 +517,7 @@ pub async fn check_in(
     idem.run(&db, &caller.sub, &body, move |c| {
         let workroom_id = input.workroom.trim();
         let w = workrooms::find(c, workroom_id)?
-            .ok_or_else(|| ApiError::field("workroom", "no such workroom"))?;
+            .ok_or_else(|| ApiError::unprocessable("workroom", "no such workroom"))?;
         if !for_self {
             require_manager(&who, &w.district_code)?;
         }
@@ -629,7 +630,7 @@ pub async fn list_check_ins(
     if let (Some(f), Some(t)) = (q.from, q.to)
         && t < f
     {
-        return Err(ApiError::field("to", "must not be before from"));
+        return Err(ApiError::unprocessable("to", "must not be before from"));
     }
     let page = PageRequest::<(NaiveDate, String)>::parse(q.limit, q.cursor.as_deref())?;
     let scoped = scope.narrow(q.district, q.member)?;

@@ -123,7 +123,7 @@ pub async fn put_rules(
                 table.insert(kind, *p);
             }
             None => {
-                v.push(&format!("points.{name}"), "no such activity type");
+                v.refuse(&format!("points.{name}"), "no such activity type");
             }
         }
     }
@@ -285,7 +285,7 @@ pub async fn list_evaluations(
     let (rules, ranked, rows) = db
         .read_consistent(move |c| {
             if reference::district(c, &district)?.is_none() {
-                return Err(ApiError::field("district", "no such district"));
+                return Err(ApiError::unprocessable("district", "no such district"));
             }
             let (rules, _) = rules_for(c, year)?;
             let ranked = model::members_in_district(c, &district)?;

@@ -74,12 +74,12 @@ fn check_references(
 ) -> ApiResult<()> {
     let mut v = Validator::new();
     if let Some(s) = sector {
-        v.check(reference::sector_exists(c, s)?, "sector", "no such sector");
+        v.require(reference::sector_exists(c, s)?, "sector", "no such sector");
     }
     for (field, code) in subdistricts {
         if let Some(code) = code {
             match reference::subdistrict(c, code)? {
-                None => v.push(field, "no such subdistrict"),
+                None => v.refuse(field, "no such subdistrict"),
                 Some(s) if s.district_code != district => {
                     v.push(field, "is not in the member's district")
                 }
@@ -288,7 +288,7 @@ pub async fn create_member(
     idem.run(&db, &caller.sub, &body, move |c| {
         let b = input;
         if reference::district(c, &b.district)?.is_none() {
-            return Err(ApiError::field("district", "no such district"));
+            return Err(ApiError::unprocessable("district", "no such district"));
         }
         check_references(
             c,

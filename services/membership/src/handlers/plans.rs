@@ -280,7 +280,7 @@ pub async fn bulletin(
     let (rooms, targets, actuals, unplanned) = db
         .read_consistent(move |c| {
             if reference::district(c, &code)?.is_none() {
-                return Err(ApiError::field("district", "no such district"));
+                return Err(ApiError::unprocessable("district", "no such district"));
             }
             Ok((
                 model::planned_workrooms(c, &code, year)?,

@@ -200,7 +200,7 @@ pub async fn create_subdistrict(
     idem.run(&db, &caller.sub, &body, move |c| {
         let (code, district, name, kind) = row_input;
         if model::district(c, &district)?.is_none() {
-            return Err(ApiError::field("district", "no such district"));
+            return Err(ApiError::unprocessable("district", "no such district"));
         }
         if model::subdistrict(c, &code)?.is_some() {
             return Err(ApiError::Conflict(format!(
@@ -366,7 +366,7 @@ pub async fn create_community(
     idem.run(&db, &caller.sub, &body, move |c| {
         let (code, subdistrict, name) = input;
         let parent = model::subdistrict(c, &subdistrict)?
-            .ok_or_else(|| ApiError::field("subdistrict", "no such subdistrict"))?;
+            .ok_or_else(|| ApiError::unprocessable("subdistrict", "no such subdistrict"))?;
         // Office staff manage the communities of their own district only.
         who.require_district(&parent.district_code)?;
         if model::community_exists(c, &code)? {

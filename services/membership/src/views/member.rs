@@ -139,6 +139,8 @@ pub struct NewMember {
     pub workplace_subdistrict: Option<String>,
     #[serde(default)]
     pub specialties: Vec<String>,
+    /// 7 to 15 digits, with an optional leading `+`, spaces or dashes.
+    #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
     pub phone: Option<String>,
     pub photo_url: Option<String>,
     #[serde(default)]
@@ -171,6 +173,7 @@ pub struct MemberPatch {
     pub workplace_subdistrict: Option<Option<String>>,
     pub specialties: Option<Vec<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     pub photo_url: Option<Option<String>>,

@@ -81,7 +81,7 @@ pub async fn report_stats(
     let q = q.0;
     let mut v = Validator::new();
     if let (Some(f), Some(t)) = (q.from, q.to) {
-        v.check(f <= t, "to", "must not be before from");
+        v.require(f <= t, "to", "must not be before from");
     }
     if let Some(d) = &q.district {
         v.code("district", d);

@@ -41,7 +41,7 @@ fn validate(v: &mut Validator, f: &Fields) {
         .opt_text("liaison_point", f.liaison_point, 64)
         .opt_text("enterprise", f.enterprise, 64);
     if let (Some(s), Some(e)) = (f.starts_at, f.ends_at) {
-        v.check(e > s, "ends_at", "must be after starts_at");
+        v.require(e > s, "ends_at", "must be after starts_at");
     }
     if let Some(c) = f.capacity {
         v.check(
@@ -113,7 +113,7 @@ pub async fn list_events(
     let q = q.0;
     let mut v = Validator::new();
     if let (Some(f), Some(t)) = (q.from, q.to) {
-        v.check(f <= t, "to", "must not be before from");
+        v.require(f <= t, "to", "must not be before from");
     }
     v.finish()?;
     let filter = EventFilter {

@@ -207,7 +207,7 @@ pub async fn create_registration(
         account.as_ref().and_then(|a| a.account_sub.as_deref()),
     )?;
     let mut v = Validator::new();
-    v.check(
+    v.require(
         compatriot.is_some() != member.is_some(),
         "compatriot",
         "give exactly one of compatriot and member",

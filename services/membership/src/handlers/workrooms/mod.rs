@@ -105,7 +105,7 @@ pub(super) fn check_place(
 ) -> ApiResult<()> {
     match reference::subdistrict(c, subdistrict)? {
         None => {
-            v.push("subdistrict", "no such subdistrict");
+            v.refuse("subdistrict", "no such subdistrict");
             return Ok(());
         }
         Some(s) if s.district_code != district => {
@@ -116,7 +116,7 @@ pub(super) fn check_place(
     }
     if let Some(code) = community {
         match model::community_subdistrict(c, code)? {
-            None => v.push("community", "no such community"),
+            None => v.refuse("community", "no such community"),
             Some(s) if s != subdistrict => v.push("community", "is not in the subdistrict"),
             Some(_) => v,
         };
@@ -133,7 +133,7 @@ pub(super) fn check_member(
     member_id: &str,
 ) -> ApiResult<()> {
     match members::find(c, member_id)? {
-        None => v.push(field, "no such member"),
+        None => v.refuse(field, "no such member"),
         Some(m) if m.district_code != district => {
             v.push(field, "is not a member of the workroom's district")
         }

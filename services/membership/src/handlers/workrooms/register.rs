@@ -180,7 +180,7 @@ pub async fn create_workroom(
     idem.run(&db, &caller.sub, &body, move |c| {
         let b = input;
         if reference::district(c, &b.district)?.is_none() {
-            return Err(ApiError::field("district", "no such district"));
+            return Err(ApiError::unprocessable("district", "no such district"));
         }
         let mut v = Validator::new();
         check_place(

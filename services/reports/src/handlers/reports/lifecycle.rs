@@ -135,12 +135,12 @@ fn check_department(v: &mut Validator, field: &str, level: Level, department: Op
 fn check_date(field: &str, date: NaiveDate, accepted: Option<NaiveDate>) -> ApiResult<()> {
     let latest = chrono::Utc::now().date_naive() + chrono::Days::new(1);
     if date > latest {
-        return Err(ApiError::field(field, "must not be in the future"));
+        return Err(ApiError::unprocessable(field, "must not be in the future"));
     }
     if let Some(a) = accepted
         && date < a
     {
-        return Err(ApiError::field(
+        return Err(ApiError::unprocessable(
             field,
             format!("must not be before the report was accepted ({a})"),
         ));

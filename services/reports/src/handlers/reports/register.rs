@@ -60,7 +60,7 @@ pub async fn list_reports(
     let q = q.0;
     let mut v = Validator::new();
     if let (Some(f), Some(t)) = (q.from, q.to) {
-        v.check(f <= t, "to", "must not be before from");
+        v.require(f <= t, "to", "must not be before from");
     }
     if format == Format::Csv {
         v.check(
