@@ -134,6 +134,7 @@ fn gateway_settings(
         .collect();
     g.workers = cfg.workers;
     g.metrics_token = cfg.get("XS_METRICS_TOKEN").filter(|t| !t.is_empty());
+    g.redis_url = cfg.get("XS_REDIS_URL").filter(|u| !u.is_empty());
     g.pool = pool_options(cfg)?;
     g.migrate = cfg.migrate_on_start()?;
     Ok(g)

@@ -31,7 +31,11 @@ pub const KIND_CLIENT: &str = "client";
 const REGISTRATIONS_PER_HOUR: usize = 10;
 
 pub fn registration_limiter() -> crate::limits::AttemptLimiter {
-    crate::limits::AttemptLimiter::new(REGISTRATIONS_PER_HOUR, std::time::Duration::from_secs(3600))
+    crate::limits::AttemptLimiter::new(
+        "register",
+        REGISTRATIONS_PER_HOUR,
+        std::time::Duration::from_secs(3600),
+    )
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -268,10 +272,8 @@ pub async fn disabled_ids(db: &Db) -> ApiResult<Vec<String>> {
     .await
 }
 
-/// On first start, create `admin` unless an admin exists. Without a configured password a
-/// random one is generated and shown once.
-pub async fn ensure_admin(db: &Db, password: Option<String>) -> anyhow::Result<()> {
-    let exists = db
+async fn admin_exists(db: &Db) -> anyhow::Result<bool> {
+    let n = db
         .read(|conn| {
             Ok(gw_accounts::table
                 .filter(gw_accounts::roles.like("%admin%"))
@@ -280,7 +282,15 @@ pub async fn ensure_admin(db: &Db, password: Option<String>) -> anyhow::Result<(
         })
         .await
         .map_err(|e| anyhow::anyhow!("looking for an admin account: {e}"))?;
-    if exists > 0 {
+    Ok(n > 0)
+}
+
+/// On first start, create `admin` unless an admin exists. Without a configured password a
+/// random one is generated and shown once. Replicas starting together on one database race
+/// for it: the unique username lets one insert win, and the others, finding the admin there
+/// after their insert failed, carry on.
+pub async fn ensure_admin(db: &Db, password: Option<String>) -> anyhow::Result<()> {
+    if admin_exists(db).await? {
         return Ok(());
     }
     let generated = password.is_none();
@@ -297,9 +307,13 @@ pub async fn ensure_admin(db: &Db, password: Option<String>) -> anyhow::Result<(
         district: None,
         member_id: None,
     };
-    db.write(move |conn| insert(conn, &new))
-        .await
-        .map_err(|e| anyhow::anyhow!("creating the admin account: {e}"))?;
+    if let Err(e) = db.write(move |conn| insert(conn, &new)).await {
+        if admin_exists(db).await? {
+            tracing::info!("another gateway replica created account `admin` first");
+            return Ok(());
+        }
+        anyhow::bail!("creating the admin account: {e}");
+    }
     if generated {
         tracing::warn!(
             "created account `admin` with a generated password (shown once on stderr); set XS_ADMIN_PASSWORD to choose it"
@@ -419,7 +433,7 @@ pub async fn register(
     let ip = client_ip(&req, &shared.trusted_proxies)
         .map(|ip| ip.to_string())
         .unwrap_or_default();
-    if let Err(wait) = shared.registrations.hit(&format!("ip:{ip}")) {
+    if let Err(wait) = shared.registrations.hit(&format!("ip:{ip}")).await {
         return Err(ApiError::TooManyRequests {
             detail: "too many registrations from this address".into(),
             retry_after_secs: wait,
@@ -792,7 +806,7 @@ pub async fn update(
         })
         .await?;
     shared.disabled.set(&row.id, row.disabled);
-    shared.revocations.set(&row.id, row.token_epoch);
+    crate::epochs::publish(&shared, &row.id, row.token_epoch).await;
     Ok(with_etag(row.into()))
 }
 

@@ -53,6 +53,9 @@ pub struct GatewaySettings {
     pub pool: xs_kit::db::PoolOptions,
     /// Apply pending migrations before serving (`XS_MIGRATE_ON_START`).
     pub migrate: bool,
+    /// The Redis every gateway replica shares limits and revocations through (`XS_REDIS_URL`);
+    /// none: each process keeps its own.
+    pub redis_url: Option<String>,
 }
 
 impl GatewaySettings {
@@ -80,6 +83,7 @@ impl GatewaySettings {
             revocations: xs_kit::revocation::Revocations::new(),
             pool: xs_kit::db::PoolOptions::default(),
             migrate: true,
+            redis_url: None,
         }
     }
 }

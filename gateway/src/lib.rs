@@ -5,16 +5,19 @@
 //! - [`gate`]: the token check and rate limit every request passes
 //! - [`proxy`]: routing `/api/v1/...` to the services
 //! - [`limits`]: rate limits, login limits, CORS
+//! - [`store`], [`epochs`]: the state replicas share on Redis (`XS_REDIS_URL`)
 //! - [`openapi`]: the merged API document
 
 pub mod accounts;
 mod config;
+pub mod epochs;
 pub mod gate;
 pub mod health;
 pub mod limits;
 pub mod openapi;
 pub mod proxy;
 mod schema;
+pub mod store;
 pub mod tokens;
 
 pub use config::{GatewaySettings, default_routes};
@@ -57,12 +60,16 @@ pub struct Shared {
     pub membership: xs_kit::client::ServiceClient,
     /// Accounts' revocation epochs: checked here, published to the services.
     pub revocations: xs_kit::revocation::Revocations,
+    /// The Redis every replica shares (`XS_REDIS_URL`), if configured.
+    pub redis: Option<Arc<store::Redis>>,
 }
 
 /// The running gateway.
 pub struct Gateway {
     pub running: Running,
     signer: tokens::Signer,
+    /// Background work tied to this gateway (Redis probe and followers), stopped with it.
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Gateway {
@@ -78,6 +85,9 @@ impl Gateway {
 
     pub async fn stop(self) {
         self.running.stop().await;
+        for task in &self.tasks {
+            task.abort();
+        }
     }
 }
 
@@ -128,6 +138,10 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
             .context("migrating the gateway database")?;
     }
     accounts::ensure_admin(&db, settings.admin_password.clone()).await?;
+    let redis = match settings.redis_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) => Some(store::Redis::connect(url).await?),
+        None => None,
+    };
     let keys_dir = settings.keys_dir.clone();
     let keys = tokio::task::spawn_blocking(move || xs_kit::keys::load_or_create_dir(&keys_dir))
         .await
@@ -159,21 +173,31 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         signer: signer.clone(),
         verifier,
         disabled: gate::DisabledSubjects::new(disabled),
-        rate: limits::RateLimiter::new(settings.rate_limit_per_minute, Duration::from_secs(60)),
-        logins: tokens::login_limiter(),
-        login_ips: tokens::login_ip_limiter(),
-        registrations: accounts::registration_limiter(),
+        rate: limits::RateLimiter::new(settings.rate_limit_per_minute, Duration::from_secs(60))
+            .shared(redis.clone()),
+        logins: tokens::login_limiter().shared(redis.clone()),
+        login_ips: tokens::login_ip_limiter().shared(redis.clone()),
+        registrations: accounts::registration_limiter().shared(redis.clone()),
         trusted_proxies: settings.trusted_proxies.clone(),
         refresh_ttl: settings.refresh_ttl,
         metrics_token: settings.metrics_token.clone(),
         membership,
-        revocations,
+        revocations: revocations.clone(),
+        redis: redis.clone(),
     });
+    let mut tasks = Vec::new();
+    if let Some(redis) = &redis {
+        tasks.push(redis.spawn_probe());
+        tasks.extend(epochs::spawn(redis, &revocations, &db));
+    }
     let proxy = web::Data::new(proxy::Proxy::new(&settings)?);
     proxy::spawn_health_checks(&proxy, settings.health_interval);
     let cors = web::Data::new(limits::CorsPolicy::new(&settings.cors_origins));
     let metrics = Metrics::new("gateway");
     metrics.add_pool(&db);
+    if let Some(redis) = &redis {
+        metrics.add_source(redis.metrics_source());
+    }
     metrics.add_source(proxy::metrics_source(&proxy));
     let metrics = web::Data::new(metrics);
     let doc = openapi(&settings.service_docs);
@@ -242,5 +266,6 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
     Ok(Gateway {
         running: Running::spawn("gateway", addr, server).with_draining(draining),
         signer,
+        tasks,
     })
 }

@@ -33,11 +33,11 @@ pub const LOGIN_FAILURES_PER_IP: usize = 30;
 pub const LOGIN_PERIOD: Duration = Duration::from_secs(15 * 60);
 
 pub fn login_limiter() -> AttemptLimiter {
-    AttemptLimiter::new(LOGIN_FAILURES, LOGIN_PERIOD)
+    AttemptLimiter::new("login", LOGIN_FAILURES, LOGIN_PERIOD)
 }
 
 pub fn login_ip_limiter() -> AttemptLimiter {
-    AttemptLimiter::new(LOGIN_FAILURES_PER_IP, LOGIN_PERIOD)
+    AttemptLimiter::new("login-ip", LOGIN_FAILURES_PER_IP, LOGIN_PERIOD)
 }
 
 /// Signs access tokens with the newest key and publishes all of them.
@@ -393,18 +393,18 @@ fn too_many(wait: u64) -> ApiError {
 
 /// Count a sign-in attempt against the account and the address before checking it, so that
 /// concurrent guesses cannot all slip under the limit; a success gives its count back.
-fn count_attempt(shared: &Shared, account_key: &str, ip_key: &str) -> ApiResult<()> {
-    shared.logins.hit(account_key).map_err(too_many)?;
-    if let Err(wait) = shared.login_ips.hit(ip_key) {
-        shared.logins.forget_one(account_key);
+async fn count_attempt(shared: &Shared, account_key: &str, ip_key: &str) -> ApiResult<()> {
+    shared.logins.hit(account_key).await.map_err(too_many)?;
+    if let Err(wait) = shared.login_ips.hit(ip_key).await {
+        shared.logins.forget_one(account_key).await;
         return Err(too_many(wait));
     }
     Ok(())
 }
 
-fn attempt_succeeded(shared: &Shared, account_key: &str, ip_key: &str) {
-    shared.logins.clear(account_key);
-    shared.login_ips.forget_one(ip_key);
+async fn attempt_succeeded(shared: &Shared, account_key: &str, ip_key: &str) {
+    shared.logins.clear(account_key).await;
+    shared.login_ips.forget_one(ip_key).await;
 }
 
 async fn password_grant(shared: &Shared, form: TokenRequest, ip: &str) -> ApiResult<HttpResponse> {
@@ -415,7 +415,7 @@ async fn password_grant(shared: &Shared, form: TokenRequest, ip: &str) -> ApiRes
     // Failures count per account *and* address: a guesser slows only themself down, and the
     // owner signing in from elsewhere is never locked out by someone else's guesses.
     let (account_key, ip_key) = (format!("user:{username}@{ip}"), format!("ip:{ip}"));
-    count_attempt(shared, &account_key, &ip_key)?;
+    count_attempt(shared, &account_key, &ip_key).await?;
     let name = username.clone();
     let account = shared
         .db
@@ -428,7 +428,7 @@ async fn password_grant(shared: &Shared, form: TokenRequest, ip: &str) -> ApiRes
     let Some(account) = account else {
         return Ok(invalid_grant("wrong username or password"));
     };
-    attempt_succeeded(shared, &account_key, &ip_key);
+    attempt_succeeded(shared, &account_key, &ip_key).await;
     if account.disabled {
         return Ok(invalid_grant("the account is disabled"));
     }
@@ -450,7 +450,7 @@ async fn client_grant(
     };
     let client_id = client_id.trim().to_lowercase();
     let (client_key, ip_key) = (format!("client:{client_id}@{ip}"), format!("ip:{ip}"));
-    count_attempt(shared, &client_key, &ip_key)?;
+    count_attempt(shared, &client_key, &ip_key).await?;
     let id = client_id.clone();
     let account = shared
         .db
@@ -462,7 +462,7 @@ async fn client_grant(
         Some(a) if ok && !a.disabled => a,
         _ => return Ok(invalid_client(used_basic)),
     };
-    attempt_succeeded(shared, &client_key, &ip_key);
+    attempt_succeeded(shared, &client_key, &ip_key).await;
     Ok(token_ok(&TokenResponse {
         access_token: shared.signer.sign(&account)?,
         token_type: "Bearer".into(),
