@@ -74,6 +74,9 @@ async fn listen(redis: Arc<Redis>, table: Revocations) {
                     table.set(id, epoch);
                 }
             }
+            // The subscription ended: Redis probably went away; find out now rather than at
+            // the next request, so that /readyz and the fallbacks follow at once.
+            redis.ping().await;
         }
         tokio::time::sleep(crate::store::PROBE_EVERY).await;
     }

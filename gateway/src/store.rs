@@ -146,6 +146,16 @@ impl Redis {
         }
     }
 
+    /// Ask Redis whether it is there (marking it down if not): after a sign that it went away.
+    pub async fn ping(&self) -> bool {
+        self.run(|mut c| async move {
+            let _: String = redis::cmd("PING").query_async(&mut c).await?;
+            Ok(())
+        })
+        .await
+        .is_some()
+    }
+
     /// `/metrics`: whether Redis is down, outages and in-process fallbacks.
     pub fn metrics_source(self: &Arc<Redis>) -> xs_kit::telemetry::MetricsSource {
         let redis = self.clone();

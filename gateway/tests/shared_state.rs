@@ -387,7 +387,12 @@ async fn redis_killed_and_restarted_mid_test() {
         .text()
         .await
         .unwrap();
-    assert!(metrics.contains("xieshang_redis_down 1"), "{metrics}");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("xieshang_redis_down") && l.ends_with(" 1")),
+        "{metrics}"
+    );
     // A revocation during the outage travels through the database.
     pair.disable(&admin, &id).await;
     assert!(
@@ -419,4 +424,64 @@ async fn redis_killed_and_restarted_mid_test() {
     );
     pair.stop().await;
     drop(redis);
+}
+
+/// Three replicas starting at once on a fresh database (no Redis needed): all start — the
+/// migrations run once (an advisory lock on PostgreSQL), one creates `admin` and the others
+/// find it — and the admin signs in at each.
+#[actix_web::test]
+async fn replicas_starting_at_once_share_one_bootstrap() {
+    let db = TestDb::fresh();
+    let keys = tempfile::tempdir().unwrap();
+    std::fs::write(
+        keys.path().join(format!("{}.pem", xs_testkit::TEST_KID)),
+        xs_testkit::test_key_pem(),
+    )
+    .unwrap();
+    let start = || {
+        let mut s = settings(&db, keys.path(), "", 10_000);
+        s.redis_url = None;
+        xs_gateway::start(s)
+    };
+    let (a, b, c) = tokio::join!(start(), start(), start());
+    let replicas = [
+        a.expect("replica a starts"),
+        b.expect("replica b starts"),
+        c.expect("replica c starts"),
+    ];
+    let http = reqwest::Client::new();
+    let mut token = String::new();
+    for gw in &replicas {
+        let res = http
+            .post(format!("{}/auth/token", gw.url()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "grant_type=password&username=admin&password={ADMIN_PASSWORD}"
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.unwrap();
+        token = body["access_token"].as_str().unwrap().to_string();
+    }
+    let list: Value = http
+        .get(format!("{}/api/v1/accounts", replicas[0].url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admins = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["roles"].as_array().unwrap().contains(&json!("admin")))
+        .count();
+    assert_eq!(admins, 1, "{list}");
+    for gw in replicas {
+        gw.stop().await;
+    }
 }
