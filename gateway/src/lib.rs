@@ -13,6 +13,7 @@ mod config;
 pub mod epochs;
 pub mod gate;
 pub mod health;
+pub mod keyring;
 pub mod limits;
 pub mod openapi;
 pub mod proxy;
@@ -75,8 +76,8 @@ pub struct Gateway {
 impl Gateway {
     /// The gateway's public keys, for services in the same process to verify tokens without HTTP.
     pub fn key_source(&self) -> KeySource {
-        let keys = self.signer.keys();
-        KeySource::Shared(Arc::new(move || xs_kit::keys::jwks(&keys)))
+        let signer = self.signer.clone();
+        KeySource::Shared(Arc::new(move || signer.jwks()))
     }
 
     pub fn url(&self) -> String {
@@ -109,20 +110,22 @@ pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
 }
 
 /// A client for the services behind the gateway, with service tokens the gateway mints itself
-/// (with its newest key, as it signs everything else).
-fn membership_client(settings: &GatewaySettings) -> anyhow::Result<xs_kit::client::ServiceClient> {
+/// (with its signing key at start, as it signs everything else).
+fn membership_client(
+    settings: &GatewaySettings,
+    signer: &tokens::Signer,
+) -> anyhow::Result<xs_kit::client::ServiceClient> {
     use xs_kit::client::{ClientConfig, ServiceClient, ServiceTokens, Targets};
     let targets = Targets::new();
     for (service, urls) in &settings.upstreams {
         targets.set(service, urls.clone());
     }
-    let key = xs_kit::keys::load_or_create_dir(&settings.keys_dir)
-        .context("loading the signing keys")?
-        .pop()
-        .context("no signing key")?;
     ServiceClient::new(
         "gateway",
-        ClientConfig::new(targets, ServiceTokens::Local(Arc::new(key))),
+        ClientConfig::new(
+            targets,
+            ServiceTokens::Local(Arc::new(signer.signing_key())),
+        ),
     )
 }
 
@@ -142,16 +145,23 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         Some(url) => Some(store::Redis::connect(url).await?),
         None => None,
     };
+    // Without reloading (one process) a new key signs at the next start, as soon as it is
+    // there; with it, only once every replica has had time to publish it.
+    let activation = if settings.key_reload.is_zero() {
+        Duration::ZERO
+    } else {
+        settings.key_activation
+    };
     let keys_dir = settings.keys_dir.clone();
-    let keys = tokio::task::spawn_blocking(move || xs_kit::keys::load_or_create_dir(&keys_dir))
+    let loaded = tokio::task::spawn_blocking(move || keyring::load(&keys_dir, activation))
         .await
         .context("key loading task")?
         .context("loading the signing keys")?;
-    let signer = tokens::Signer::new(keys, settings.access_ttl)?;
-    let membership = membership_client(&settings)?;
-    let own_keys = signer.keys();
+    let signer = tokens::Signer::with_signing(loaded.keys, loaded.signing, settings.access_ttl)?;
+    let membership = membership_client(&settings, &signer)?;
+    let own = signer.clone();
     let verifier = Verifier::new(
-        KeySource::Shared(Arc::new(move || xs_kit::keys::jwks(&own_keys))),
+        KeySource::Shared(Arc::new(move || own.jwks())),
         DEFAULT_ISSUER,
         DEFAULT_AUDIENCE,
     );
@@ -186,6 +196,14 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         redis: redis.clone(),
     });
     let mut tasks = Vec::new();
+    if !settings.key_reload.is_zero() {
+        tasks.push(keyring::spawn_reload(
+            settings.keys_dir.clone(),
+            settings.key_reload,
+            activation,
+            shared.clone(),
+        ));
+    }
     if let Some(redis) = &redis {
         tasks.push(redis.spawn_probe());
         tasks.extend(epochs::spawn(redis, &revocations, &db));

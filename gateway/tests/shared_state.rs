@@ -485,3 +485,130 @@ async fn replicas_starting_at_once_share_one_bootstrap() {
         gw.stop().await;
     }
 }
+
+/// The `kid` in a token's header.
+fn kid_of(token: &str) -> String {
+    use base64::Engine;
+    let header = token.split('.').next().unwrap();
+    let json: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap();
+    json["kid"].as_str().unwrap().to_string()
+}
+
+/// Key rotation across two replicas with no failed request: a key named for the current time
+/// appears in the shared keys directory; both replicas publish it without a restart, and each
+/// signs with it only once its activation time has passed, when every replica verifies it.
+/// Throughout, a token signed by either replica passes the other; in the end both sign with
+/// the new key.
+#[actix_web::test]
+async fn keys_rotate_across_two_replicas_without_a_failed_request() {
+    let db = TestDb::fresh();
+    let keys = tempfile::tempdir().unwrap();
+    let old = "k20200101000000";
+    std::fs::write(
+        keys.path().join(format!("{old}.pem")),
+        xs_testkit::test_key_pem(),
+    )
+    .unwrap();
+    let start = || {
+        let mut s = settings(&db, keys.path(), "", 10_000);
+        s.redis_url = None;
+        s.key_reload = Duration::from_millis(100);
+        s.key_activation = Duration::from_secs(1);
+        xs_gateway::start(s)
+    };
+    let a = start().await.expect("replica a starts");
+    let b = start().await.expect("replica b starts");
+    let http = reqwest::Client::new();
+    let sign_in = |base: String| {
+        let http = http.clone();
+        async move {
+            let res = http
+                .post(format!("{base}/auth/token"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!(
+                    "grant_type=password&username=admin&password={ADMIN_PASSWORD}"
+                ))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            let body: Value = res.json().await.unwrap();
+            body["access_token"].as_str().unwrap().to_string()
+        }
+    };
+    let first = sign_in(a.url()).await;
+    assert_eq!(kid_of(&first), old);
+
+    let next = chrono::Utc::now().format("k%Y%m%d%H%M%S").to_string();
+    let next = next.as_str();
+    std::fs::write(
+        keys.path().join(format!("{next}.pem")),
+        xs_kit::keys::SigningKey::generate_pem().unwrap(),
+    )
+    .unwrap();
+    let mut published_before_signing = false;
+    let mut switched = false;
+    for _ in 0..300 {
+        let mut kids = Vec::new();
+        for (from, to) in [(a.url(), b.url()), (b.url(), a.url())] {
+            let token = sign_in(from.clone()).await;
+            let status = http
+                .get(format!("{to}/auth/me"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "a token signed by {from} with {} was refused by {to}",
+                kid_of(&token)
+            );
+            kids.push(kid_of(&token));
+        }
+        let jwks: Value = http
+            .get(format!("{}/.well-known/jwks.json", b.url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let listed = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == next);
+        if listed && kids.iter().all(|k| k == old) {
+            published_before_signing = true;
+        }
+        if kids.iter().all(|k| k == next) {
+            switched = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        published_before_signing,
+        "the new key was published before it signed"
+    );
+    assert!(switched, "both replicas sign with the new key");
+    // The old key's tokens still pass (it is still published).
+    assert_eq!(
+        http.get(format!("{}/auth/me", b.url()))
+            .bearer_auth(&first)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    a.stop().await;
+    b.stop().await;
+}
