@@ -518,7 +518,7 @@ async fn keys_rotate_across_two_replicas_without_a_failed_request() {
         let mut s = settings(&db, keys.path(), "", 10_000);
         s.redis_url = None;
         s.key_reload = Duration::from_millis(100);
-        s.key_activation = Duration::from_secs(1);
+        s.key_activation = Duration::from_secs(3);
         xs_gateway::start(s)
     };
     let a = start().await.expect("replica a starts");
@@ -544,7 +544,10 @@ async fn keys_rotate_across_two_replicas_without_a_failed_request() {
     let first = sign_in(a.url()).await;
     assert_eq!(kid_of(&first), old);
 
-    let next = chrono::Utc::now().format("k%Y%m%d%H%M%S").to_string();
+    // Named for the next whole second, so that the whole activation time lies ahead.
+    let next = (chrono::Utc::now() + chrono::Duration::seconds(1))
+        .format("k%Y%m%d%H%M%S")
+        .to_string();
     let next = next.as_str();
     std::fs::write(
         keys.path().join(format!("{next}.pem")),
