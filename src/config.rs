@@ -252,7 +252,7 @@ impl Config {
 fn is_file_secret(key: &str) -> bool {
     matches!(
         key,
-        "XS_ADMIN_PASSWORD" | "XS_SERVICE_CLIENT_ID" | "XS_SERVICE_CLIENT_SECRET"
+        "XS_ADMIN_PASSWORD" | "XS_SERVICE_CLIENT_ID" | "XS_SERVICE_CLIENT_SECRET" | "XS_REDIS_URL"
     ) || (key.starts_with("XS_") && key.ends_with("_DATABASE_URL"))
 }
 

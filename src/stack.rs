@@ -134,6 +134,9 @@ fn gateway_settings(
         .collect();
     g.workers = cfg.workers;
     g.metrics_token = cfg.get("XS_METRICS_TOKEN").filter(|t| !t.is_empty());
+    g.redis_url = cfg.get("XS_REDIS_URL").filter(|u| !u.is_empty());
+    g.key_reload = cfg.seconds("XS_KEYS_RELOAD_SECS", 10)?;
+    g.key_activation = cfg.seconds("XS_KEY_ACTIVATION_SECS", 120)?;
     g.pool = pool_options(cfg)?;
     g.migrate = cfg.migrate_on_start()?;
     Ok(g)
@@ -167,6 +170,9 @@ pub async fn start_all(cfg: &Config) -> anyhow::Result<Stack> {
     }
     let mut gateway_settings = gateway_settings(cfg, upstreams)?;
     gateway_settings.revocations = revocations;
+    // One process: the services above verify with the keys read at start, so the gateway
+    // must not switch keys under them; a new key takes effect at the next start.
+    gateway_settings.key_reload = Duration::ZERO;
     let gateway = xs_gateway::start(gateway_settings)
         .await
         .context("starting the gateway")?;

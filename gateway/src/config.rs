@@ -12,7 +12,8 @@ pub struct GatewaySettings {
     pub bind: SocketAddr,
     /// The gateway's own database: accounts, clients, refresh tokens.
     pub database_url: String,
-    /// Signing keys (`<kid>.pem`); the newest signs, all are published.
+    /// Signing keys (`<kid>.pem`); all are published, the newest old enough signs
+    /// (`crate::keyring`).
     pub keys_dir: PathBuf,
     /// Service name -> base URLs of its replicas, e.g. `membership` -> `["http://127.0.0.1:8081"]`.
     pub upstreams: HashMap<String, Vec<String>>,
@@ -53,6 +54,15 @@ pub struct GatewaySettings {
     pub pool: xs_kit::db::PoolOptions,
     /// Apply pending migrations before serving (`XS_MIGRATE_ON_START`).
     pub migrate: bool,
+    /// The Redis every gateway replica shares limits and revocations through (`XS_REDIS_URL`);
+    /// none: each process keeps its own.
+    pub redis_url: Option<String>,
+    /// How often the keys directory is read again (`XS_KEYS_RELOAD_SECS`), so that replicas
+    /// publish a new key without a restart; zero: only at start.
+    pub key_reload: Duration,
+    /// How old a key file must be before it signs (`XS_KEY_ACTIVATION_SECS`), when reloading:
+    /// longer than it takes every replica to see it (`crate::keyring`).
+    pub key_activation: Duration,
 }
 
 impl GatewaySettings {
@@ -80,6 +90,9 @@ impl GatewaySettings {
             revocations: xs_kit::revocation::Revocations::new(),
             pool: xs_kit::db::PoolOptions::default(),
             migrate: true,
+            redis_url: None,
+            key_reload: Duration::ZERO,
+            key_activation: Duration::from_secs(120),
         }
     }
 }

@@ -141,7 +141,7 @@ pub async fn gate(
             None => "ip:unknown".to_string(),
         },
     };
-    let decision = shared.rate.check(&key);
+    let decision = shared.rate.check(&key).await;
     if !decision.allowed {
         let mut res = req.into_response(decision.refusal().error_response());
         decision.apply(res.headers_mut());

@@ -14,10 +14,14 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
-    /// `ready`, `unavailable`, or `stopping` (the gateway is draining before it stops).
+    /// `ready`; `degraded` (still ready, answering 200) while the shared Redis is down and
+    /// limits are counted per process; `unavailable`; or `stopping` (the gateway is draining
+    /// before it stops).
     pub status: String,
     /// `ok` or `down` (`unchecked` while stopping).
     pub database: String,
+    /// The shared Redis (`XS_REDIS_URL`): `ok`, `down`, or `off` when not configured.
+    pub redis: String,
     /// Per service: `ok` when at least one replica is ready, else `down`.
     pub services: BTreeMap<String, ServiceReadiness>,
 }
@@ -49,7 +53,7 @@ async fn probe(client: &reqwest::Client, base: &str) -> bool {
 ///
 /// Open to anyone: 200 when the gateway's database answers and every service has at least one
 /// ready replica, else 503 (also while the gateway drains before it stops), with each replica's
-/// state.
+/// state. While the shared Redis is down the answer is still 200, with status `degraded`.
 #[utoipa::path(
     tag = "health",
     security(()),
@@ -69,6 +73,7 @@ pub async fn readyz(
         return HttpResponse::ServiceUnavailable().json(Readiness {
             status: "stopping".into(),
             database: "unchecked".into(),
+            redis: "unchecked".into(),
             services: BTreeMap::new(),
         });
     }
@@ -104,9 +109,20 @@ pub async fn readyz(
         .into_iter()
         .collect();
     let ready = db_ok && services.values().all(|s| s.status == "ok");
+    let redis = match &shared.redis {
+        None => "off",
+        Some(r) if r.is_down() => "down",
+        Some(_) => "ok",
+    };
+    let status = match (ready, redis) {
+        (false, _) => "unavailable",
+        (true, "down") => "degraded",
+        (true, _) => "ready",
+    };
     let report = Readiness {
-        status: if ready { "ready" } else { "unavailable" }.into(),
+        status: status.into(),
         database: if db_ok { "ok" } else { "down" }.into(),
+        redis: redis.into(),
         services,
     };
     // Plain JSON even when 503: the report is the contract, and the kit's middleware keeps it.

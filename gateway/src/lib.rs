@@ -5,16 +5,20 @@
 //! - [`gate`]: the token check and rate limit every request passes
 //! - [`proxy`]: routing `/api/v1/...` to the services
 //! - [`limits`]: rate limits, login limits, CORS
+//! - [`store`], [`epochs`]: the state replicas share on Redis (`XS_REDIS_URL`)
 //! - [`openapi`]: the merged API document
 
 pub mod accounts;
 mod config;
+pub mod epochs;
 pub mod gate;
 pub mod health;
+pub mod keyring;
 pub mod limits;
 pub mod openapi;
 pub mod proxy;
 mod schema;
+pub mod store;
 pub mod tokens;
 
 pub use config::{GatewaySettings, default_routes};
@@ -57,19 +61,23 @@ pub struct Shared {
     pub membership: xs_kit::client::ServiceClient,
     /// Accounts' revocation epochs: checked here, published to the services.
     pub revocations: xs_kit::revocation::Revocations,
+    /// The Redis every replica shares (`XS_REDIS_URL`), if configured.
+    pub redis: Option<Arc<store::Redis>>,
 }
 
 /// The running gateway.
 pub struct Gateway {
     pub running: Running,
     signer: tokens::Signer,
+    /// Background work tied to this gateway (Redis probe and followers), stopped with it.
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Gateway {
     /// The gateway's public keys, for services in the same process to verify tokens without HTTP.
     pub fn key_source(&self) -> KeySource {
-        let keys = self.signer.keys();
-        KeySource::Shared(Arc::new(move || xs_kit::keys::jwks(&keys)))
+        let signer = self.signer.clone();
+        KeySource::Shared(Arc::new(move || signer.jwks()))
     }
 
     pub fn url(&self) -> String {
@@ -78,6 +86,9 @@ impl Gateway {
 
     pub async fn stop(self) {
         self.running.stop().await;
+        for task in &self.tasks {
+            task.abort();
+        }
     }
 }
 
@@ -99,20 +110,22 @@ pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
 }
 
 /// A client for the services behind the gateway, with service tokens the gateway mints itself
-/// (with its newest key, as it signs everything else).
-fn membership_client(settings: &GatewaySettings) -> anyhow::Result<xs_kit::client::ServiceClient> {
+/// (with its signing key at start, as it signs everything else).
+fn membership_client(
+    settings: &GatewaySettings,
+    signer: &tokens::Signer,
+) -> anyhow::Result<xs_kit::client::ServiceClient> {
     use xs_kit::client::{ClientConfig, ServiceClient, ServiceTokens, Targets};
     let targets = Targets::new();
     for (service, urls) in &settings.upstreams {
         targets.set(service, urls.clone());
     }
-    let key = xs_kit::keys::load_or_create_dir(&settings.keys_dir)
-        .context("loading the signing keys")?
-        .pop()
-        .context("no signing key")?;
     ServiceClient::new(
         "gateway",
-        ClientConfig::new(targets, ServiceTokens::Local(Arc::new(key))),
+        ClientConfig::new(
+            targets,
+            ServiceTokens::Local(Arc::new(signer.signing_key())),
+        ),
     )
 }
 
@@ -128,16 +141,27 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
             .context("migrating the gateway database")?;
     }
     accounts::ensure_admin(&db, settings.admin_password.clone()).await?;
+    let redis = match settings.redis_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) => Some(store::Redis::connect(url).await?),
+        None => None,
+    };
+    // Without reloading (one process) a new key signs at the next start, as soon as it is
+    // there; with it, only once every replica has had time to publish it.
+    let activation = if settings.key_reload.is_zero() {
+        Duration::ZERO
+    } else {
+        settings.key_activation
+    };
     let keys_dir = settings.keys_dir.clone();
-    let keys = tokio::task::spawn_blocking(move || xs_kit::keys::load_or_create_dir(&keys_dir))
+    let loaded = tokio::task::spawn_blocking(move || keyring::load(&keys_dir, activation))
         .await
         .context("key loading task")?
         .context("loading the signing keys")?;
-    let signer = tokens::Signer::new(keys, settings.access_ttl)?;
-    let membership = membership_client(&settings)?;
-    let own_keys = signer.keys();
+    let signer = tokens::Signer::with_signing(loaded.keys, loaded.signing, settings.access_ttl)?;
+    let membership = membership_client(&settings, &signer)?;
+    let own = signer.clone();
     let verifier = Verifier::new(
-        KeySource::Shared(Arc::new(move || xs_kit::keys::jwks(&own_keys))),
+        KeySource::Shared(Arc::new(move || own.jwks())),
         DEFAULT_ISSUER,
         DEFAULT_AUDIENCE,
     );
@@ -159,21 +183,39 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         signer: signer.clone(),
         verifier,
         disabled: gate::DisabledSubjects::new(disabled),
-        rate: limits::RateLimiter::new(settings.rate_limit_per_minute, Duration::from_secs(60)),
-        logins: tokens::login_limiter(),
-        login_ips: tokens::login_ip_limiter(),
-        registrations: accounts::registration_limiter(),
+        rate: limits::RateLimiter::new(settings.rate_limit_per_minute, Duration::from_secs(60))
+            .shared(redis.clone()),
+        logins: tokens::login_limiter().shared(redis.clone()),
+        login_ips: tokens::login_ip_limiter().shared(redis.clone()),
+        registrations: accounts::registration_limiter().shared(redis.clone()),
         trusted_proxies: settings.trusted_proxies.clone(),
         refresh_ttl: settings.refresh_ttl,
         metrics_token: settings.metrics_token.clone(),
         membership,
-        revocations,
+        revocations: revocations.clone(),
+        redis: redis.clone(),
     });
+    let mut tasks = Vec::new();
+    if !settings.key_reload.is_zero() {
+        tasks.push(keyring::spawn_reload(
+            settings.keys_dir.clone(),
+            settings.key_reload,
+            activation,
+            shared.clone(),
+        ));
+    }
+    if let Some(redis) = &redis {
+        tasks.push(redis.spawn_probe());
+        tasks.extend(epochs::spawn(redis, &revocations, &db));
+    }
     let proxy = web::Data::new(proxy::Proxy::new(&settings)?);
     proxy::spawn_health_checks(&proxy, settings.health_interval);
     let cors = web::Data::new(limits::CorsPolicy::new(&settings.cors_origins));
     let metrics = Metrics::new("gateway");
     metrics.add_pool(&db);
+    if let Some(redis) = &redis {
+        metrics.add_source(redis.metrics_source());
+    }
     metrics.add_source(proxy::metrics_source(&proxy));
     let metrics = web::Data::new(metrics);
     let doc = openapi(&settings.service_docs);
@@ -241,5 +283,6 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
     Ok(Gateway {
         running: Running::spawn("gateway", addr, server).with_draining(draining),
         signer,
+        tasks,
     })
 }

@@ -1,6 +1,7 @@
 //! Limits the gateway enforces before anything reaches a service: request rates per caller,
 //! login and registration attempts, and which browser origins may call (CORS).
 
+use crate::store::Redis;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
@@ -9,7 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use xs_kit::ApiError;
 
@@ -17,15 +18,21 @@ pub const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit
 pub const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
 pub const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
 
-/// Entries beyond this make the next check sweep out windows that have ended.
+/// Entries beyond this (per shard) make the next check sweep out windows that have ended.
 const SWEEP_ABOVE: usize = 10_000;
+/// In-process rate windows are split over this many locks by key, so callers with different
+/// keys rarely wait for each other.
+const SHARDS: usize = 16;
 
-/// A fixed-window counter per key, exact under concurrency: one mutex guards every count, so
-/// of N concurrent requests against a limit L exactly L pass.
+/// A fixed-window counter per key, exact under concurrency. With Redis (`XS_REDIS_URL`) the
+/// windows are shared by every gateway replica (one atomic script per check); without it, or
+/// while Redis is down, they are per process: one mutex per shard guards every count of its
+/// keys, so of N concurrent requests against a limit L exactly L pass.
 pub struct RateLimiter {
     limit: u32,
     window: Duration,
-    windows: Mutex<Windows>,
+    shards: Vec<Mutex<Windows>>,
+    shared: Option<Arc<Redis>>,
 }
 
 struct Windows {
@@ -55,16 +62,51 @@ impl RateLimiter {
         RateLimiter {
             limit,
             window,
-            windows: Mutex::new(Windows {
-                by_key: HashMap::new(),
-                last_sweep: Instant::now(),
-            }),
+            shards: (0..SHARDS)
+                .map(|_| {
+                    Mutex::new(Windows {
+                        by_key: HashMap::new(),
+                        last_sweep: Instant::now(),
+                    })
+                })
+                .collect(),
+            shared: None,
         }
     }
 
-    pub fn check(&self, key: &str) -> Decision {
+    /// Share the windows through Redis.
+    pub fn shared(mut self, redis: Option<Arc<Redis>>) -> RateLimiter {
+        self.shared = redis;
+        self
+    }
+
+    /// Count one request against `key`: on Redis when it is configured and answers, else in
+    /// this process.
+    pub async fn check(&self, key: &str) -> Decision {
+        if let Some(redis) = &self.shared
+            && let Some((count, left_ms)) = redis.rate_hit(key, self.window).await
+        {
+            let limit = u64::from(self.limit);
+            return Decision {
+                allowed: count <= limit,
+                limit: self.limit,
+                remaining: (limit - count.min(limit)) as u32,
+                reset_secs: left_ms.div_ceil(1000).max(1),
+            };
+        }
+        self.check_local(key)
+    }
+
+    fn shard(&self, key: &str) -> &Mutex<Windows> {
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(key, &mut h);
+        &self.shards[(std::hash::Hasher::finish(&h) as usize) % self.shards.len()]
+    }
+
+    /// The in-process window.
+    pub fn check_local(&self, key: &str) -> Decision {
         let now = Instant::now();
-        let mut guard = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
         let windows = &mut *guard;
         if windows.by_key.len() > SWEEP_ABOVE
             && now.duration_since(windows.last_sweep) >= self.window
@@ -128,11 +170,16 @@ impl Decision {
 }
 
 /// Counts events (failed logins, registrations) per key over a sliding period and refuses
-/// once `max` happened within it.
+/// once `max` happened within it. With Redis the log is shared by every gateway replica
+/// (a sorted set per key, changed by one atomic script); without it, or while Redis is down,
+/// it is per process.
 pub struct AttemptLimiter {
+    /// Names the counter on Redis (`login`, `login-ip`, `register`).
+    kind: &'static str,
     max: usize,
     period: Duration,
     events: Mutex<Attempts>,
+    shared: Option<Arc<Redis>>,
 }
 
 struct Attempts {
@@ -141,15 +188,23 @@ struct Attempts {
 }
 
 impl AttemptLimiter {
-    pub fn new(max: usize, period: Duration) -> AttemptLimiter {
+    pub fn new(kind: &'static str, max: usize, period: Duration) -> AttemptLimiter {
         AttemptLimiter {
+            kind,
             max,
             period,
             events: Mutex::new(Attempts {
                 by_key: HashMap::new(),
                 last_sweep: Instant::now(),
             }),
+            shared: None,
         }
+    }
+
+    /// Share the attempts through Redis.
+    pub fn shared(mut self, redis: Option<Arc<Redis>>) -> AttemptLimiter {
+        self.shared = redis;
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Attempts> {
@@ -174,16 +229,35 @@ impl AttemptLimiter {
     }
 
     /// `Some(seconds to wait)` when `key` has used up its attempts.
-    pub fn blocked(&self, key: &str) -> Option<u64> {
+    pub async fn blocked(&self, key: &str) -> Option<u64> {
+        if let Some(redis) = &self.shared
+            && let Some(r) = redis
+                .attempt(self.kind, key, self.max, self.period, false)
+                .await
+        {
+            return r.err();
+        }
         let now = Instant::now();
         let mut events = self.lock();
         let q = events.by_key.get_mut(key)?;
         self.wait(q, now)
     }
 
-    /// Check and count in one step, under one lock: of concurrent attempts, no more than the
-    /// limit get through. `Err(seconds to wait)` when refused.
-    pub fn hit(&self, key: &str) -> Result<(), u64> {
+    /// Check and count in one step (one atomic script on Redis, else under one lock): of
+    /// concurrent attempts, no more than the limit get through. `Err(seconds to wait)` when
+    /// refused.
+    pub async fn hit(&self, key: &str) -> Result<(), u64> {
+        if let Some(redis) = &self.shared
+            && let Some(r) = redis
+                .attempt(self.kind, key, self.max, self.period, true)
+                .await
+        {
+            return r;
+        }
+        self.hit_local(key)
+    }
+
+    fn hit_local(&self, key: &str) -> Result<(), u64> {
         let now = Instant::now();
         let mut guard = self.lock();
         let events = &mut *guard;
@@ -204,13 +278,23 @@ impl AttemptLimiter {
     }
 
     /// Give back the latest attempt counted for `key` (it turned out not to be a failure).
-    pub fn forget_one(&self, key: &str) {
+    pub async fn forget_one(&self, key: &str) {
+        if let Some(redis) = &self.shared
+            && redis.attempt_forget_one(self.kind, key).await.is_some()
+        {
+            return;
+        }
         if let Some(q) = self.lock().by_key.get_mut(key) {
             q.pop_back();
         }
     }
 
-    pub fn clear(&self, key: &str) {
+    pub async fn clear(&self, key: &str) {
+        if let Some(redis) = &self.shared
+            && redis.attempt_clear(self.kind, key).await.is_some()
+        {
+            return;
+        }
         self.lock().by_key.remove(key);
     }
 }
@@ -327,21 +411,22 @@ mod tests {
     #[test]
     fn fixed_window_counts_exactly() {
         let l = RateLimiter::new(3, Duration::from_secs(60));
-        let results: Vec<bool> = (0..5).map(|_| l.check("a").allowed).collect();
+        let results: Vec<bool> = (0..5).map(|_| l.check_local("a").allowed).collect();
         assert_eq!(results, vec![true, true, true, false, false]);
-        assert!(l.check("b").allowed);
-        let d = l.check("a");
+        assert!(l.check_local("b").allowed);
+        let d = l.check_local("a");
         assert_eq!((d.limit, d.remaining), (3, 0));
         assert!(d.reset_secs >= 1 && d.reset_secs <= 60);
     }
 
-    #[test]
-    fn attempts_block_after_max() {
-        let l = AttemptLimiter::new(2, Duration::from_secs(60));
-        assert!(l.hit("k").is_ok());
-        assert!(l.hit("k").is_ok());
-        assert!(l.hit("k").is_err());
-        l.clear("k");
-        assert!(l.blocked("k").is_none());
+    #[actix_web::test]
+    async fn attempts_block_after_max() {
+        let l = AttemptLimiter::new("test", 2, Duration::from_secs(60));
+        assert!(l.hit("k").await.is_ok());
+        assert!(l.hit("k").await.is_ok());
+        assert!(l.hit("k").await.is_err());
+        assert!(l.blocked("k").await.is_some());
+        l.clear("k").await;
+        assert!(l.blocked("k").await.is_none());
     }
 }

@@ -1,7 +1,8 @@
 //! Tokens: the OAuth 2.0 token endpoint (RFC 6749: password, client_credentials and
 //! refresh_token grants), revocation (RFC 7009) and the JWKS.
 //!
-//! Access tokens are RS256 JWTs signed with the newest key. Refresh tokens are opaque random
+//! Access tokens are RS256 JWTs signed with the signing key (the newest that every replica
+//! can verify, [`crate::keyring`]). Refresh tokens are opaque random
 //! strings stored as SHA-256 hashes in families: each use rotates the token, and presenting a
 //! rotated one again (a sign it was stolen) revokes the whole family.
 
@@ -33,38 +34,96 @@ pub const LOGIN_FAILURES_PER_IP: usize = 30;
 pub const LOGIN_PERIOD: Duration = Duration::from_secs(15 * 60);
 
 pub fn login_limiter() -> AttemptLimiter {
-    AttemptLimiter::new(LOGIN_FAILURES, LOGIN_PERIOD)
+    AttemptLimiter::new("login", LOGIN_FAILURES, LOGIN_PERIOD)
 }
 
 pub fn login_ip_limiter() -> AttemptLimiter {
-    AttemptLimiter::new(LOGIN_FAILURES_PER_IP, LOGIN_PERIOD)
+    AttemptLimiter::new("login-ip", LOGIN_FAILURES_PER_IP, LOGIN_PERIOD)
 }
 
-/// Signs access tokens with the newest key and publishes all of them.
+/// The keys in use: all published and verifying; one of them signs.
+struct Ring {
+    keys: Arc<Vec<SigningKey>>,
+    signing: usize,
+}
+
+/// Signs access tokens with the signing key and publishes all of them. The set can change
+/// while the gateway runs ([`crate::keyring`]): a new key is published first and signs only
+/// once every replica can verify it.
 #[derive(Clone)]
 pub struct Signer {
-    keys: Arc<Vec<SigningKey>>,
+    ring: Arc<std::sync::RwLock<Arc<Ring>>>,
     access_ttl: Duration,
     /// The anonymous readers' token and its expiry.
     anonymous: Arc<std::sync::Mutex<Option<(String, i64)>>>,
 }
 
 impl Signer {
+    /// The last key signs.
     pub fn new(keys: Vec<SigningKey>, access_ttl: Duration) -> anyhow::Result<Signer> {
-        anyhow::ensure!(!keys.is_empty(), "no signing keys");
+        let signing = keys.len().saturating_sub(1);
+        Signer::with_signing(keys, signing, access_ttl)
+    }
+
+    /// `keys[signing]` signs.
+    pub fn with_signing(
+        keys: Vec<SigningKey>,
+        signing: usize,
+        access_ttl: Duration,
+    ) -> anyhow::Result<Signer> {
+        anyhow::ensure!(signing < keys.len(), "no signing keys");
         Ok(Signer {
-            keys: Arc::new(keys),
+            ring: Arc::new(std::sync::RwLock::new(Arc::new(Ring {
+                keys: Arc::new(keys),
+                signing,
+            }))),
             access_ttl,
             anonymous: Arc::default(),
         })
     }
 
+    fn ring(&self) -> Arc<Ring> {
+        self.ring.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Install another key set (`keys[signing]` signs).
+    pub fn replace(&self, keys: Vec<SigningKey>, signing: usize) {
+        if signing < keys.len() {
+            *self.ring.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Ring {
+                keys: Arc::new(keys),
+                signing,
+            });
+            // The cached anonymous token may be signed with a key that just left.
+            *self.anonymous.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
+    }
+
     pub fn jwks(&self) -> JwkSet {
-        xs_kit::keys::jwks(&self.keys)
+        xs_kit::keys::jwks(&self.ring().keys)
     }
 
     pub fn keys(&self) -> Arc<Vec<SigningKey>> {
-        self.keys.clone()
+        self.ring().keys.clone()
+    }
+
+    /// The published key ids, in order, and the one that signs.
+    pub fn kids(&self) -> (Vec<String>, String) {
+        let ring = self.ring();
+        (
+            ring.keys.iter().map(|k| k.kid.clone()).collect(),
+            ring.keys[ring.signing].kid.clone(),
+        )
+    }
+
+    /// A copy of the signing key (for clients minting service tokens).
+    pub fn signing_key(&self) -> SigningKey {
+        let ring = self.ring();
+        let k = &ring.keys[ring.signing];
+        SigningKey {
+            kid: k.kid.clone(),
+            encoding: k.encoding.clone(),
+            jwk: k.jwk.clone(),
+        }
     }
 
     pub fn access_ttl_secs(&self) -> i64 {
@@ -73,10 +132,8 @@ impl Signer {
 
     /// An access token for the account.
     pub fn sign(&self, account: &AccountRow) -> ApiResult<String> {
-        let key = self
-            .keys
-            .last()
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no signing key")))?;
+        let ring = self.ring();
+        let key = &ring.keys[ring.signing];
         let iat = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: account.id.clone(),
@@ -108,10 +165,8 @@ impl Signer {
         {
             return Ok(token.clone());
         }
-        let key = self
-            .keys
-            .last()
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no signing key")))?;
+        let ring = self.ring();
+        let key = &ring.keys[ring.signing];
         let claims = Claims {
             sub: ANONYMOUS.into(),
             roles: vec![xs_kit::Role::Resident],
@@ -394,18 +449,18 @@ fn too_many(wait: u64) -> ApiError {
 
 /// Count a sign-in attempt against the account and the address before checking it, so that
 /// concurrent guesses cannot all slip under the limit; a success gives its count back.
-fn count_attempt(shared: &Shared, account_key: &str, ip_key: &str) -> ApiResult<()> {
-    shared.logins.hit(account_key).map_err(too_many)?;
-    if let Err(wait) = shared.login_ips.hit(ip_key) {
-        shared.logins.forget_one(account_key);
+async fn count_attempt(shared: &Shared, account_key: &str, ip_key: &str) -> ApiResult<()> {
+    shared.logins.hit(account_key).await.map_err(too_many)?;
+    if let Err(wait) = shared.login_ips.hit(ip_key).await {
+        shared.logins.forget_one(account_key).await;
         return Err(too_many(wait));
     }
     Ok(())
 }
 
-fn attempt_succeeded(shared: &Shared, account_key: &str, ip_key: &str) {
-    shared.logins.clear(account_key);
-    shared.login_ips.forget_one(ip_key);
+async fn attempt_succeeded(shared: &Shared, account_key: &str, ip_key: &str) {
+    shared.logins.clear(account_key).await;
+    shared.login_ips.forget_one(ip_key).await;
 }
 
 async fn password_grant(shared: &Shared, form: TokenRequest, ip: &str) -> ApiResult<HttpResponse> {
@@ -416,7 +471,7 @@ async fn password_grant(shared: &Shared, form: TokenRequest, ip: &str) -> ApiRes
     // Failures count per account *and* address: a guesser slows only themself down, and the
     // owner signing in from elsewhere is never locked out by someone else's guesses.
     let (account_key, ip_key) = (format!("user:{username}@{ip}"), format!("ip:{ip}"));
-    count_attempt(shared, &account_key, &ip_key)?;
+    count_attempt(shared, &account_key, &ip_key).await?;
     let name = username.clone();
     let account = shared
         .db
@@ -429,7 +484,7 @@ async fn password_grant(shared: &Shared, form: TokenRequest, ip: &str) -> ApiRes
     let Some(account) = account else {
         return Ok(invalid_grant("wrong username or password"));
     };
-    attempt_succeeded(shared, &account_key, &ip_key);
+    attempt_succeeded(shared, &account_key, &ip_key).await;
     if account.disabled {
         return Ok(invalid_grant("the account is disabled"));
     }
@@ -451,7 +506,7 @@ async fn client_grant(
     };
     let client_id = client_id.trim().to_lowercase();
     let (client_key, ip_key) = (format!("client:{client_id}@{ip}"), format!("ip:{ip}"));
-    count_attempt(shared, &client_key, &ip_key)?;
+    count_attempt(shared, &client_key, &ip_key).await?;
     let id = client_id.clone();
     let account = shared
         .db
@@ -463,7 +518,7 @@ async fn client_grant(
         Some(a) if ok && !a.disabled => a,
         _ => return Ok(invalid_client(used_basic)),
     };
-    attempt_succeeded(shared, &client_key, &ip_key);
+    attempt_succeeded(shared, &client_key, &ip_key).await;
     Ok(token_ok(&TokenResponse {
         access_token: shared.signer.sign(&account)?,
         token_type: "Bearer".into(),

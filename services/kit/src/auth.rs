@@ -210,7 +210,8 @@ impl Verifier {
         v
     }
 
-    fn install(&self, set: &JwkSet) {
+    /// Replace the keys by `set` (a holder whose key set changed pushes it here).
+    pub fn install(&self, set: &JwkSet) {
         let mut map = HashMap::new();
         for jwk in &set.keys {
             let (Some(kid), Some(alg)) = (jwk.common.key_id.clone(), algorithm_of(jwk)) else {

@@ -334,7 +334,23 @@ impl Db {
                 conn.batch_execute("SELECT pg_advisory_unlock(7345021)")?;
                 result
             }
-            DbConn::Sqlite(_) => run(&mut conn),
+            // Processes sharing one SQLite file (replicas in tests, `xieshang migrate` beside a
+            // running role) may both find a migration pending; the one that loses the write
+            // lock fails inside that migration's transaction, which leaves nothing behind, and
+            // on a second look finds it applied.
+            DbConn::Sqlite(_) => {
+                let mut tries = 0;
+                loop {
+                    match run(&mut conn) {
+                        Err(e) if tries < 5 => {
+                            tries += 1;
+                            tracing::debug!(error = %e, "migration raced another process; retrying");
+                            std::thread::sleep(Duration::from_millis(100 * tries));
+                        }
+                        other => break other,
+                    }
+                }
+            }
         }
     }
 

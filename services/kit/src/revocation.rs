@@ -10,8 +10,10 @@
 //! [`Revocations`] (immediate); as separate processes they poll `GET /auth/revocations` every
 //! [`POLL_EVERY`] (a revocation takes effect at a service within that, plus one request).
 //! While the gateway cannot be reached a service keeps the epochs it knows; tokens still
-//! expire on their own. (Several gateway replicas share the epochs through their database;
-//! Redis may carry them later without changing this contract.)
+//! expire on their own. Several gateway replicas keep each other's epochs current through
+//! Redis (`XS_REDIS_URL`, the gateway's `epochs` module: within 1 s, through the database
+//! while Redis is down), so whichever replica a service polls answers the shared state: a
+//! revocation reaches every service within 3 s.
 
 use crate::auth::Claims;
 use crate::error::{ApiError, ApiResult};

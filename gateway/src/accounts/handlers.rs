@@ -1,318 +1,35 @@
-//! Accounts: people and machine clients, their roles and scope, and the API to manage them.
-//!
-//! Passwords and client secrets are stored as argon2id hashes. A login for an unknown name is
-//! checked against a dummy hash, so it takes as long as a wrong password.
+//! The accounts API and its input checks.
 
+use super::model::*;
+use super::passwords::*;
+use super::queries::*;
 use crate::Shared;
 use crate::gate::Authed;
 use crate::limits::client_ip;
-use crate::schema::{gw_accounts, gw_refresh_tokens};
+use crate::schema::gw_accounts;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::sync::OnceLock;
 use utoipa::{IntoParams, ToSchema};
 use xs_kit::concurrency::{check_updated, etag, expected_version};
-use xs_kit::db::{Db, DbConn, new_id, now};
+use xs_kit::db::now;
 use xs_kit::extract::{IfMatch, Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
 use xs_kit::validate::Validator;
 use xs_kit::{ApiError, ApiResult, Caller, Page, PageRequest, Role};
 
-pub const KIND_USER: &str = "user";
-pub const KIND_CLIENT: &str = "client";
-
 /// Registrations allowed per client IP per hour.
 const REGISTRATIONS_PER_HOUR: usize = 10;
 
 pub fn registration_limiter() -> crate::limits::AttemptLimiter {
-    crate::limits::AttemptLimiter::new(REGISTRATIONS_PER_HOUR, std::time::Duration::from_secs(3600))
-}
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = gw_accounts)]
-pub struct AccountRow {
-    pub id: String,
-    pub username: String,
-    pub kind: String,
-    pub display_name: Option<String>,
-    pub password_hash: String,
-    pub roles: String,
-    pub district: Option<String>,
-    pub member_id: Option<String>,
-    pub disabled: bool,
-    pub version: i64,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    /// Raised whenever the account's powers change; see `xs_kit::revocation`.
-    pub token_epoch: i64,
-}
-
-impl AccountRow {
-    pub fn role_list(&self) -> Vec<Role> {
-        parse_roles(&self.roles)
-    }
-}
-
-/// An account as the API shows it (never its hash).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Account {
-    pub id: String,
-    /// Login name; for machine clients, the `client_id`.
-    pub username: String,
-    /// `user` or `client`.
-    pub kind: String,
-    pub display_name: Option<String>,
-    pub roles: Vec<Role>,
-    pub district: Option<String>,
-    pub member_id: Option<String>,
-    pub disabled: bool,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<AccountRow> for Account {
-    fn from(r: AccountRow) -> Self {
-        let roles = r.role_list();
-        Account {
-            id: r.id,
-            username: r.username,
-            kind: r.kind,
-            display_name: r.display_name,
-            roles,
-            district: r.district,
-            member_id: r.member_id,
-            disabled: r.disabled,
-            version: r.version,
-            created_at: r.created_at.and_utc(),
-            updated_at: r.updated_at.and_utc(),
-        }
-    }
-}
-
-pub fn roles_text(roles: &[Role]) -> String {
-    let mut names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    names.sort_unstable();
-    names.dedup();
-    names.join(",")
-}
-
-pub fn parse_roles(s: &str) -> Vec<Role> {
-    s.split(',')
-        .filter_map(|name| Role::ALL.into_iter().find(|r| r.as_str() == name.trim()))
-        .collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Passwords
-
-fn argon2() -> Argon2<'static> {
-    Argon2::default()
-}
-
-/// An argon2id PHC string for `password`, with a fresh random salt.
-pub fn hash_password_now(password: &str) -> ApiResult<String> {
-    let mut salt = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut salt)
-        .map_err(|_| ApiError::internal(anyhow::anyhow!("no randomness for a salt")))?;
-    argon2()
-        .hash_password_with_salt(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing a password: {e}")))
-}
-
-/// Hash off the executor: argon2 takes tens of milliseconds by design.
-pub async fn hash_password(password: String) -> ApiResult<String> {
-    web::block(move || hash_password_now(&password))
-        .await
-        .map_err(ApiError::internal)?
-}
-
-/// Check `password` against `hash`, or, when there is no account, against a dummy hash, so
-/// both cases take the same time. Off the executor.
-pub async fn verify_password(password: String, hash: Option<String>) -> bool {
-    web::block(move || {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| dummy_hash().to_string());
-        let ok = argon2()
-            .verify_password(password.as_bytes(), hash.as_str())
-            .is_ok();
-        ok && known
-    })
-    .await
-    .unwrap_or(false)
-}
-
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| hash_password_now(&random_token(24)).unwrap_or_default())
-}
-
-/// Warm the dummy hash so the first unknown-user login is not the slow one.
-pub fn prepare() {
-    let _ = dummy_hash();
-}
-
-/// `n` random bytes, base64url without padding.
-pub fn random_token(n: usize) -> String {
-    let mut buf = vec![0u8; n];
-    // aws-lc's generator only fails when the OS has no entropy; then nothing is safe anyway.
-    if aws_lc_rs::rand::fill(&mut buf).is_err() {
-        tracing::error!("system randomness unavailable");
-    }
-    URL_SAFE_NO_PAD.encode(buf)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Storage
-
-pub fn find(conn: &mut DbConn, id: &str) -> ApiResult<AccountRow> {
-    gw_accounts::table
-        .find(id)
-        .select(AccountRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::not_found("account"))
-}
-
-pub fn find_by_username(
-    conn: &mut DbConn,
-    username: &str,
-    kind: &str,
-) -> ApiResult<Option<AccountRow>> {
-    Ok(gw_accounts::table
-        .filter(gw_accounts::username.eq(username))
-        .filter(gw_accounts::kind.eq(kind))
-        .select(AccountRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
-pub struct NewAccount {
-    pub username: String,
-    pub kind: &'static str,
-    pub display_name: Option<String>,
-    pub password_hash: String,
-    pub roles: Vec<Role>,
-    pub district: Option<String>,
-    pub member_id: Option<String>,
-}
-
-pub fn insert(conn: &mut DbConn, a: &NewAccount) -> ApiResult<AccountRow> {
-    let taken = gw_accounts::table
-        .filter(gw_accounts::username.eq(&a.username))
-        .count()
-        .get_result::<i64>(conn)?;
-    if taken > 0 {
-        return Err(ApiError::Conflict(format!(
-            "the username {} is taken",
-            a.username
-        )));
-    }
-    let id = new_id();
-    let at = now();
-    diesel::insert_into(gw_accounts::table)
-        .values((
-            gw_accounts::id.eq(&id),
-            gw_accounts::username.eq(&a.username),
-            gw_accounts::kind.eq(a.kind),
-            gw_accounts::display_name.eq(&a.display_name),
-            gw_accounts::password_hash.eq(&a.password_hash),
-            gw_accounts::roles.eq(roles_text(&a.roles)),
-            gw_accounts::district.eq(&a.district),
-            gw_accounts::member_id.eq(&a.member_id),
-            gw_accounts::disabled.eq(false),
-            gw_accounts::version.eq(1i64),
-            gw_accounts::created_at.eq(at),
-            gw_accounts::updated_at.eq(at),
-        ))
-        .execute(conn)?;
-    find(conn, &id)
-}
-
-/// Revoke every live refresh token of an account.
-pub fn revoke_all_refresh(conn: &mut DbConn, account_id: &str) -> ApiResult<usize> {
-    Ok(diesel::update(
-        gw_refresh_tokens::table
-            .filter(gw_refresh_tokens::account_id.eq(account_id))
-            .filter(gw_refresh_tokens::revoked_at.is_null()),
+    crate::limits::AttemptLimiter::new(
+        "register",
+        REGISTRATIONS_PER_HOUR,
+        std::time::Duration::from_secs(3600),
     )
-    .set(gw_refresh_tokens::revoked_at.eq(Some(now())))
-    .execute(conn)?)
 }
-
-/// The revocation epochs of accounts ever revoked, to refuse their older tokens after a restart.
-pub async fn revocation_epochs(db: &Db) -> ApiResult<Vec<(String, i64)>> {
-    db.read(|conn| {
-        Ok(gw_accounts::table
-            .filter(gw_accounts::token_epoch.gt(0i64))
-            .select((gw_accounts::id, gw_accounts::token_epoch))
-            .load(conn)?)
-    })
-    .await
-}
-
-pub async fn disabled_ids(db: &Db) -> ApiResult<Vec<String>> {
-    db.read(|conn| {
-        Ok(gw_accounts::table
-            .filter(gw_accounts::disabled.eq(true))
-            .select(gw_accounts::id)
-            .load(conn)?)
-    })
-    .await
-}
-
-/// On first start, create `admin` unless an admin exists. Without a configured password a
-/// random one is generated and shown once.
-pub async fn ensure_admin(db: &Db, password: Option<String>) -> anyhow::Result<()> {
-    let exists = db
-        .read(|conn| {
-            Ok(gw_accounts::table
-                .filter(gw_accounts::roles.like("%admin%"))
-                .count()
-                .get_result::<i64>(conn)?)
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("looking for an admin account: {e}"))?;
-    if exists > 0 {
-        return Ok(());
-    }
-    let generated = password.is_none();
-    let password = password.unwrap_or_else(|| random_token(18));
-    let hash = hash_password(password.clone())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let new = NewAccount {
-        username: "admin".into(),
-        kind: KIND_USER,
-        display_name: Some("Administrator".into()),
-        password_hash: hash,
-        roles: vec![Role::Admin],
-        district: None,
-        member_id: None,
-    };
-    db.write(move |conn| insert(conn, &new))
-        .await
-        .map_err(|e| anyhow::anyhow!("creating the admin account: {e}"))?;
-    if generated {
-        tracing::warn!(
-            "created account `admin` with a generated password (shown once on stderr); set XS_ADMIN_PASSWORD to choose it"
-        );
-        eprintln!("Xieshang: created account `admin` with password: {password}");
-    } else {
-        tracing::info!("created account `admin` with the configured password");
-    }
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Validation
 
 fn check_username(v: &mut Validator, username: &str) -> String {
     let u = username.trim().to_lowercase();
@@ -356,9 +73,6 @@ fn can_read(caller: &Caller, account: &AccountRow) -> bool {
             && caller.district.is_some()
             && caller.district == account.district)
 }
-
-// ---------------------------------------------------------------------------------------------
-// Handlers
 
 /// Get your own account
 ///
@@ -419,7 +133,7 @@ pub async fn register(
     let ip = client_ip(&req, &shared.trusted_proxies)
         .map(|ip| ip.to_string())
         .unwrap_or_default();
-    if let Err(wait) = shared.registrations.hit(&format!("ip:{ip}")) {
+    if let Err(wait) = shared.registrations.hit(&format!("ip:{ip}")).await {
         return Err(ApiError::TooManyRequests {
             detail: "too many registrations from this address".into(),
             retry_after_secs: wait,
@@ -792,7 +506,7 @@ pub async fn update(
         })
         .await?;
     shared.disabled.set(&row.id, row.disabled);
-    shared.revocations.set(&row.id, row.token_epoch);
+    crate::epochs::publish(&shared, &row.id, row.token_epoch).await;
     Ok(with_etag(row.into()))
 }
 
