@@ -926,7 +926,8 @@ async fn admin_accounts_api() {
             &staff_token,
         )
         .await;
-    problem(foreign, StatusCode::NOT_FOUND).await;
+    // Out of scope is 403, like the list of that district below; an unknown id 404.
+    problem(foreign, StatusCode::FORBIDDEN).await;
     problem(
         env.get("/api/v1/accounts?district=huli", &staff_token)
             .await,

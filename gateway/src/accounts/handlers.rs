@@ -340,7 +340,7 @@ pub async fn create(
 /// Get an account
 ///
 /// Admins read any account; office staff read those of their own district; everyone else gets 403.
-/// An account outside an office staff member's district is a 404, like one that does not exist.
+/// An account outside an office staff member's district is a 403; an unknown id a 404.
 #[utoipa::path(
     tag = "accounts",
     params(("id" = String, Path, description = "Account id")),
@@ -361,8 +361,10 @@ pub async fn read(
     let id = id.into_inner();
     let row = shared.db.read(move |conn| find(conn, &id)).await?;
     if !can_read(&caller, &row) {
-        // Do not confirm that an account outside the caller's scope exists.
-        return Err(ApiError::not_found("account"));
+        // One answer for "not yours" (docs/SECURITY.md): out of scope is 403, unknown 404.
+        return Err(ApiError::Forbidden(
+            "office staff read the accounts of their own district".into(),
+        ));
     }
     Ok(with_etag(row.into()))
 }

@@ -369,7 +369,7 @@ pub async fn update_consultation(
 ) -> ApiResult<HttpResponse> {
     caller.require_any(CONSULTATIONS.writers)?;
     let p = body.0;
-    let expected = expected_version(if_match, p.version)?;
+    let expected = expected_version(if_match, p.version);
     let mut v = Validator::new();
     v.opt_text("title", p.title.as_deref(), 100)
         .opt_text("place", p.place.as_deref(), 200)
@@ -382,7 +382,7 @@ pub async fn update_consultation(
         p.grassroots_units.as_deref(),
         p.departments.as_deref(),
     );
-    v.finish()?;
+    let valid = v.finish();
     let id = id.into_inner();
     let key = id.clone();
     let current = db
@@ -390,6 +390,9 @@ pub async fn update_consultation(
         .await?;
     CONSULTATIONS.require_write(&caller, &current.district_code)?;
     let members = p.members.as_deref().map(trimmed);
+    // Role and scope before input: the version and the fields come after.
+    let expected = expected?;
+    valid?;
     if let Some(m) = &members {
         check_members(&client, "members", m, &current.district_code).await?;
     }

@@ -312,7 +312,7 @@ pub async fn update_case(
         caller.require_any(MEDIATION.writers)?;
     }
     let p = body.0;
-    let expected = expected_version(if_match, p.version)?;
+    let expected = expected_version(if_match, p.version);
     let mut v = Validator::new();
     v.opt_text("summary", p.summary.as_deref(), 2000);
     if let Some(parties) = &p.parties {
@@ -321,7 +321,7 @@ pub async fn update_case(
     if let Some(m) = &p.mediators {
         validate_mediators(&mut v, m);
     }
-    v.finish()?;
+    let valid = v.finish();
     let id = id.into_inner();
     let key = id.clone();
     let current = db.read(move |c| load(c, &key)).await?;
@@ -330,6 +330,9 @@ pub async fn update_case(
             "cases are changed by the district's staff and their mediators".into(),
         ));
     }
+    // Role and scope before input: the version and the fields come after.
+    let expected = expected?;
+    valid?;
     let mediators = p.mediators.as_deref().map(trimmed);
     if let Some(m) = &mediators {
         check_members(&client, "mediators", m, &current.row.district_code).await?;

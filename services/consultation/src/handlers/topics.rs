@@ -496,7 +496,7 @@ pub async fn update_topic(
 ) -> ApiResult<HttpResponse> {
     caller.require_any(TOPICS.writers)?;
     let patch = body.0;
-    let expected = expected_version(if_match, patch.version)?;
+    let expected = expected_version(if_match, patch.version);
     let mut v = Validator::new();
     v.opt_text("title", patch.title.as_deref(), 100).opt_text(
         "description",
@@ -507,13 +507,16 @@ pub async fn update_topic(
         &mut v,
         &[("community", patch.community.clone().flatten().as_deref())],
     );
-    v.finish()?;
+    let valid = v.finish();
     let id = id.into_inner();
     let key = id.clone();
     let current = db
         .read(move |c| model::find(c, &key)?.ok_or_else(|| ApiError::not_found("topic")))
         .await?;
     TOPICS.require_write(&caller, &current.district_code)?;
+    // Role and scope before input: the version and the fields come after.
+    let expected = expected?;
+    valid?;
     if let Some(Some(community)) = &patch.community {
         check_place(
             &client,

@@ -79,10 +79,11 @@ pub const REQUESTS: Access = Access {
     writers: STAFF,
 };
 
-/// Aggregate statistics: office staff of a district and read-only integrations.
+/// Aggregate statistics: office staff and coordinators of a district (aggregates only), and
+/// read-only integrations.
 pub const STATS: Access = Access {
     what: "statistics",
-    district_readers: &[Role::OfficeStaff],
+    district_readers: &[Role::OfficeStaff, Role::Coordinator],
     citywide_readers: READ_ONLY,
     owner_readers: &[],
     personal_readers: &[],

@@ -328,10 +328,11 @@ pub async fn update_request(
 ) -> ApiResult<HttpResponse> {
     caller.require_any(REQUESTS.writers)?;
     let patch = body.0;
-    let expected = expected_version(if_match, patch.version)?;
-    Validator::new()
+    // Role and scope before input: the version and the fields are checked after the scope.
+    let expected = expected_version(if_match, patch.version);
+    let valid = Validator::new()
         .opt_text("description", patch.description.as_deref(), 4000)
-        .finish()?;
+        .finish();
     let id = id.into_inner();
     let changes = RequestChanges {
         kind: patch.kind.map(|k| k.as_str().to_string()),
@@ -341,6 +342,8 @@ pub async fn update_request(
         .write(move |c| {
             let current = find_request(c, &id)?;
             REQUESTS.require_write(&caller, &current.district_code)?;
+            let expected = expected?;
+            valid?;
             let status: RequestStatus = stored("request status", &current.status)?;
             if !status.is_open() {
                 return Err(ApiError::Conflict(format!(

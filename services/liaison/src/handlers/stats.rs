@@ -17,7 +17,7 @@ use xs_kit::{ApiResult, Caller, Db};
 
 /// Liaison statistics
 ///
-/// For a district (office staff: their own; dashboards and integrators and admins: any, or
+/// For a district (office staff and coordinators: their own; dashboards and integrators and admins: any, or
 /// every district when left out) and a period of days (`from`, `to`, both inclusive; open
 /// ends when left out). Events count when held and starting in the period; compatriots'
 /// participations are their attendances marked at those events (total, and distinct

@@ -29,10 +29,11 @@ pub const RECORDS: Access = Access {
     writers: DISTRICT_STAFF,
 };
 
-/// Aggregate statistics: office staff of a district and read-only integrations.
+/// Aggregate statistics: office staff and coordinators of a district (counts only, no
+/// personal data: a coordinator reads their district), and read-only integrations.
 pub const STATS: Access = Access {
     what: "statistics",
-    district_readers: &[Role::OfficeStaff],
+    district_readers: &[Role::OfficeStaff, Role::Coordinator],
     citywide_readers: READ_ONLY,
     owner_readers: &[],
     personal_readers: &[],
@@ -144,14 +145,17 @@ mod tests {
     }
 
     #[test]
-    fn statistics_are_for_office_staff_and_integrations() {
+    fn statistics_are_for_the_districts_staff_and_integrations() {
         let s = |c: Caller| STATS.read_scope(&c).ok();
         assert_eq!(s(caller(&[Role::Dashboard], None, None)), Some(Scope::All));
         assert_eq!(
             s(caller(&[Role::OfficeStaff], Some("siming"), None)),
             district("siming")
         );
-        assert_eq!(s(caller(&[Role::Coordinator], Some("siming"), None)), None);
+        assert_eq!(
+            s(caller(&[Role::Coordinator], Some("siming"), None)),
+            district("siming")
+        );
         assert_eq!(s(caller(&[Role::Member], Some("siming"), Some("m1"))), None);
     }
 

@@ -423,8 +423,8 @@ pub async fn record_activity_event(
 /// Members by sector and placement, workrooms by kind and status, and activities by type (with
 /// people helped and problems solved) between `from` and `to` (inclusive, `from` ≤ `to`). Admins,
 /// and dashboards or integrators whose token names no district, see every district or one
-/// `district`; office staff, and dashboards or integrators of a district, see their own (another
-/// is 403); everyone else gets 403. Counts only, no personal fields.
+/// `district`; office staff, coordinators, and dashboards or integrators of a district, see their
+/// own (another is 403); everyone else gets 403. Counts only, no personal fields.
 #[utoipa::path(tag = "stats", params(StatsQuery), responses(
     (status = 200, body = MembershipStats),
     (status = 400, body = Problem, content_type = "application/problem+json"),

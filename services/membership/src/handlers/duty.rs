@@ -136,7 +136,9 @@ pub async fn list_shifts(
     let (id, fetch, after) = (id.into_inner(), page.fetch(), page.after.clone());
     let rows = db
         .read(move |c| {
-            let w = workrooms::find(c, &id)?.or_not_found("workroom")?;
+            // Residents see active workrooms only: any other is 404 to them, as an unknown id.
+            let w = workrooms::find_visible(c, &id, sees_only_active(&caller))?
+                .or_not_found("workroom")?;
             require_shift_reader(c, &caller, &w)?;
             Ok(model::list_shifts(c, &id, &filter, after, fetch)?)
         })
@@ -168,7 +170,9 @@ pub async fn get_shift(
     let (id, shift_id) = path.into_inner();
     let shift = db
         .read(move |c| {
-            let w = workrooms::find(c, &id)?.or_not_found("workroom")?;
+            // Residents see active workrooms only: any other is 404 to them, as an unknown id.
+            let w = workrooms::find_visible(c, &id, sees_only_active(&caller))?
+                .or_not_found("workroom")?;
             require_shift_reader(c, &caller, &w)?;
             let s = model::find_shift(c, &shift_id)?
                 .filter(|s| s.workroom_id == id)

@@ -2,7 +2,8 @@
 //! district; a member may edit their own contact fields; phones are masked for everyone
 //! outside the member's district staff.
 
-use crate::domain::member::{EditRights, edit_rights, may_see_phone, note_phone, require_manager};
+use crate::domain::access::MEMBERS;
+use crate::domain::member::{EditRights, edit_rights, may_see_phone, require_manager};
 use crate::models::member::{self as model, MemberChanges, MemberFilter, MemberRow};
 use crate::models::reference;
 use crate::views::member::*;
@@ -16,17 +17,7 @@ use xs_kit::extract::{IfMatch, Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
 use xs_kit::telemetry::RequestId;
 use xs_kit::validate::Validator;
-use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, Page, PageRequest, Role};
-
-/// Roles that may read the register (residents see members' public cards instead).
-const READERS: &[Role] = &[
-    Role::Admin,
-    Role::OfficeStaff,
-    Role::Coordinator,
-    Role::Member,
-    Role::Integrator,
-    Role::Dashboard,
-];
+use xs_kit::{ApiError, ApiResult, Caller, Db, DbConn, Page, PageRequest};
 
 const MAX_SPECIALTIES: usize = 20;
 
@@ -99,10 +90,14 @@ fn view(c: &mut DbConn, caller: &Caller, row: MemberRow) -> ApiResult<Member> {
 
 /// List members
 ///
-/// Admins, office staff, coordinators, members, integrators and dashboards read the register
-/// (residents see members' cards instead). Phones are masked (`138****1234`) unless the caller
-/// is staff of the member's district or the member; each phone served whole to someone else is
-/// recorded in the personal-data audit. With `Accept: text/csv` the answer is the whole filtered
+/// Admins (and services) read every district's register; office staff, coordinators and members
+/// read their own district's, dashboards and integrators theirs (or every district when their
+/// token names none); a `district` beyond the caller's scope is 403, and without one the list is
+/// confined to it. Residents get 403 (they see members' cards instead). Phones are masked
+/// (`138****1234`) and `gender`, `birth_year`, `residence_subdistrict` and
+/// `workplace_subdistrict` `null` unless the caller is staff of the member's district or the
+/// member; the `subdistrict` filter (which would reveal those) is 403 to everyone else. Each
+/// personal field served whole to someone else is recorded in the personal-data audit. With `Accept: text/csv` the answer is the whole filtered
 /// list as CSV (UTF-8 with BOM, the JSON fields as columns, masked the same way), streamed;
 /// `cursor` then starts it after that member, and `limit` does not apply.
 #[utoipa::path(tag = "members", params(MemberQuery), responses(
@@ -120,8 +115,16 @@ pub async fn list_members(
     format: Format,
     q: Query<MemberQuery>,
 ) -> ApiResult<HttpResponse> {
-    caller.require_any(READERS)?;
+    let scope = MEMBERS.read_scope(&caller)?;
     let q = q.0;
+    // Filtering by where members live or work would reveal those fields to callers who see
+    // them withheld.
+    if q.subdistrict.is_some() && !caller.has_any(MEMBERS.personal_readers) {
+        return Err(ApiError::Forbidden(
+            "the subdistrict filter is for those who see where members live and work".into(),
+        ));
+    }
+    let district = scope.narrow(q.district, None)?.district;
     if format == Format::Csv && q.limit.is_some() {
         return Err(ApiError::field(
             "limit",
@@ -140,7 +143,7 @@ pub async fn list_members(
         ));
     }
     let filter = MemberFilter {
-        district: q.district,
+        district,
         subdistrict: q.subdistrict,
         sector: q.sector,
         affiliation: q.affiliation,
@@ -162,14 +165,7 @@ pub async fn list_members(
                 let show = may_see_phone(&caller, &r.id, &r.district_code);
                 let list = specialties.remove(&r.id).unwrap_or_default();
                 let m = Member::from_row(r, list, show);
-                let phone = m.phone.as_deref();
-                note_phone(
-                    out.disclosures(),
-                    viewer.as_deref(),
-                    &m.id,
-                    phone,
-                    m.phone_masked,
-                );
+                m.note_disclosure(out.disclosures(), viewer.as_deref());
                 out.row(m.csv_row());
             }
             Ok(next)
@@ -197,8 +193,7 @@ pub async fn list_members(
     );
     let mut seen = Disclosures::new();
     for m in &body.items {
-        let phone = m.phone.as_deref();
-        note_phone(&mut seen, viewer.as_deref(), &m.id, phone, m.phone_masked);
+        m.note_disclosure(&mut seen, viewer.as_deref());
     }
     audit::record(&db, &reader, seen).await?;
     Ok(HttpResponse::Ok().json(body))
@@ -206,12 +201,14 @@ pub async fn list_members(
 
 /// Get a member
 ///
-/// Admins, office staff, coordinators, members, integrators and dashboards read any member of any
-/// district; residents get 403 (they see the public card instead). Only the member, admins, and
+/// Admins read any member; office staff, coordinators and members those of their own district,
+/// dashboards and integrators those of theirs (or any when their token names no district);
+/// another district's member is 403, an unknown id 404; residents get 403 (they see the public
+/// card instead). Only the member, admins, and
 /// office staff and coordinators of the member's district get the phone whole and `gender`,
 /// `birth_year`, `residence_subdistrict` and `workplace_subdistrict`; everyone else gets the phone
-/// masked (`138****1234`) and those fields `null`. Each whole phone served to someone else is
-/// recorded in the personal-data audit; the `ETag` is the version an update sends.
+/// masked (`138****1234`) and those fields `null`. Each personal field served whole to someone
+/// else is recorded in the personal-data audit; the `ETag` is the version an update sends.
 #[utoipa::path(tag = "members", params(("id" = String, Path)), responses(
     (status = 200, body = Member, headers(("ETag" = String))),
     (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -223,25 +220,19 @@ pub async fn get_member(
     rid: RequestId,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    caller.require_any(READERS)?;
+    let scope = MEMBERS.read_scope(&caller)?;
     let id = id.into_inner();
     let reader = Reader::new(&caller, &rid);
     let viewer = caller.member_id.clone();
     let member = db
         .read(move |c| {
             let row = model::find(c, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
+            scope.require(&row.district_code, None, MEMBERS.what)?;
             view(c, &caller, row)
         })
         .await?;
     let mut seen = Disclosures::new();
-    let phone = member.phone.as_deref();
-    note_phone(
-        &mut seen,
-        viewer.as_deref(),
-        &member.id,
-        phone,
-        member.phone_masked,
-    );
+    member.note_disclosure(&mut seen, viewer.as_deref());
     audit::record(&db, &reader, seen).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(member.version)))
@@ -335,7 +326,9 @@ pub async fn create_member(
 /// Admins and office staff of the member's district may change any field; a member may change only
 /// their own `phone` and `photo_url` (anything more is 403); anyone else gets 403. Absent fields
 /// stay, `null` clears. Send the version you read as `If-Match` or `version`: none is a 428, a
-/// stale one a 412 (someone else changed it since). The answer is masked as a read would be.
+/// stale one a 412 (someone else changed it since); the rights are checked first, so a caller who
+/// may not change the member gets 403 whatever the version or body. The answer is masked as a
+/// read would be.
 #[utoipa::path(tag = "members", request_body = MemberPatch, params(
     ("id" = String, Path),
     ("If-Match" = Option<String>, Header, description = "The ETag you read; or send `version` in the body")),
@@ -356,7 +349,9 @@ pub async fn update_member(
     body: Json<MemberPatch>,
 ) -> ApiResult<HttpResponse> {
     let patch = body.0;
-    let expected = expected_version(if_match, patch.version)?;
+    // Role before input: the rights are checked first (in the transaction), then the version
+    // and the fields.
+    let expected = expected_version(if_match, patch.version);
     let mut v = Validator::new();
     validate_fields(
         &mut v,
@@ -371,14 +366,16 @@ pub async fn update_member(
         patch.affiliation.clone().flatten().as_deref(),
         50,
     )
-    .opt_text("term", patch.term.clone().flatten().as_deref(), 20)
-    .finish()?;
+    .opt_text("term", patch.term.clone().flatten().as_deref(), 20);
+    let valid = v.finish();
     let id = id.into_inner();
     let reader = Reader::new(&caller, &rid);
     let member = db
         .write(move |c| {
             let current = model::find(c, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
             let rights = edit_rights(&caller, &id, &current.district_code)?;
+            let expected = expected?;
+            valid?;
             if rights == EditRights::ContactOnly && patch.touches_more_than_contact() {
                 return Err(ApiError::Forbidden(
                     "members may change only their own phone and photo".into(),
@@ -423,9 +420,7 @@ pub async fn update_member(
             let member = view(c, &caller, row)?;
             // The answer shows the phone as it now is: a read like any other, in this write.
             let mut seen = Disclosures::new();
-            let phone = member.phone.as_deref();
-            let viewer = caller.member_id.as_deref();
-            note_phone(&mut seen, viewer, &member.id, phone, member.phone_masked);
+            member.note_disclosure(&mut seen, caller.member_id.as_deref());
             audit::record_in(c, &reader, &seen)?;
             Ok(member)
         })

@@ -9,7 +9,7 @@ use crate::domain::access::PLANS;
 use crate::domain::evaluation::{ActivityType, YEARS, year_bounds};
 use crate::domain::member::require_manager;
 use crate::domain::plan::{self as rules, COMPLETION_RULE, PRORATION_RULE, QUARTERS, Targets};
-use crate::domain::workroom::{WorkroomKind, WorkroomStatus};
+use crate::domain::workroom::{WorkroomKind, WorkroomStatus, sees_only_active};
 use crate::models::plan::{self as model, PlanRow};
 use crate::models::reference;
 use crate::models::workroom::{self as workrooms, WorkroomRow};
@@ -111,11 +111,13 @@ pub async fn get_plan(
     path: web::Path<(String, i32)>,
 ) -> ApiResult<HttpResponse> {
     let scope = PLANS.read_scope(&caller)?;
+    let public = sees_only_active(&caller);
     let (id, year) = path.into_inner();
     let year = check_year(year)?;
     let plan = db
         .read(move |c| {
-            let w = workrooms::find(c, &id)?.or_not_found("workroom")?;
+            // Residents see active workrooms only: any other is 404 to them.
+            let w = workrooms::find_visible(c, &id, public)?.or_not_found("workroom")?;
             scope.require(&w.district_code, None, PLANS.what)?;
             let row = model::find(c, &id, year)?.ok_or_else(|| {
                 ApiError::NotFound(format!("the workroom has no plan for {year}"))
@@ -123,6 +125,7 @@ pub async fn get_plan(
             plan_view(c, w, row)
         })
         .await?;
+    let plan = if public { plan.public() } else { plan };
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(plan.version)))
         .json(plan))
@@ -301,8 +304,11 @@ pub async fn bulletin(
         }
     }
     let none = HashMap::new();
+    // Residents see active workrooms only.
+    let public = sees_only_active(&caller);
     let entries = rooms
         .into_iter()
+        .filter(|r| !public || r.4 == WorkroomStatus::Active.as_str())
         .map(|(id, name, kind, subdistrict, status)| {
             let lines = progress(
                 targets_of.remove(&id).unwrap_or_default(),

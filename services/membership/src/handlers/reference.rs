@@ -486,12 +486,15 @@ async fn rename_entry(
     if_match: IfMatch,
     body: Rename,
 ) -> ApiResult<HttpResponse> {
-    let expected = expected_version(if_match, body.version)?;
-    Validator::new().text("name", &body.name, 100).finish()?;
+    // Role before input: the rights are checked first, then the version and the name.
+    let expected = expected_version(if_match, body.version);
+    let valid = Validator::new().text("name", &body.name, 100).finish();
     let name = body.name.trim().to_string();
     let (json, version) = db
         .write(move |c| {
             require_rename_rights(c, &caller, table, &code)?;
+            let expected = expected?;
+            valid?;
             let rows = model::rename(
                 c,
                 table,

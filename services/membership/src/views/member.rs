@@ -40,6 +40,40 @@ pub struct Member {
 }
 
 impl Member {
+    /// The personal fields this view shows whole (for the personal-data audit).
+    pub fn personal_fields_shown(&self) -> Vec<&'static str> {
+        let mut shown = Vec::new();
+        if self.phone.is_some() && !self.phone_masked {
+            shown.push("phone");
+        }
+        for (field, present) in [
+            ("gender", self.gender.is_some()),
+            ("birth_year", self.birth_year.is_some()),
+            (
+                "residence_subdistrict",
+                self.residence_subdistrict.is_some(),
+            ),
+            (
+                "workplace_subdistrict",
+                self.workplace_subdistrict.is_some(),
+            ),
+        ] {
+            if present {
+                shown.push(field);
+            }
+        }
+        shown
+    }
+
+    /// Note for the audit the personal fields served whole to someone other than the member
+    /// (`viewer` is the caller's own member id, if any).
+    pub fn note_disclosure(&self, seen: &mut xs_kit::audit::Disclosures, viewer: Option<&str>) {
+        let shown = self.personal_fields_shown();
+        if !shown.is_empty() && viewer != Some(self.id.as_str()) {
+            seen.note(crate::domain::member::AUDIT_SUBJECT, &self.id, &shown);
+        }
+    }
+
     /// The columns of a CSV export: the JSON fields, in order.
     pub const CSV_HEADER: &'static [&'static str] = &[
         "id",

@@ -36,9 +36,11 @@ pub struct Plan {
     pub note: Option<String>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
-    pub created_by: String,
+    /// The staff account that wrote it; `null` for residents (the public face).
+    pub created_by: Option<String>,
     pub updated_at: DateTime<Utc>,
-    pub updated_by: String,
+    /// `null` for residents, like `created_by`.
+    pub updated_by: Option<String>,
 }
 
 impl Plan {
@@ -60,10 +62,17 @@ impl Plan {
             note: row.note,
             version: row.version,
             created_at: utc(row.created_at),
-            created_by: row.created_by,
+            created_by: Some(row.created_by),
             updated_at: utc(row.updated_at),
-            updated_by: row.updated_by,
+            updated_by: Some(row.updated_by),
         }
+    }
+
+    /// The public face: who wrote it withheld.
+    pub fn public(mut self) -> Plan {
+        self.created_by = None;
+        self.updated_by = None;
+        self
     }
 }
 

@@ -748,11 +748,10 @@ async fn statistics_reproduce_a_siming_line_from_records() {
     .await;
     assert_eq!(all["people_helped"], 750);
     assert_eq!(all["members"], 3);
-    for tok in [
-        coordinator("siming"),
-        member_token(&m1, "siming"),
-        resident(),
-    ] {
+    // Coordinators read their district's aggregates; members and residents do not.
+    let coordinated = get_json(&t, "/api/v1/stats/membership", &coordinator("siming")).await;
+    assert_eq!(coordinated, own);
+    for tok in [member_token(&m1, "siming"), resident()] {
         problem(t.get("/api/v1/stats/membership", &tok).await, 403).await;
     }
     let p = problem(

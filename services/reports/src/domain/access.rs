@@ -18,10 +18,11 @@ pub const REPORTS: Access = Access {
     writers: STAFF,
 };
 
-/// Report statistics: office staff of a district, admins and read-only integrations.
+/// Report statistics: office staff and coordinators of a district (aggregates only), admins
+/// and read-only integrations.
 pub const STATS: Access = Access {
     what: "report statistics",
-    district_readers: &[Role::OfficeStaff],
+    district_readers: &[Role::OfficeStaff, Role::Coordinator],
     citywide_readers: READ_ONLY,
     owner_readers: &[],
     personal_readers: &[],

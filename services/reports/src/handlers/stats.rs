@@ -63,7 +63,7 @@ fn assemble(
 /// adoptions by level, the leader instructions by level, and the adoption rate (adopted /
 /// received). With `group_by` the same per district, category, source channel or member (a
 /// joint report counts for each of its authors; the totals count it once). The office staff
-/// of a district read their district; admins and read-only integrations (dashboards,
+/// and coordinators of a district read their district; admins and read-only integrations (dashboards,
 /// integrators) every district or the one they name; others get 403. No personal data.
 #[utoipa::path(tag = "stats", params(StatsQuery), responses(
     (status = 200, body = ReportStats),

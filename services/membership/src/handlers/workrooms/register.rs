@@ -269,7 +269,8 @@ pub async fn update_workroom(
 ) -> ApiResult<HttpResponse> {
     caller.require_any(WORKROOMS.writers)?;
     let p = body.0;
-    let expected = expected_version(if_match, p.version)?;
+    // Role and scope before input: the version and the fields are checked after the scope.
+    let expected = expected_version(if_match, p.version);
     let mut v = Validator::new();
     validate_fields(
         &mut v,
@@ -284,12 +285,14 @@ pub async fn update_workroom(
             essentials: p.essentials.as_ref(),
         },
     );
-    v.finish()?;
+    let valid = v.finish();
     let id = id.into_inner();
     let row = db
         .write(move |c| {
             let current = find_workroom(c, &id)?;
             WORKROOMS.require_write(&caller, &current.district_code)?;
+            let expected = expected?;
+            valid?;
             let mut v = Validator::new();
             // The place is checked as it will be: a new subdistrict must still hold the
             // community, whether the community changes too or not.

@@ -324,7 +324,8 @@ pub async fn update_report(
 ) -> ApiResult<HttpResponse> {
     Visibility::of(&caller)?;
     let patch = body.0;
-    let expected = expected_version(if_match, patch.version)?;
+    // Role and scope before input: the version and the fields are checked after the rights.
+    let expected = expected_version(if_match, patch.version);
     let mut v = Validator::new();
     validate_fields(
         &mut v,
@@ -339,12 +340,13 @@ pub async fn update_report(
             liaison_suggestion: patch.liaison_suggestion.clone().flatten().as_deref(),
         },
     );
-    v.opt_text(
-        "reception",
-        patch.reception.clone().flatten().as_deref(),
-        64,
-    )
-    .finish()?;
+    let valid = v
+        .opt_text(
+            "reception",
+            patch.reception.clone().flatten().as_deref(),
+            64,
+        )
+        .finish();
     let id = id.into_inner();
     // Where the report is and who may edit it, before asking other services anything.
     let (rid_, who) = (id.clone(), caller.clone());
@@ -356,6 +358,8 @@ pub async fn update_report(
             Ok(row)
         })
         .await?;
+    let expected = expected?;
+    valid?;
     let district = current.district_code.clone();
     let authors = match &patch.authors {
         Some(list) => Some(check_authors(&client, &district, list).await?),
