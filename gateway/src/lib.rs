@@ -6,9 +6,11 @@
 //! - [`proxy`]: routing `/api/v1/...` to the services
 //! - [`limits`]: rate limits, login limits, CORS
 //! - [`openapi`]: the merged API document
+//! - [`events`]: the merged events feed of every service
 
 pub mod accounts;
 mod config;
+pub mod events;
 pub mod gate;
 pub mod health;
 pub mod limits;
@@ -95,6 +97,7 @@ pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
         .service(accounts::read)
         .service(accounts::update)
         .service(accounts::create_client)
+        .service(events::feed)
         .service(health::readyz);
 }
 

@@ -5,6 +5,7 @@
 
 mod auth;
 mod common;
+mod events;
 mod gateway;
 mod health;
 mod metrics;
