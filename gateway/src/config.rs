@@ -53,6 +53,9 @@ pub struct GatewaySettings {
     pub pool: xs_kit::db::PoolOptions,
     /// Apply pending migrations before serving (`XS_MIGRATE_ON_START`).
     pub migrate: bool,
+    /// Hosts or IP addresses webhooks may be sent to although they are loopback, private or
+    /// link-local (`XS_WEBHOOK_ALLOWED_HOSTS`).
+    pub webhook_allowed_hosts: Vec<String>,
 }
 
 impl GatewaySettings {
@@ -80,6 +83,7 @@ impl GatewaySettings {
             revocations: xs_kit::revocation::Revocations::new(),
             pool: xs_kit::db::PoolOptions::default(),
             migrate: true,
+            webhook_allowed_hosts: Vec::new(),
         }
     }
 }

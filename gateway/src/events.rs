@@ -184,7 +184,7 @@ pub async fn feed(
         &format!("must be between 1 and {MAX_LIMIT}"),
     )
     .opt_text("district", q.district.as_deref(), 64);
-    let types = events::parse_types(&mut v, q.types.as_deref());
+    let types = events::parse_types(&mut v, "types", q.types.as_deref());
     let cursor = match q.after.as_deref().filter(|a| !a.is_empty()) {
         None => Some(Cursor::default()),
         Some(a) => Cursor::decode(a),
@@ -236,7 +236,7 @@ pub async fn fetch(
             }
             Ok(None) => unavailable.push(service.to_string()),
             Err(e) => {
-                tracing::warn!(service, error = %e, "events feed: a service did not answer");
+                tracing::debug!(service, error = %e, "events feed: a service did not answer");
                 unavailable.push(service.to_string());
             }
         }

@@ -7,6 +7,7 @@
 //! - [`limits`]: rate limits, login limits, CORS
 //! - [`openapi`]: the merged API document
 //! - [`events`]: the merged events feed of every service
+//! - [`webhooks`]: webhook subscriptions and their signed, retried deliveries
 
 pub mod accounts;
 mod config;
@@ -18,6 +19,7 @@ pub mod openapi;
 pub mod proxy;
 mod schema;
 pub mod tokens;
+pub mod webhooks;
 
 pub use config::{GatewaySettings, default_routes};
 pub use openapi::openapi;
@@ -65,6 +67,8 @@ pub struct Shared {
 pub struct Gateway {
     pub running: Running,
     signer: tokens::Signer,
+    /// Sends webhook deliveries; stops when the gateway is dropped or stopped.
+    _webhooks: webhooks::dispatch::Dispatcher,
 }
 
 impl Gateway {
@@ -98,6 +102,13 @@ pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
         .service(accounts::update)
         .service(accounts::create_client)
         .service(events::feed)
+        .service(webhooks::list)
+        .service(webhooks::create)
+        .service(webhooks::read)
+        .service(webhooks::update)
+        .service(webhooks::remove)
+        .service(webhooks::deliveries)
+        .service(webhooks::redeliver)
         .service(health::readyz);
 }
 
@@ -172,6 +183,20 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         membership,
         revocations,
     });
+    let webhook_state = webhooks::WebhookState {
+        allow: Arc::new(webhooks::guard::AllowList::new(
+            &settings.webhook_allowed_hosts,
+        )),
+        wake: Arc::new(tokio::sync::Notify::new()),
+    };
+    let dispatcher = webhooks::dispatch::spawn(
+        db.clone(),
+        shared.membership.clone(),
+        webhook_state.allow.clone(),
+        Duration::from_secs(1),
+        webhook_state.wake.clone(),
+    )?;
+    let webhook_state = web::Data::new(webhook_state);
     let proxy = web::Data::new(proxy::Proxy::new(&settings)?);
     proxy::spawn_health_checks(&proxy, settings.health_interval);
     let cors = web::Data::new(limits::CorsPolicy::new(&settings.cors_origins));
@@ -199,6 +224,7 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(shared.clone())
+            .app_data(webhook_state.clone())
             .app_data(methods.clone())
             .app_data(drain_flag.clone())
             .app_data(proxy.clone())
@@ -245,5 +271,6 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
     Ok(Gateway {
         running: Running::spawn("gateway", addr, server).with_draining(draining),
         signer,
+        _webhooks: dispatcher,
     })
 }

@@ -13,3 +13,4 @@ mod openapi;
 mod outbox;
 mod personal_data;
 mod process;
+mod webhooks;

@@ -235,8 +235,9 @@ pub fn feed(
         .collect()
 }
 
-/// Split a comma-separated `types` parameter, checking each is `<resource>.<what happened>`.
-pub fn parse_types(v: &mut Validator, types: Option<&str>) -> Vec<String> {
+/// Split a comma-separated list of event types, checking each is `<resource>.<what happened>`;
+/// problems are named `field`.
+pub fn parse_types(v: &mut Validator, field: &str, types: Option<&str>) -> Vec<String> {
     let types: Vec<String> = types
         .unwrap_or_default()
         .split(',')
@@ -255,12 +256,12 @@ pub fn parse_types(v: &mut Validator, types: Option<&str>) -> Vec<String> {
     };
     v.check(
         types.len() <= MAX_TYPES,
-        "types",
+        field,
         &format!("at most {MAX_TYPES} types"),
     );
     v.check(
         types.iter().all(|t| well_formed(t)),
-        "types",
+        field,
         "each type is <resource>.<what happened>: lowercase letters and _ on both sides of one dot",
     );
     types
@@ -324,7 +325,7 @@ pub async fn internal_feed(
             &format!("must be between 1 and {MAX_FEED_LIMIT}"),
         )
         .opt_text("district", q.district.as_deref(), 64);
-    let types = parse_types(&mut v, q.types.as_deref());
+    let types = parse_types(&mut v, "types", q.types.as_deref());
     v.finish()?;
     publish_all(&db).await?;
     let filter = FeedFilter {
