@@ -120,6 +120,7 @@ fn gateway_settings(
     g.rate_limit_per_minute = cfg.number("XS_RATE_LIMIT_PER_MINUTE", 600)?;
     g.body_limit = cfg.number("XS_BODY_LIMIT", 1024 * 1024)?;
     g.cors_origins = cfg.list("XS_CORS_ORIGINS");
+    g.webhook_allowed_hosts = cfg.list("XS_WEBHOOK_ALLOWED_HOSTS");
     g.trusted_proxies = cfg
         .list("XS_TRUSTED_PROXIES")
         .iter()

@@ -63,6 +63,9 @@ pub struct GatewaySettings {
     /// How old a key file must be before it signs (`XS_KEY_ACTIVATION_SECS`), when reloading:
     /// longer than it takes every replica to see it (`crate::keyring`).
     pub key_activation: Duration,
+    /// Hosts or IP addresses webhooks may be sent to although they are loopback, private or
+    /// link-local (`XS_WEBHOOK_ALLOWED_HOSTS`).
+    pub webhook_allowed_hosts: Vec<String>,
 }
 
 impl GatewaySettings {
@@ -93,6 +96,7 @@ impl GatewaySettings {
             redis_url: None,
             key_reload: Duration::ZERO,
             key_activation: Duration::from_secs(120),
+            webhook_allowed_hosts: Vec::new(),
         }
     }
 }

@@ -7,10 +7,13 @@
 //! - [`limits`]: rate limits, login limits, CORS
 //! - [`store`], [`epochs`]: the state replicas share on Redis (`XS_REDIS_URL`)
 //! - [`openapi`]: the merged API document
+//! - [`events`]: the merged events feed of every service
+//! - [`webhooks`]: webhook subscriptions and their signed, retried deliveries
 
 pub mod accounts;
 mod config;
 pub mod epochs;
+pub mod events;
 pub mod gate;
 pub mod health;
 pub mod keyring;
@@ -20,6 +23,7 @@ pub mod proxy;
 mod schema;
 pub mod store;
 pub mod tokens;
+pub mod webhooks;
 
 pub use config::{GatewaySettings, default_routes};
 pub use openapi::openapi;
@@ -71,6 +75,8 @@ pub struct Gateway {
     signer: tokens::Signer,
     /// Background work tied to this gateway (Redis probe and followers), stopped with it.
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Sends webhook deliveries; stops when the gateway is dropped or stopped.
+    _webhooks: webhooks::dispatch::Dispatcher,
 }
 
 impl Gateway {
@@ -106,6 +112,14 @@ pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
         .service(accounts::read)
         .service(accounts::update)
         .service(accounts::create_client)
+        .service(events::feed)
+        .service(webhooks::list)
+        .service(webhooks::create)
+        .service(webhooks::read)
+        .service(webhooks::update)
+        .service(webhooks::remove)
+        .service(webhooks::deliveries)
+        .service(webhooks::redeliver)
         .service(health::readyz);
 }
 
@@ -208,6 +222,20 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         tasks.push(redis.spawn_probe());
         tasks.extend(epochs::spawn(redis, &revocations, &db));
     }
+    let webhook_state = webhooks::WebhookState {
+        allow: Arc::new(webhooks::guard::AllowList::new(
+            &settings.webhook_allowed_hosts,
+        )),
+        wake: Arc::new(tokio::sync::Notify::new()),
+    };
+    let dispatcher = webhooks::dispatch::spawn(
+        db.clone(),
+        shared.membership.clone(),
+        webhook_state.allow.clone(),
+        Duration::from_secs(1),
+        webhook_state.wake.clone(),
+    )?;
+    let webhook_state = web::Data::new(webhook_state);
     let proxy = web::Data::new(proxy::Proxy::new(&settings)?);
     proxy::spawn_health_checks(&proxy, settings.health_interval);
     let cors = web::Data::new(limits::CorsPolicy::new(&settings.cors_origins));
@@ -243,6 +271,7 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
     let server = xs_kit::server::serve("gateway", listener, serving, move || {
         App::new()
             .app_data(shared.clone())
+            .app_data(webhook_state.clone())
             .app_data(methods.clone())
             .app_data(drain_flag.clone())
             .app_data(proxy.clone())
@@ -284,5 +313,6 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         running: Running::spawn("gateway", addr, server).with_draining(draining),
         signer,
         tasks,
+        _webhooks: dispatcher,
     })
 }

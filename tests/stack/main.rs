@@ -6,6 +6,7 @@
 mod auth;
 mod authorization;
 mod common;
+mod events;
 mod gateway;
 mod health;
 mod metrics;
@@ -13,3 +14,4 @@ mod openapi;
 mod outbox;
 mod personal_data;
 mod process;
+mod webhooks;

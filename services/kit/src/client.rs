@@ -592,7 +592,7 @@ pub(crate) fn truncate(s: &str) -> String {
     }
 }
 
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -5,12 +5,34 @@
 //! State machines write theirs through [`crate::lifecycle::Move::record`]; other changes that
 //! matter outside the service (a topic raised) call [`record`] themselves. `data` is the
 //! resource after the change as the least privileged reader may see it: personal fields masked.
+//!
+//! ## The feed: positions given after commit
+//!
+//! Event ids (UUID v7) and `occurred_at` are taken *before* the transaction commits, so a
+//! transaction that commits later can carry an earlier id than an event a reader has already
+//! seen; "after this id" would then skip it for good. So readers page by **position** instead:
+//! [`publish`] gives every committed event that has none the next positions of the service's
+//! feed (`kit_events.seq`, 1, 2, 3, ...), holding the lock on the one counter row
+//! (`kit_event_positions`) until it commits. An event that has not committed is invisible to
+//! the publisher and gets a later position when it has; publishers take turns on the counter,
+//! so a reader that sees position `n` also sees every position below it. Hence, within one
+//! service: paging by `position > cursor` in position order yields every committed event
+//! exactly once, each after every event that committed before its publisher ran.
+//!
+//! [`internal_feed`] (`GET /internal/v1/events`, service tokens only; the gateway's merged
+//! `GET /api/v1/events` calls it) publishes what is pending, then reads; there is no timer.
 
-use crate::db::{DbBackend, DbConn};
+use crate::auth::{Caller, Role};
+use crate::db::{Db, DbBackend, DbConn};
+use crate::error::{ApiResult, Problem};
+use crate::extract::Query;
+use crate::scope::{Access, READ_ONLY};
+use crate::validate::Validator;
+use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 diesel::table! {
     kit_events (id) {
@@ -20,8 +42,36 @@ diesel::table! {
         district -> Nullable<Text>,
         subject -> Text,
         data -> Text,
+        /// The position in the service's feed, given after commit by [`publish`].
+        seq -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    /// One row (`events`): the last position handed out.
+    kit_event_positions (id) {
+        id -> Text,
+        last_seq -> BigInt,
+    }
+}
+
+/// Who reads the events feed (`GET /api/v1/events`, the gateway's merged feed): admins and
+/// integrators citywide, dashboards citywide or within the district their token names, office
+/// staff within their district. Events carry no unmasked personal data, so there is no
+/// personal-data reader; nobody writes events through the API.
+pub const ACCESS: Access = Access {
+    what: "events",
+    district_readers: &[Role::OfficeStaff],
+    citywide_readers: READ_ONLY,
+    owner_readers: &[],
+    personal_readers: &[],
+    writers: &[],
+};
+
+/// The longest page of the feed.
+pub const MAX_FEED_LIMIT: i64 = 1000;
+/// The most event types one request may name.
+pub const MAX_TYPES: usize = 50;
 
 /// The envelope, as stored and as sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -86,6 +136,211 @@ pub fn record(conn: &mut DbConn, e: &Event) -> QueryResult<()> {
         .map(drop)
 }
 
+/// Give positions to the committed events that have none, in id order, and return how many.
+/// Runs in its own write transaction ([`Db::write`]); see the module's documentation for why
+/// this makes paging by position complete.
+pub fn publish(conn: &mut DbConn) -> QueryResult<usize> {
+    use kit_event_positions::dsl as p;
+    // Publishers take turns here until commit (a row lock on PostgreSQL; SQLite's write
+    // transaction already serialises them). Read after the lock: in READ COMMITTED every later
+    // statement sees what the previous publisher committed.
+    crate::rows::lock(conn, "kit_event_positions", "events")?;
+    let last: i64 = p::kit_event_positions
+        .find("events")
+        .select(p::last_seq)
+        .first(conn)?;
+    let pending: Vec<String> = kit_events::table
+        .filter(kit_events::seq.is_null())
+        .order(kit_events::id)
+        .limit(PUBLISH_BATCH)
+        .select(kit_events::id)
+        .load(conn)?;
+    for (i, id) in pending.iter().enumerate() {
+        diesel::update(kit_events::table.find(id))
+            .set(kit_events::seq.eq(last + 1 + i as i64))
+            .execute(conn)?;
+    }
+    if !pending.is_empty() {
+        diesel::update(p::kit_event_positions.find("events"))
+            .set(p::last_seq.eq(last + pending.len() as i64))
+            .execute(conn)?;
+    }
+    Ok(pending.len())
+}
+
+/// Events published per transaction; [`publish_all`] repeats until none is left.
+const PUBLISH_BATCH: i64 = 500;
+
+/// Are there committed events without a position? (A cheap read before taking the writer.)
+pub fn unpublished(conn: &mut DbConn) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        kit_events::table.filter(kit_events::seq.is_null()),
+    ))
+    .get_result(conn)
+}
+
+/// Publish everything committed so far (several batches if need be).
+pub async fn publish_all(db: &Db) -> ApiResult<()> {
+    while db.read(|c| Ok(unpublished(c)?)).await? {
+        if db.write(|c| Ok(publish(c)?)).await? == 0 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// An event with its position in its service's feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Positioned {
+    /// Strictly increasing in the order the events were found committed.
+    pub position: i64,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// What a feed read keeps: which types (none: all) and which district (none: all).
+#[derive(Debug, Clone, Default)]
+pub struct FeedFilter {
+    pub types: Vec<String>,
+    pub district: Option<String>,
+}
+
+/// Published events after `after`, in position order.
+pub fn feed(
+    conn: &mut DbConn,
+    after: i64,
+    filter: &FeedFilter,
+    limit: i64,
+) -> QueryResult<Vec<Positioned>> {
+    let mut q = kit_events::table
+        .filter(kit_events::seq.gt(after))
+        .order(kit_events::seq)
+        .limit(limit)
+        .select((kit_events::seq.assume_not_null(), EventRow::as_select()))
+        .into_boxed::<DbBackend>();
+    if !filter.types.is_empty() {
+        q = q.filter(kit_events::event_type.eq_any(filter.types.clone()));
+    }
+    if let Some(d) = &filter.district {
+        q = q.filter(kit_events::district.eq(d.clone()));
+    }
+    q.load::<(i64, EventRow)>(conn)?
+        .into_iter()
+        .map(|(position, r)| {
+            Ok(Positioned {
+                position,
+                event: r.into_event()?,
+            })
+        })
+        .collect()
+}
+
+/// Split a comma-separated list of event types, checking each is `<resource>.<what happened>`;
+/// problems are named `field`.
+pub fn parse_types(v: &mut Validator, field: &str, types: Option<&str>) -> Vec<String> {
+    let types: Vec<String> = types
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
+    let well_formed = |t: &str| {
+        t.split_once('.').is_some_and(|(a, b)| {
+            [a, b].iter().all(|p| {
+                !p.is_empty()
+                    && p.len() <= 64
+                    && p.bytes().all(|c| c.is_ascii_lowercase() || c == b'_')
+            })
+        })
+    };
+    v.check(
+        types.len() <= MAX_TYPES,
+        field,
+        &format!("at most {MAX_TYPES} types"),
+    );
+    v.check(
+        types.iter().all(|t| well_formed(t)),
+        field,
+        "each type is <resource>.<what happened>: lowercase letters and _ on both sides of one dot",
+    );
+    types
+}
+
+/// The query of the internal feed.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InternalFeedQuery {
+    /// The position to start after (0 or absent: from the first event).
+    #[param(minimum = 0)]
+    pub after: Option<i64>,
+    /// Comma-separated event types to keep (absent: all).
+    pub types: Option<String>,
+    /// Only events of this district.
+    pub district: Option<String>,
+    /// Events per page, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+/// A page of one service's feed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InternalFeedPage {
+    /// In position order.
+    pub events: Vec<Positioned>,
+    /// Whether more events follow the last one (a full page was read).
+    pub has_more: bool,
+}
+
+/// This service's events after a position, for the gateway's merged feed
+///
+/// Service tokens only (the gateway's `GET /api/v1/events` checks the caller's role and
+/// district and passes the district on). Publishes what has committed and has no position yet,
+/// then answers the events after `after` in position order: an event that committed after a
+/// page was read comes after it, never before, so paging by the last position seen misses and
+/// repeats nothing. `data` is as the least privileged reader of the feed may see it (personal
+/// data masked).
+#[utoipa::path(tag = "internal", params(InternalFeedQuery), responses(
+    (status = 200, description = "A page of the service's events", body = InternalFeedPage),
+    (status = 400, description = "A parameter is malformed (named in the problem)", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Not a service token", body = Problem, content_type = "application/problem+json"),
+    (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json")))]
+#[get("/events")]
+pub async fn internal_feed(
+    db: web::Data<Db>,
+    caller: Caller,
+    q: Query<InternalFeedQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require_any(&[Role::Service])?;
+    let q = q.0;
+    let mut v = Validator::new();
+    let after = q.after.unwrap_or(0);
+    let limit = q.limit.unwrap_or(100);
+    v.check(after >= 0, "after", "must not be negative")
+        .check(
+            (1..=MAX_FEED_LIMIT).contains(&limit),
+            "limit",
+            &format!("must be between 1 and {MAX_FEED_LIMIT}"),
+        )
+        .opt_text("district", q.district.as_deref(), 64);
+    let types = parse_types(&mut v, "types", q.types.as_deref());
+    v.finish()?;
+    publish_all(&db).await?;
+    let filter = FeedFilter {
+        types,
+        district: q.district,
+    };
+    let events = db
+        .read(move |c| Ok(feed(c, after, &filter, limit)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(InternalFeedPage {
+        has_more: events.len() as i64 == limit,
+        events,
+    }))
+}
+
 /// Events after the cursor id, oldest first; optionally only those of one district.
 pub fn list(
     conn: &mut DbConn,
@@ -104,18 +359,45 @@ pub fn list(
     if let Some(d) = district {
         q = q.filter(kit_events::district.eq(d.to_string()));
     }
-    q.load(conn)?
+    q.load::<EventRow>(conn)?
         .into_iter()
-        .map(|r| {
-            Ok(Event {
-                data: serde_json::from_str(&r.data)
-                    .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,
-                id: r.id,
-                event_type: r.event_type,
-                occurred_at: r.occurred_at,
-                district: r.district,
-                subject: r.subject,
-            })
-        })
+        .map(EventRow::into_event)
         .collect()
+}
+
+impl EventRow {
+    fn into_event(self) -> QueryResult<Event> {
+        Ok(Event {
+            data: serde_json::from_str(&self.data)
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?,
+            id: self.id,
+            event_type: self.event_type,
+            occurred_at: self.occurred_at,
+            district: self.district,
+            subject: self.subject,
+        })
+    }
+}
+
+/// Record the event of a change that is not a state machine's move (a member registered, a
+/// reception recorded), inside the caller's transaction: `data` must already be masked for the
+/// least privileged reader of the feed. Returns the event's id.
+pub fn emit(
+    conn: &mut DbConn,
+    event_type: &str,
+    occurred_at: NaiveDateTime,
+    district: &str,
+    subject: String,
+    data: &impl Serialize,
+) -> ApiResult<String> {
+    let event = Event {
+        id: crate::db::new_id(),
+        event_type: event_type.to_string(),
+        occurred_at,
+        district: Some(district.to_string()),
+        subject,
+        data: serde_json::to_value(data).map_err(crate::error::ApiError::internal)?,
+    };
+    record(conn, &event)?;
+    Ok(event.id)
 }

@@ -41,5 +41,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(xs_kit::audit::routes("liaison")),
     );
     // Service-to-service only: the gateway does not route /internal.
-    cfg.service(scope("/internal/v1").service(internal::suggestion_reference));
+    cfg.service(
+        scope("/internal/v1")
+            .service(internal::suggestion_reference)
+            .service(xs_kit::events::internal_feed),
+    );
 }

@@ -65,6 +65,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         scope("/internal/v1")
             .service(activities::record_activity_event)
             .service(internal::member_reference)
-            .service(internal::workroom_reference),
+            .service(internal::workroom_reference)
+            .service(xs_kit::events::internal_feed),
     );
 }

@@ -21,6 +21,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
         scope("/internal/v1")
             .service(internal::open_draft)
-            .service(internal::report_reference),
+            .service(internal::report_reference)
+            .service(xs_kit::events::internal_feed),
     );
 }

@@ -71,9 +71,12 @@ impl Lifecycle for MediationStatus {
     }
 
     /// `mediation_case.received` on creation, then named for the state reached.
+    /// `mediation_case.received`, `mediation_case.in_mediation`, and `mediation_case.closed`
+    /// for every outcome (agreement signed, failed, referred: `data.status` says which).
     fn event_type(from: Option<Self>, _action: &str, to: Self) -> Option<String> {
         Some(match from {
             None => "mediation_case.received".into(),
+            Some(_) if to.is_outcome() => "mediation_case.closed".into(),
             Some(_) => format!("mediation_case.{}", to.as_str()),
         })
     }
@@ -118,6 +121,26 @@ mod tests {
 
     use MediationAction as A;
     use MediationStatus as S;
+
+    #[test]
+    fn every_outcome_is_one_closed_event() {
+        use xs_kit::lifecycle::Lifecycle;
+        let e = |from: Option<S>, to: S| S::event_type(from, "x", to);
+        assert_eq!(
+            e(None, S::Received).as_deref(),
+            Some("mediation_case.received")
+        );
+        assert_eq!(
+            e(Some(S::Received), S::InMediation).as_deref(),
+            Some("mediation_case.in_mediation")
+        );
+        for to in [S::AgreementSigned, S::Failed, S::Referred] {
+            assert_eq!(
+                e(Some(S::InMediation), to).as_deref(),
+                Some("mediation_case.closed")
+            );
+        }
+    }
 
     const LEGAL: &[(S, A, S)] = &[
         (S::Received, A::Start, S::InMediation),

@@ -130,10 +130,12 @@ impl Lifecycle for TopicStatus {
     }
 
     /// `topic.raised` on creation, then named for the state reached (`topic.claimed`, …).
-    fn event_type(from: Option<Self>, _action: &str, to: Self) -> Option<String> {
+    /// `topic.created` when raised; every later move is `topic.status_changed` (the event's
+    /// `data.status` is the new status), so a subscriber follows a topic with one type.
+    fn event_type(from: Option<Self>, _action: &str, _to: Self) -> Option<String> {
         Some(match from {
-            None => "topic.raised".into(),
-            Some(_) => format!("topic.{}", to.as_str()),
+            None => "topic.created".into(),
+            Some(_) => "topic.status_changed".into(),
         })
     }
 }
@@ -259,6 +261,21 @@ mod tests {
 
     use TopicAction as A;
     use TopicStatus as S;
+
+    #[test]
+    fn events_are_created_then_status_changed() {
+        use xs_kit::lifecycle::Lifecycle;
+        assert_eq!(
+            S::event_type(None, "raise", S::Open).as_deref(),
+            Some("topic.created")
+        );
+        for to in [S::Claimed, S::Resolved, S::Merged] {
+            assert_eq!(
+                S::event_type(Some(S::Open), "claim", to).as_deref(),
+                Some("topic.status_changed")
+            );
+        }
+    }
 
     /// Every legal move, written out independently of `target` (consultation moves included).
     const LEGAL: &[(S, A, S)] = &[

@@ -368,6 +368,16 @@ pub async fn create_reception(
             for m in &members {
                 outbox::enqueue(c, MEMBERSHIP_ACTIVITIES, &credit(&row, m))?;
             }
+            // The event shows the visitor masked, as any reader of the feed may see it.
+            let published = Reception::from_row(row.clone(), members.clone(), false)?;
+            xs_kit::events::emit(
+                c,
+                "reception.recorded",
+                now,
+                &row.district_code,
+                format!("/api/v1/receptions/{}", row.id),
+                &published,
+            )?;
             let id = row.id.clone();
             let reception = view(&who, row, members.clone())?;
             let mut seen = Disclosures::new();

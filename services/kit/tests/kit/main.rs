@@ -7,6 +7,7 @@
 mod client;
 mod common;
 mod conventions;
+mod feed;
 mod jwks;
 mod notebook;
 mod outage;

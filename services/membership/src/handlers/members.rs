@@ -81,6 +81,26 @@ fn check_references(
     v.finish()
 }
 
+/// The domain event of a change to a member (in the change's transaction): the member as the
+/// feed's least privileged reader sees them, phone masked.
+fn record_event(
+    c: &mut DbConn,
+    event_type: &str,
+    row: &MemberRow,
+    specialties: Vec<String>,
+) -> ApiResult<()> {
+    let published = Member::from_row(row.clone(), specialties, false);
+    xs_kit::events::emit(
+        c,
+        event_type,
+        row.updated_at,
+        &row.district_code,
+        format!("/api/v1/members/{}", row.id),
+        &published,
+    )?;
+    Ok(())
+}
+
 fn view(c: &mut DbConn, caller: &Caller, row: MemberRow) -> ApiResult<Member> {
     let mut specialties = model::specialties_of(c, &[row.id.as_str()])?;
     let show = may_see_phone(caller, &row.id, &row.district_code);
@@ -314,6 +334,7 @@ pub async fn create_member(
         };
         let specialties: Vec<String> = b.specialties.iter().map(|s| s.trim().to_string()).collect();
         model::insert(c, &row, &specialties)?;
+        record_event(c, "member.created", &row, specialties)?;
         let id = row.id.clone();
         let member = view(c, &who, row)?;
         Reply::created(&member, format!("/api/v1/members/{id}"))
@@ -417,6 +438,10 @@ pub async fn update_member(
                 model::replace_specialties(c, &id, &list)?;
             }
             let row = model::find(c, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
+            let specialties = model::specialties_of(c, &[row.id.as_str()])?
+                .remove(&row.id)
+                .unwrap_or_default();
+            record_event(c, "member.updated", &row, specialties)?;
             let member = view(c, &caller, row)?;
             // The answer shows the phone as it now is: a read like any other, in this write.
             let mut seen = Disclosures::new();

@@ -217,6 +217,7 @@ impl Lifecycle for ReportStatus {
 
     fn event_type(_from: Option<Self>, action: &str, to: Self) -> Option<String> {
         Some(match action {
+            "create" => "report.created".to_string(),
             "instruct" => "report.instructed".to_string(),
             "forward" => "report.forwarded".to_string(),
             "adopt" => "report.adopted".to_string(),
@@ -319,6 +320,10 @@ mod tests {
         assert_eq!(
             S::event_type(Some(S::UnderReview), "return", S::Returned).as_deref(),
             Some("report.returned")
+        );
+        assert_eq!(
+            S::event_type(None, "create", S::Draft).as_deref(),
+            Some("report.created")
         );
     }
 

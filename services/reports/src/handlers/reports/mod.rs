@@ -100,8 +100,27 @@ pub(crate) fn note_contact(seen: &mut Disclosures, r: &Report) {
 }
 
 /// The domain event's envelope: the report as anyone allowed to read it after acceptance
-/// sees it (the resident's contact masked, no actions).
+/// sees it (the resident's contact masked, no actions). Before acceptance a report is its
+/// authors' and the office's only, so its events then carry only what a dashboard may count:
+/// id, district, category, channel, status, version and times — no text, no authors.
 pub(crate) fn publish(r: &Report) -> ApiResult<Publish> {
+    if !r.status.is_published() {
+        return Ok(Publish {
+            district: Some(r.district.clone()),
+            subject: format!("/api/v1/reports/{}", r.id),
+            data: serde_json::json!({
+                "id": r.id,
+                "district": r.district,
+                "category": r.category,
+                "source_channel": r.source_channel,
+                "status": r.status,
+                "version": r.version,
+                "submitted_at": r.submitted_at,
+                "created_at": r.created_at,
+                "updated_at": r.updated_at,
+            }),
+        });
+    }
     let mut data = r.clone();
     if let Some(c) = data.resident_contact.as_mut()
         && !c.masked
