@@ -36,5 +36,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(xs_kit::audit::routes("consultation")),
     );
     // Service-to-service only: the gateway does not route /internal.
-    cfg.service(scope("/internal/v1").service(internal::reception_reference));
+    cfg.service(
+        scope("/internal/v1")
+            .service(internal::reception_reference)
+            .service(internal::topic_reference),
+    );
 }
