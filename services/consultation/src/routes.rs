@@ -39,6 +39,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(
         scope("/internal/v1")
             .service(internal::reception_reference)
-            .service(xs_kit::events::internal_feed),
+            .service(xs_kit::events::internal_feed)
+            .service(internal::topic_reference),
     );
 }

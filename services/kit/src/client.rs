@@ -14,7 +14,7 @@
 //! naming it; the resource missing → `Ok(None)`, which the caller turns into its own field
 //! error (`client.member(&id).await?.ok_or_else(|| ApiError::field("member", "no such member"))`).
 
-use crate::contracts::{MemberRef, ReceptionRef, ReportRef, SuggestionRef, WorkroomRef};
+use crate::contracts::{MemberRef, ReceptionRef, ReportRef, SuggestionRef, TopicRef, WorkroomRef};
 use crate::error::{ApiError, ApiResult};
 use crate::keys::SigningKey;
 use crate::service::{DEFAULT_AUDIENCE, DEFAULT_ISSUER};
@@ -509,6 +509,14 @@ impl ServiceClient {
     /// A reception as the consultation service's internal endpoint shows it.
     pub async fn reception(&self, id: &str) -> ApiResult<Option<ReceptionRef>> {
         match ref_path("/internal/v1/receptions", id) {
+            Some(path) => self.get_json("consultation", &path).await,
+            None => Ok(None),
+        }
+    }
+
+    /// A consultation topic as the consultation service's internal endpoint shows it.
+    pub async fn topic(&self, id: &str) -> ApiResult<Option<TopicRef>> {
+        match ref_path("/internal/v1/topics", id) {
             Some(path) => self.get_json("consultation", &path).await,
             None => Ok(None),
         }

@@ -32,6 +32,22 @@ crate::text_enum! {
     }
 }
 
+crate::text_enum! {
+    /// The level an activity reached, for the activity types whose points the rule table
+    /// gives by level (`report_adopted`: who adopted the report).
+    #[derive(PartialOrd, Ord)]
+    pub enum ActivityLevel {
+        /// 市政协
+        Municipal = "municipal",
+        /// 省政协
+        Provincial = "provincial",
+        /// 全国政协
+        National = "national",
+        /// A named department.
+        Department = "department",
+    }
+}
+
 /// An activity another service reports (a consultation held, a report adopted). Recorded
 /// once per `source` + `source_event_id`, however often it is delivered.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -40,6 +56,10 @@ pub struct ActivityEvent {
     pub member: String,
     #[serde(rename = "type")]
     pub activity_type: ActivityType,
+    /// For a type the rule table gives points by level (`report_adopted`): the level, whose
+    /// points it earns. Left out otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<ActivityLevel>,
     pub date: NaiveDate,
     pub workroom: Option<String>,
     #[serde(default)]
@@ -64,6 +84,9 @@ pub struct MemberRef {
     /// `active` or `retired`.
     pub status: String,
     pub taiwan_origin: bool,
+    /// Sector code (界别), if the member has one.
+    #[serde(default)]
+    pub sector: Option<String>,
 }
 
 /// A workroom as other services see it when they check a reference
@@ -125,6 +148,19 @@ pub struct ReportRef {
     pub status: String,
 }
 
+/// A consultation topic as other services see it
+/// (`GET consultation:/internal/v1/topics/{id}`): a report may name the topic it came from.
+/// No proposer or contact data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TopicRef {
+    pub id: String,
+    pub title: String,
+    /// District code.
+    pub district: String,
+    /// Lifecycle state (`open`, `claimed`, … `resolved`, `declined`, `merged`).
+    pub status: String,
+}
+
 /// A visitor reception as other services see it
 /// (`GET consultation:/internal/v1/receptions/{id}`). No visitor data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -173,6 +209,15 @@ mod tests {
             "source": "consultation", "source_event_id": "c-1"});
         let e: ActivityEvent = serde_json::from_value(ok.clone()).expect("a valid event");
         assert_eq!(e.beneficiaries, 0);
+        assert_eq!(e.level, None);
+        // No level: the field is left out, so events of every other type stay as they were.
+        let sent = serde_json::to_value(&e).expect("serialises");
+        assert!(sent.get("level").is_none(), "{sent}");
+        let mut adopted = ok.clone();
+        adopted["type"] = serde_json::json!("report_adopted");
+        adopted["level"] = serde_json::json!("national");
+        let e: ActivityEvent = serde_json::from_value(adopted).expect("a level is taken");
+        assert_eq!(e.level, Some(ActivityLevel::National));
         let mut bad = ok;
         bad["extra"] = serde_json::json!(1);
         assert!(serde_json::from_value::<ActivityEvent>(bad).is_err());

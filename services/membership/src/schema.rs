@@ -105,6 +105,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    evaluation_rule_levels (year, activity_type, level) {
+        year -> Integer,
+        activity_type -> Text,
+        level -> Text,
+        points -> Integer,
+    }
+}
+
+diesel::table! {
     activities (id) {
         id -> Text,
         member_id -> Text,
@@ -242,6 +251,7 @@ diesel::joinable!(subdistricts -> districts (district_code));
 diesel::joinable!(communities -> subdistricts (subdistrict_code));
 diesel::joinable!(member_specialties -> members (member_id));
 diesel::joinable!(evaluation_rules -> evaluation_rule_years (year));
+diesel::joinable!(evaluation_rule_levels -> evaluation_rule_years (year));
 diesel::joinable!(activities -> members (member_id));
 diesel::joinable!(member_year_points -> members (member_id));
 diesel::joinable!(workroom_assignments -> workrooms (workroom_id));
@@ -260,6 +270,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     member_specialties,
     evaluation_rule_years,
     evaluation_rules,
+    evaluation_rule_levels,
     activities,
     member_year_points,
     activity_day_totals,

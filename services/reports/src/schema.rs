@@ -27,6 +27,7 @@ diesel::table! {
         created_by -> Text,
         updated_at -> Timestamp,
         updated_by -> Text,
+        topic_id -> Nullable<Text>,
     }
 }
 
@@ -36,6 +37,7 @@ diesel::table! {
         member_id -> Text,
         member_name -> Text,
         position -> Integer,
+        member_sector -> Nullable<Text>,
     }
 }
 

@@ -518,6 +518,7 @@ fn credit(row: &ConsultationRow, member: &str, held_on: NaiveDate) -> ActivityEv
     ActivityEvent {
         member: member.to_string(),
         activity_type: ActivityType::Consultation,
+        level: None,
         date: held_on,
         workroom: row.workroom_id.clone(),
         beneficiaries: row.residents_count,

@@ -416,6 +416,7 @@ fn credit(
     ActivityEvent {
         member: member.to_string(),
         activity_type: ActivityType::Mediation,
+        level: None,
         date: on,
         workroom: r.workroom_id.clone(),
         beneficiaries: parties,

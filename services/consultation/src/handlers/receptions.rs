@@ -205,6 +205,7 @@ fn credit(r: &ReceptionRow, member: &str) -> ActivityEvent {
     ActivityEvent {
         member: member.to_string(),
         activity_type: ActivityType::Reception,
+        level: None,
         date: r.received_on,
         workroom: Some(r.workroom_id.clone()),
         beneficiaries: 1,

@@ -1069,3 +1069,61 @@ async fn writes_with_an_idempotency_key_replay_their_first_answer() {
     assert_eq!(credits(&t, &m).await.len(), 1);
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn the_internal_topic_reference_is_for_services_only() {
+    let t = Stack::start().await;
+    let mut body = new_topic("小区停车难", "public");
+    body["contact"] = json!({"name": "王小明", "phone": "13900001111"});
+    body["workroom"] = json!(workroom(&t, "莲花好商量", "siming", "jialian").await);
+    let topic = raise(&t, &resident("res-a"), body).await;
+    let tid = id(&topic);
+    let internal = format!("{}/internal/v1/topics/{tid}", t.service_url());
+    let svc = token("service:reports", &[Role::Service], None);
+    // Id, title, district and status; no description, proposer or contact.
+    let v: Value = ok(
+        t.client
+            .get(&internal)
+            .bearer_auth(&svc)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(
+        v,
+        json!({"id": tid, "title": "小区停车难", "district": "siming", "status": "open"})
+    );
+    for who in [staff("siming"), resident("res-a")] {
+        problem(
+            t.client
+                .get(&internal)
+                .bearer_auth(who)
+                .send()
+                .await
+                .unwrap(),
+            403,
+        )
+        .await;
+    }
+    let missing = format!("{}/internal/v1/topics/nothing", t.service_url());
+    problem(
+        t.client
+            .get(&missing)
+            .bearer_auth(&svc)
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+    // The gateway does not route /internal.
+    assert_eq!(
+        t.get(&format!("/internal/v1/topics/{tid}"), &svc)
+            .await
+            .status(),
+        404
+    );
+    t.stop().await;
+}

@@ -6,12 +6,35 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-/// What a member did: a contract with the services that report activities, so it lives in
-/// the kit.
-pub use xs_kit::contracts::ActivityType;
+/// What a member did, and the level it reached: contracts with the services that report
+/// activities, so they live in the kit.
+pub use xs_kit::contracts::{ActivityLevel, ActivityType};
 
 /// Points per activity type for one year.
 pub type PointsTable = BTreeMap<ActivityType, i32>;
+
+/// Points by level for the types that have levels, for one year. A level left out earns the
+/// type's points from the [`PointsTable`].
+pub type LevelPointsTable = BTreeMap<ActivityType, BTreeMap<ActivityLevel, i32>>;
+
+/// Does the rule table give this type points by level? A report's adoption: by whom it was
+/// adopted (municipal, provincial, national committee, or a department).
+pub fn has_levels(kind: ActivityType) -> bool {
+    kind == ActivityType::ReportAdopted
+}
+
+/// The points an activity of `kind` at `level` earns: the level's points where the table
+/// gives them, else the type's.
+pub fn points_at(
+    kind: ActivityType,
+    level: Option<ActivityLevel>,
+    table: &PointsTable,
+    levels: &LevelPointsTable,
+) -> i32 {
+    level
+        .and_then(|l| levels.get(&kind).and_then(|by| by.get(&l)).copied())
+        .unwrap_or_else(|| points_for(kind, table))
+}
 
 /// The largest number of points one activity may be worth.
 pub const MAX_POINTS: i32 = 1000;
@@ -198,5 +221,29 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", t.as_str()));
         }
         assert_eq!(ActivityType::parse("bogus"), None);
+    }
+
+    #[test]
+    fn levels_earn_their_points_or_the_types() {
+        let table: PointsTable = [(ActivityType::ReportAdopted, 10)].into_iter().collect();
+        let levels: LevelPointsTable = [(
+            ActivityType::ReportAdopted,
+            [
+                (ActivityLevel::National, 20),
+                (ActivityLevel::Provincial, 15),
+            ]
+            .into_iter()
+            .collect(),
+        )]
+        .into_iter()
+        .collect();
+        let adopted = |l| points_at(ActivityType::ReportAdopted, l, &table, &levels);
+        assert_eq!(adopted(Some(ActivityLevel::National)), 20);
+        assert_eq!(adopted(Some(ActivityLevel::Provincial)), 15);
+        // A level the table leaves out, or none: the type's points.
+        assert_eq!(adopted(Some(ActivityLevel::Municipal)), 10);
+        assert_eq!(adopted(None), 10);
+        assert!(has_levels(ActivityType::ReportAdopted));
+        assert!(!has_levels(ActivityType::ReportSubmitted));
     }
 }

@@ -6,7 +6,7 @@
 //! (admins alone may set them by hand), and each record keeps its points and rule year.
 
 use crate::domain::access::{RECORDS, STATS};
-use crate::domain::evaluation::{ActivityType, MAX_POINTS};
+use crate::domain::evaluation::{ActivityLevel, ActivityType, MAX_POINTS, has_levels};
 use crate::models::activity::{self as model, ActivityFilter, ActivityRow, MANUAL};
 use crate::models::member::{self as member_model, MemberRow};
 use crate::models::reference;
@@ -65,6 +65,8 @@ fn validate_common(v: &mut Validator, f: &Common) {
 /// What a new record needs beyond its fields.
 struct Recording {
     kind: ActivityType,
+    /// The level reached, for a type the rule table gives points by level.
+    level: Option<ActivityLevel>,
     source: String,
     event_id: Option<String>,
     points_override: Option<i32>,
@@ -91,9 +93,12 @@ fn check_workroom(c: &mut DbConn, member: &MemberRow, workroom: Option<&str>) ->
 fn build(c: &mut DbConn, member: &MemberRow, f: &Common, r: Recording) -> ApiResult<ActivityRow> {
     check_workroom(c, member, f.workroom)?;
     let (rule_year, rule_points) =
-        model::rule_points_on(c, r.kind.as_str(), f.date)?.ok_or_else(|| {
-            ApiError::Conflict("no evaluation rules exist yet; an admin must set a year's".into())
-        })?;
+        model::rule_points_on(c, r.kind.as_str(), r.level.map(|l| l.as_str()), f.date)?
+            .ok_or_else(|| {
+                ApiError::Conflict(
+                    "no evaluation rules exist yet; an admin must set a year's".into(),
+                )
+            })?;
     let points = r.points_override.unwrap_or(rule_points);
     Ok(ActivityRow {
         id: xs_kit::db::new_id(),
@@ -283,6 +288,7 @@ pub async fn record_activity(
         };
         let recording = Recording {
             kind: b.activity_type,
+            level: None,
             source: MANUAL.into(),
             event_id: None,
             points_override: b.points,
@@ -305,7 +311,9 @@ const ALREADY_RECORDED: &str = "source event already recorded";
 /// event held): service tokens only; everyone else is 403, and the gateway does not route
 /// `/internal`. Recorded once per `source` + `source_event_id`: a redelivery of the same event
 /// answers 200 with the existing record, the same id with different content 409. Points come
-/// from the rule table of the activity's year. The answer carries no personal fields.
+/// from the rule table of the activity's year: for a type it gives points by level
+/// (`report_adopted`), the `level`'s points (the type's where the table gives none for that
+/// level); `level` on any other type is a 400. The answer carries no personal fields.
 #[utoipa::path(tag = "internal", request_body = ActivityEvent, responses(
     (status = 201, body = Activity, description = "Recorded", headers(("Location" = String))),
     (status = 200, body = Activity, description = "This event was recorded before: the existing record"),
@@ -339,6 +347,11 @@ pub async fn record_activity_event(
             "is reserved for records made by hand",
         )
         .text("source_event_id", &body.source_event_id, 200)
+        .check(
+            body.level.is_none() || has_levels(body.activity_type),
+            "level",
+            "is given only for an activity type the rule table gives points by level (report_adopted)",
+        )
         .finish()?;
     let event = std::sync::Arc::new(body.0);
     let by = caller.sub.clone();
@@ -359,6 +372,7 @@ pub async fn record_activity_event(
             };
             let recording = Recording {
                 kind: e.activity_type,
+                level: e.level,
                 source: e.source.clone(),
                 event_id: Some(e.source_event_id.clone()),
                 points_override: None,

@@ -557,8 +557,8 @@ pub async fn check_in(
             Some(_) => ActivityType::DutyShift,
             None => ActivityType::CheckIn,
         };
-        let (rule_year, points) =
-            activities::rule_points_on(c, kind.as_str(), date)?.ok_or_else(|| {
+        let (rule_year, points) = activities::rule_points_on(c, kind.as_str(), None, date)?
+            .ok_or_else(|| {
                 ApiError::Conflict(
                     "no evaluation rules exist yet; an admin must set a year's".into(),
                 )

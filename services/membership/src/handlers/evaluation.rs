@@ -6,8 +6,9 @@
 
 use crate::domain::access::RECORDS;
 use crate::domain::evaluation::{
-    ActivityType, MAX_POINTS, PointsTable, RankedSoFar, Thresholds, YEARS, assign_ranks,
-    effective_rule_year, grade, rank_from_ahead, year_bounds,
+    ActivityLevel, ActivityType, LevelPointsTable, MAX_POINTS, PointsTable, RankedSoFar,
+    Thresholds, YEARS, assign_ranks, effective_rule_year, grade, has_levels, rank_from_ahead,
+    year_bounds,
 };
 use crate::models::activity::{self as model, RuleYearRow};
 use crate::models::{member as member_model, reference};
@@ -35,8 +36,8 @@ fn check_year(year: Option<i32>) -> ApiResult<i32> {
     }
 }
 
-/// The rule table that governs `year`, with its points by type.
-fn rules_for(c: &mut DbConn, year: i32) -> ApiResult<(RuleYearRow, PointsTable)> {
+/// The rule table that governs `year`, with its points by type and by level.
+fn rules_for(c: &mut DbConn, year: i32) -> ApiResult<(RuleYearRow, PointsTable, LevelPointsTable)> {
     let years = model::rule_years(c)?;
     let rule_year =
         effective_rule_year(year, &years).ok_or_else(|| ApiError::not_found("evaluation rules"))?;
@@ -45,7 +46,13 @@ fn rules_for(c: &mut DbConn, year: i32) -> ApiResult<(RuleYearRow, PointsTable)>
         .into_iter()
         .filter_map(|(t, p)| ActivityType::parse(&t).map(|t| (t, p)))
         .collect();
-    Ok((row, points))
+    let mut levels = LevelPointsTable::new();
+    for (t, l, p) in model::rule_level_points(c, rule_year)? {
+        if let (Some(t), Some(l)) = (ActivityType::parse(&t), ActivityLevel::parse(&l)) {
+            levels.entry(t).or_default().insert(l, p);
+        }
+    }
+    Ok((row, points, levels))
 }
 
 fn thresholds(row: &RuleYearRow) -> Thresholds {
@@ -57,7 +64,7 @@ fn thresholds(row: &RuleYearRow) -> Thresholds {
 
 /// Get the evaluation rules that govern a year
 ///
-/// Points per activity type and the grade thresholds for `year` (2000–2100; default the current
+/// Points per activity type (and by level, for `report_adopted`) and the grade thresholds for `year` (2000–2100; default the current
 /// local year, `XS_UTC_OFFSET`): the year's own table, else the latest earlier one. Any signed-in caller. 404 when
 /// no table exists at all; the `ETag` is the version a replacement sends.
 #[utoipa::path(tag = "evaluation", params(YearQuery), responses(
@@ -71,8 +78,8 @@ pub async fn get_rules(
     q: Query<YearQuery>,
 ) -> ApiResult<HttpResponse> {
     let year = check_year(q.year)?;
-    let (row, points) = db.read(move |c| rules_for(c, year)).await?;
-    let body = EvaluationRules::from_row(year, row, points);
+    let (row, points, levels) = db.read(move |c| rules_for(c, year)).await?;
+    let body = EvaluationRules::from_row(year, row, points, levels);
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(body.version)))
         .json(body))
@@ -81,7 +88,9 @@ pub async fn get_rules(
 /// Set a year's evaluation rules
 ///
 /// Admins only. Creates the year's table (201) or replaces it (200); every activity type needs its
-/// points (0–1000), and `excellent_min` ≥ `competent_min` ≥ 0. Replacing needs the version you
+/// points (0–1000), and `excellent_min` ≥ `competent_min` ≥ 0. `level_points` optionally gives
+/// `report_adopted` points by level (`municipal`, `provincial`, `national`, `department`); a
+/// level left out earns the type's points. Replacing needs the version you
 /// read as `If-Match` or `version`: none is a 428, a stale one a 412. Records keep the points they
 /// were given; new records earn the new ones.
 #[utoipa::path(tag = "evaluation", request_body = RulesInput, params(
@@ -138,6 +147,40 @@ pub async fn put_rules(
             ),
         };
     }
+    let mut level_table = LevelPointsTable::new();
+    for (name, by_level) in &input.level_points {
+        let field = format!("level_points.{name}");
+        let Some(kind) = ActivityType::parse(name) else {
+            v.push(&field, "no such activity type");
+            continue;
+        };
+        if !has_levels(kind) {
+            v.push(
+                &field,
+                "has no levels (only report_adopted is given points by level)",
+            );
+            continue;
+        }
+        for (level, p) in by_level {
+            let field = format!("{field}.{level}");
+            match ActivityLevel::parse(level) {
+                None => {
+                    v.push(
+                        &field,
+                        "must be municipal, provincial, national or department",
+                    );
+                }
+                Some(l) => {
+                    v.check(
+                        (0..=MAX_POINTS).contains(p),
+                        &field,
+                        "must be between 0 and 1000",
+                    );
+                    level_table.entry(kind).or_default().insert(l, *p);
+                }
+            }
+        }
+    }
     v.finish()?;
     let by = caller.sub.clone();
     let (created, rules) = db
@@ -177,8 +220,16 @@ pub async fn put_rules(
             };
             let points: Vec<(&str, i32)> = table.iter().map(|(k, p)| (k.as_str(), *p)).collect();
             model::replace_rule_points(c, year, &points)?;
-            let (row, points) = rules_for(c, year)?;
-            Ok((created, EvaluationRules::from_row(year, row, points)))
+            let levels: Vec<(&str, &str, i32)> = level_table
+                .iter()
+                .flat_map(|(k, by)| by.iter().map(|(l, p)| (k.as_str(), l.as_str(), *p)))
+                .collect();
+            model::replace_rule_level_points(c, year, &levels)?;
+            let (row, points, levels) = rules_for(c, year)?;
+            Ok((
+                created,
+                EvaluationRules::from_row(year, row, points, levels),
+            ))
         })
         .await?;
     let mut res = if created {
@@ -219,7 +270,7 @@ pub async fn member_evaluation(
             let member =
                 member_model::find(c, &id)?.ok_or_else(|| ApiError::not_found("member"))?;
             scope.require(&member.district_code, Some(&member.id), "evaluations")?;
-            let (rules, _) = rules_for(c, year)?;
+            let (rules, _, _) = rules_for(c, year)?;
             let by_type: Vec<TypePoints> = model::member_points_by_type(c, &member.id, from, to)?
                 .into_iter()
                 .map(|(t, n, p)| TypePoints {
@@ -287,7 +338,7 @@ pub async fn list_evaluations(
             if reference::district(c, &district)?.is_none() {
                 return Err(ApiError::unprocessable("district", "no such district"));
             }
-            let (rules, _) = rules_for(c, year)?;
+            let (rules, _, _) = rules_for(c, year)?;
             let ranked = model::members_in_district(c, &district)?;
             let keyset = after.as_ref().map(|(p, id, _, _)| (*p, id.clone()));
             let rows = model::ranked_members(c, &district, year, keyset, fetch)?;

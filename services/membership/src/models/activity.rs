@@ -4,8 +4,8 @@
 use crate::domain::member::MemberStatus;
 use crate::domain::workroom::WorkroomStatus;
 use crate::schema::{
-    activities, activity_day_totals, evaluation_rule_years, evaluation_rules, member_year_points,
-    members, workroom_assignments, workrooms,
+    activities, activity_day_totals, evaluation_rule_levels, evaluation_rule_years,
+    evaluation_rules, member_year_points, members, workroom_assignments, workrooms,
 };
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::{count_star, sum};
@@ -228,11 +228,26 @@ pub fn rule_points(conn: &mut DbConn, year: i32) -> QueryResult<Vec<(String, i32
         .load(conn)
 }
 
-/// What an activity of `activity_type` on `date` earns from the rule table governing its year:
-/// `(rule_year, points)` (a type the table omits earns none); `None` when there is no table.
+/// A year's points by level, as stored: (type, level, points).
+pub fn rule_level_points(conn: &mut DbConn, year: i32) -> QueryResult<Vec<(String, String, i32)>> {
+    evaluation_rule_levels::table
+        .filter(evaluation_rule_levels::year.eq(year))
+        .select((
+            evaluation_rule_levels::activity_type,
+            evaluation_rule_levels::level,
+            evaluation_rule_levels::points,
+        ))
+        .load(conn)
+}
+
+/// What an activity of `activity_type` (at `level`, for a type with levels) on `date` earns
+/// from the rule table governing its year: `(rule_year, points)` — the level's points where
+/// the table gives them, else the type's (a type the table omits earns none); `None` when
+/// there is no table.
 pub fn rule_points_on(
     conn: &mut DbConn,
     activity_type: &str,
+    level: Option<&str>,
     date: NaiveDate,
 ) -> QueryResult<Option<(i32, i32)>> {
     let years = rule_years(conn)?;
@@ -240,6 +255,16 @@ pub fn rule_points_on(
     let Some(rule_year) = crate::domain::evaluation::effective_rule_year(year, &years) else {
         return Ok(None);
     };
+    if let Some(level) = level {
+        let points: Option<i32> = evaluation_rule_levels::table
+            .find((rule_year, activity_type, level))
+            .select(evaluation_rule_levels::points)
+            .first(conn)
+            .optional()?;
+        if let Some(p) = points {
+            return Ok(Some((rule_year, p)));
+        }
+    }
     let points = evaluation_rules::table
         .find((rule_year, activity_type))
         .select(evaluation_rules::points)
@@ -287,6 +312,27 @@ pub fn replace_rule_points(
                 evaluation_rules::year.eq(year),
                 evaluation_rules::activity_type.eq(*kind),
                 evaluation_rules::points.eq(*p),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Replace a year's points by level: (type, level, points).
+pub fn replace_rule_level_points(
+    conn: &mut DbConn,
+    year: i32,
+    points: &[(&str, &str, i32)],
+) -> QueryResult<()> {
+    diesel::delete(evaluation_rule_levels::table.filter(evaluation_rule_levels::year.eq(year)))
+        .execute(conn)?;
+    for (kind, level, p) in points {
+        diesel::insert_into(evaluation_rule_levels::table)
+            .values((
+                evaluation_rule_levels::year.eq(year),
+                evaluation_rule_levels::activity_type.eq(*kind),
+                evaluation_rule_levels::level.eq(*level),
+                evaluation_rule_levels::points.eq(*p),
             ))
             .execute(conn)?;
     }

@@ -1,6 +1,6 @@
 use super::utc;
 pub use crate::domain::evaluation::{ActivityType, Thresholds};
-use crate::domain::evaluation::{Grade, PointsTable};
+use crate::domain::evaluation::{Grade, LevelPointsTable, PointsTable};
 use crate::domain::workroom::{WorkroomKind, WorkroomStatus};
 use crate::models::activity::{ActivityRow, RuleYearRow};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -167,19 +167,29 @@ pub struct EvaluationRules {
     /// Points per activity type.
     #[schema(value_type = std::collections::BTreeMap<String, i32>)]
     pub points: PointsTable,
+    /// Points by level for the types given them (`report_adopted`: by who adopted the report);
+    /// a level left out earns the type's points.
+    #[schema(value_type = std::collections::BTreeMap<String, std::collections::BTreeMap<String, i32>>)]
+    pub level_points: LevelPointsTable,
     pub version: i64,
     pub updated_at: DateTime<Utc>,
     pub updated_by: String,
 }
 
 impl EvaluationRules {
-    pub fn from_row(year: i32, row: RuleYearRow, points: PointsTable) -> EvaluationRules {
+    pub fn from_row(
+        year: i32,
+        row: RuleYearRow,
+        points: PointsTable,
+        level_points: LevelPointsTable,
+    ) -> EvaluationRules {
         EvaluationRules {
             year,
             rule_year: row.year,
             excellent_min: row.excellent_min,
             competent_min: row.competent_min,
             points,
+            level_points,
             version: row.version,
             updated_at: utc(row.updated_at),
             updated_by: row.updated_by,
@@ -195,6 +205,11 @@ pub struct RulesInput {
     pub competent_min: i32,
     /// Points per activity type (every type, by its name).
     pub points: std::collections::BTreeMap<String, i32>,
+    /// Optional points by level: `{"report_adopted": {"national": 20, ...}}` (levels
+    /// `municipal`, `provincial`, `national`, `department`); a level left out earns the type's
+    /// points. Left out: none.
+    #[serde(default)]
+    pub level_points: std::collections::BTreeMap<String, std::collections::BTreeMap<String, i32>>,
     /// The version you read, when replacing an existing year (or send `If-Match`).
     pub version: Option<i64>,
 }

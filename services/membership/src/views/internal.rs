@@ -12,6 +12,7 @@ pub fn member_ref(r: MemberRow) -> MemberRef {
         district: r.district_code,
         status: r.status,
         taiwan_origin: r.taiwan_origin,
+        sector: r.sector_code,
     }
 }
 

@@ -1088,3 +1088,108 @@ async fn activity_lists_export_as_csv_in_the_callers_scope() {
     assert_eq!(fields(&problem(r, 400).await), ["limit"]);
     t.stop().await;
 }
+
+#[actix_web::test]
+async fn an_adoption_earns_the_points_of_its_level() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let m = create_member(&t, "林委员", "siming").await;
+    let svc = service();
+    // The default table: report_adopted by level.
+    let rules = get_json(&t, "/api/v1/evaluation-rules?year=2026", &admin()).await;
+    assert_eq!(
+        rules["level_points"],
+        json!({"report_adopted": {"department": 10, "municipal": 10, "national": 20,
+                                  "provincial": 15}})
+    );
+    let adopted = |id: &str, level: Option<&str>| {
+        let mut e = event(&m, "report_adopted", "2026-04-01", id);
+        e["source"] = json!("reports");
+        if let Some(l) = level {
+            e["level"] = json!(l);
+        }
+        e
+    };
+    let national = json_of(
+        deliver(&t, &svc, &adopted("ad-1", Some("national"))).await,
+        201,
+    )
+    .await;
+    assert_eq!(national["points"], 20);
+    let provincial = json_of(
+        deliver(&t, &svc, &adopted("ad-2", Some("provincial"))).await,
+        201,
+    )
+    .await;
+    assert_eq!(provincial["points"], 15);
+    // No level: the type's points. A redelivery is the same record.
+    let none = json_of(deliver(&t, &svc, &adopted("ad-3", None)).await, 201).await;
+    assert_eq!(none["points"], 10);
+    let again = json_of(
+        deliver(&t, &svc, &adopted("ad-1", Some("national"))).await,
+        200,
+    )
+    .await;
+    assert_eq!(again["id"], national["id"]);
+    // A level on a type without levels, or an unknown level: 400 naming the field.
+    let mut wrong = event(&m, "consultation", "2026-04-01", "c-9");
+    wrong["level"] = json!("national");
+    assert_eq!(
+        fields(&problem(deliver(&t, &svc, &wrong).await, 400).await),
+        ["level"]
+    );
+    let mut unknown = adopted("ad-4", None);
+    unknown["level"] = json!("galactic");
+    assert_eq!(deliver(&t, &svc, &unknown).await.status(), 400);
+
+    // An admin sets other level points; a level left out earns the type's points.
+    let mut body = json!({
+        "excellent_min": rules["excellent_min"],
+        "competent_min": rules["competent_min"],
+        "points": rules["points"],
+        "version": rules["version"],
+        "level_points": {"report_adopted": {"national": 30}},
+    });
+    let r = t
+        .req(Method::PUT, "/api/v1/evaluation-rules/2026", &admin())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let replaced = json_of(r, 200).await;
+    assert_eq!(
+        replaced["level_points"],
+        json!({"report_adopted": {"national": 30}})
+    );
+    let n2 = json_of(
+        deliver(&t, &svc, &adopted("ad-5", Some("national"))).await,
+        201,
+    )
+    .await;
+    assert_eq!(n2["points"], 30);
+    let m2 = json_of(
+        deliver(&t, &svc, &adopted("ad-6", Some("municipal"))).await,
+        201,
+    )
+    .await;
+    assert_eq!(m2["points"], 10);
+    // Levels only for report_adopted, only the four levels, within 0–1000.
+    body["version"] = replaced["version"].clone();
+    body["level_points"] = json!({"consultation": {"national": 1},
+                                  "report_adopted": {"galactic": 1, "national": 5000}});
+    let r = t
+        .req(Method::PUT, "/api/v1/evaluation-rules/2026", &admin())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(r, 400).await),
+        [
+            "level_points.consultation",
+            "level_points.report_adopted.galactic",
+            "level_points.report_adopted.national"
+        ]
+    );
+    t.stop().await;
+}

@@ -35,6 +35,7 @@ async fn other_services_check_members_and_workrooms_by_reference() {
     t.seed().await;
     let mut body = new_member("台籍委员", "huli");
     body["taiwan_origin"] = json!(true);
+    body["sector"] = json!("economy");
     let m = created(t.post("/api/v1/members", &admin(), &body).await).await;
     let w = created(
         t.post(
@@ -58,6 +59,7 @@ async fn other_services_check_members_and_workrooms_by_reference() {
             district: "huli".into(),
             status: "active".into(),
             taiwan_origin: true,
+            sector: Some("economy".into()),
         })
     );
     let workroom = client.workroom(w["id"].as_str().unwrap()).await.unwrap();

@@ -4,7 +4,7 @@
 //! `xs_kit::client::ServiceClient::report` and `post_json(.., REPORTS_DRAFTS, ..)`.
 
 use super::reports::{
-    Creation, Fields, check_authors, check_links, create, find_report, validate_fields,
+    Creation, Fields, Links, check_authors, check_links, create, find_report, validate_fields,
 };
 use crate::domain::report::{Category, Channel, DRAFT_MAX_CHARS, TITLE_MAX_CHARS};
 use crate::views::internal::{DraftReportRequest, ReportRef, report_ref};
@@ -97,6 +97,7 @@ pub async fn open_draft(
             resident_phone: None,
             liaison_event: b.liaison_event.as_deref(),
             liaison_suggestion: b.liaison_suggestion.as_deref(),
+            topic: None,
         },
     );
     v.finish()?;
@@ -107,9 +108,12 @@ pub async fn open_draft(
     let event = check_links(
         &client,
         &b.district,
-        b.reception.as_deref(),
-        b.liaison_suggestion.as_deref(),
-        b.liaison_event.as_deref(),
+        Links {
+            topic: None,
+            reception: b.reception.as_deref(),
+            suggestion: b.liaison_suggestion.as_deref(),
+            event: b.liaison_event.as_deref(),
+        },
     )
     .await?;
     let (input, via) = (b.clone(), caller.sub.clone());
@@ -129,6 +133,7 @@ pub async fn open_draft(
                 reception: b.reception,
                 liaison_event: event,
                 liaison_suggestion: b.liaison_suggestion,
+                topic: None,
                 by: b.requested_by.trim().to_string(),
                 details: json!({ "source_channel": channel.as_str(), "via": via }),
             },

@@ -18,6 +18,7 @@ fn key_of(g: Option<GroupBy>) -> Key {
         Some(GroupBy::Category) => Key::Category,
         Some(GroupBy::Channel) => Key::Channel,
         Some(GroupBy::Member) => Key::Member,
+        Some(GroupBy::Sector) => Key::Sector,
     }
 }
 
@@ -61,8 +62,10 @@ fn assemble(
 /// For the reports first submitted within `from`–`to` (whole days, UTC; open-ended when left
 /// out): how many were received, accepted, forwarded and adopted (at least once), the
 /// adoptions by level, the leader instructions by level, and the adoption rate (adopted /
-/// received). With `group_by` the same per district, category, source channel or member (a
-/// joint report counts for each of its authors; the totals count it once). The office staff
+/// received). With `group_by` the same per district, category, source channel, member (a
+/// joint report counts for each of its authors; the totals count it once) or sector (the
+/// authors' sectors as membership gave them when the authors were named; a joint report
+/// counts once for each distinct sector among its authors; `""` for authors without one). The office staff
 /// and coordinators of a district read their district; admins and read-only integrations (dashboards,
 /// integrators) every district or the one they name; others get 403. No personal data.
 #[utoipa::path(tag = "stats", params(StatsQuery), responses(

@@ -44,6 +44,8 @@ pub struct ReportRow {
     pub created_by: String,
     pub updated_at: NaiveDateTime,
     pub updated_by: String,
+    /// The consultation topic it came from.
+    pub topic_id: Option<String>,
 }
 
 /// What a PATCH may set; `None` leaves a column as it is.
@@ -59,6 +61,7 @@ pub struct ReportChanges {
     pub reception_id: Option<Option<String>>,
     pub liaison_event_id: Option<Option<String>>,
     pub liaison_suggestion_id: Option<Option<String>>,
+    pub topic_id: Option<Option<String>>,
 }
 
 /// What a transition changes on the report row.
@@ -85,6 +88,8 @@ pub struct AuthorRow {
     pub member_id: String,
     pub member_name: String,
     pub position: i32,
+    /// The member's sector when they were named (a snapshot for the statistics).
+    pub member_sector: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -18,6 +18,9 @@ pub enum Key {
     Channel,
     /// Each author: a joint report counts once for each of its authors.
     Member,
+    /// The authors' sectors as recorded when the authors were named: a joint report counts
+    /// once for each distinct sector among its authors ('' for authors without one).
+    Sector,
 }
 
 impl Key {
@@ -28,12 +31,18 @@ impl Key {
             Key::Category => "r.category",
             Key::Channel => "r.source_channel",
             Key::Member => "a.member_id",
+            Key::Sector => "a.sector",
         }
     }
 
     fn join(self) -> &'static str {
         match self {
             Key::Member => " JOIN report_authors a ON a.report_id = r.id",
+            // Distinct, so two authors of one sector count their report once there.
+            Key::Sector => {
+                " JOIN (SELECT DISTINCT report_id, COALESCE(member_sector, '') AS sector \
+                 FROM report_authors) a ON a.report_id = r.id"
+            }
             _ => "",
         }
     }

@@ -89,6 +89,8 @@ pub struct Report {
     pub authors: Vec<Author>,
     /// Only for reports from a resident channel (reception, mailbox, hotline, wechat).
     pub resident_contact: Option<ResidentContact>,
+    /// The consultation topic it came from (consultation service).
+    pub topic: Option<String>,
     /// The visitor reception it came from (consultation service).
     pub reception: Option<String>,
     /// The liaison event it came from, and the suggestion raised there (liaison service).
@@ -234,6 +236,7 @@ impl Report {
             district: r.district_code,
             source_channel: stored("report channel", &r.source_channel)?,
             resident_contact,
+            topic: r.topic_id,
             reception: r.reception_id,
             liaison_event: r.liaison_event_id,
             liaison_suggestion: r.liaison_suggestion_id,
@@ -265,6 +268,7 @@ impl Report {
         "authors",
         "resident_name",
         "resident_phone",
+        "topic",
         "reception",
         "liaison_suggestion",
         "adopted_by",
@@ -294,6 +298,7 @@ impl Report {
                 .join(";"),
             contact.and_then(|c| c.name.clone()).unwrap_or_default(),
             contact.and_then(|c| c.phone.clone()).unwrap_or_default(),
+            opt(&self.topic),
             opt(&self.reception),
             opt(&self.liaison_suggestion),
             self.adoptions
@@ -337,6 +342,8 @@ pub struct NewReport {
     /// The resident's phone, for a resident channel only.
     #[schema(pattern = r"^\+?[0-9 -]{7,20}$")]
     pub resident_phone: Option<String>,
+    /// A consultation topic (consultation service) it came from, in `district`.
+    pub topic: Option<String>,
     /// A visitor reception of the consultation service, in `district`.
     pub reception: Option<String>,
     /// A suggestion raised at a liaison event (liaison service), in `district`.
@@ -371,6 +378,9 @@ pub struct ReportPatch {
     pub liaison_suggestion: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     pub liaison_event: Option<Option<String>>,
+    /// The consultation topic it came from (`null` clears).
+    #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    pub topic: Option<Option<String>>,
 }
 
 impl ReportPatch {
@@ -384,6 +394,7 @@ impl ReportPatch {
             || self.reception.is_some()
             || self.liaison_suggestion.is_some()
             || self.liaison_event.is_some()
+            || self.topic.is_some()
     }
 }
 

@@ -12,6 +12,9 @@ xs_kit::text_enum! {
         Channel = "channel",
         /// Each author; a joint report counts once for each of its authors.
         Member = "member",
+        /// The authors' sectors (界别) when they were named; a joint report counts once for
+        /// each distinct sector among its authors.
+        Sector = "sector",
     }
 }
 
@@ -64,7 +67,8 @@ pub struct ReportCounts {
 /// One group's counts.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct GroupCounts {
-    /// The district code, category, channel or member id.
+    /// The district code, category, channel, member id or sector code (`""`: authors
+    /// without a sector).
     pub key: String,
     #[serde(flatten)]
     pub counts: ReportCounts,

@@ -36,6 +36,17 @@ impl TestStack {
         )
     }
 
+    /// With consultation as a real peer too (topics a report came from).
+    pub async fn with_consultation() -> TestStack {
+        TestStack(
+            xs_testkit::TestStack::with_peers(
+                &xs_reports::SPEC,
+                &[&xs_membership::SPEC, &xs_consultation::SPEC],
+            )
+            .await,
+        )
+    }
+
     /// Districts siming and huli in membership, two members of siming and one of huli.
     pub async fn seed(&self) -> Seeded {
         for (code, name) in [("siming", "思明区"), ("huli", "湖里区")] {
@@ -57,15 +68,49 @@ impl TestStack {
 
     /// A new active member of `district`; its id.
     pub async fn member(&self, name: &str, district: &str) -> String {
+        self.member_in(name, district, None).await
+    }
+
+    /// A new active member of `district` in `sector` (made with [`TestStack::sector`]).
+    pub async fn member_in(&self, name: &str, district: &str, sector: Option<&str>) -> String {
         let r = self
             .post(
                 "/api/v1/members",
                 &admin(),
-                &json!({"name": name, "gender": "female", "district": district}),
+                &json!({"name": name, "gender": "female", "district": district,
+                        "sector": sector}),
             )
             .await;
         let v: Value = r.json().await.unwrap();
-        v["id"].as_str().expect("a member id").to_string()
+        v["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a member: {v}"))
+            .to_string()
+    }
+
+    /// A sector (界别) in membership's reference data.
+    pub async fn sector(&self, code: &str, name: &str) {
+        let r = self
+            .post(
+                "/api/v1/sectors",
+                &admin(),
+                &json!({"code": code, "name": name}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+
+    /// A subdistrict of `district` in membership's reference data.
+    pub async fn subdistrict(&self, code: &str, district: &str, name: &str) {
+        let r = self
+            .post(
+                "/api/v1/subdistricts",
+                &admin(),
+                &json!({"code": code, "district": district, "name": name,
+                        "kind": "subdistrict"}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {

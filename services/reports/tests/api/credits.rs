@@ -1,6 +1,7 @@
 //! Credits to membership through the outbox: acceptance credits each author
-//! `report_submitted`, each adoption each author `report_adopted` — exactly once, also when
-//! membership is down while the report moves on.
+//! `report_submitted`, each adoption each author `report_adopted` at the points membership's
+//! rule table gives the adoption's level — exactly once, also when membership is down while
+//! the report moves on.
 
 use crate::common::*;
 use serde_json::{Value, json};
@@ -27,11 +28,11 @@ async fn acceptance_and_each_adoption_credit_every_author_once() {
         id,
         &office,
         json!({"action": "forward",
-        "targets": [{"level": "municipal"}, {"level": "provincial"}]}),
+        "targets": [{"level": "municipal"}, {"level": "provincial"}, {"level": "national"}]}),
     )
     .await;
     let today = chrono::Utc::now().date_naive();
-    for level in ["municipal", "provincial"] {
+    for level in ["municipal", "provincial", "national"] {
         t.step(
             id,
             &office,
@@ -40,11 +41,19 @@ async fn acceptance_and_each_adoption_credit_every_author_once() {
         )
         .await;
     }
+    // Membership's rule table gives an adoption its points by level.
+    let rules = t.json("/api/v1/evaluation-rules", &admin()).await;
+    let by_level = &rules["level_points"]["report_adopted"];
+    assert_eq!(
+        *by_level,
+        json!({"municipal": 10, "provincial": 15, "national": 20, "department": 10}),
+        "{rules}"
+    );
     for member in [&s.a, &s.b] {
-        let got = wait_for_activities(&t, member, 3).await;
+        let got = wait_for_activities(&t, member, 4).await;
         assert_eq!(of_type(&got, "report_submitted").len(), 1, "{got:?}");
         let adopted = of_type(&got, "report_adopted");
-        assert_eq!(adopted.len(), 2);
+        assert_eq!(adopted.len(), 3);
         assert!(got.iter().all(|a| a["source"] == "reports"));
         assert!(got.iter().all(|a| {
             a["source_event_id"]
@@ -52,9 +61,21 @@ async fn acceptance_and_each_adoption_credit_every_author_once() {
                 .unwrap()
                 .ends_with(member.as_str())
         }));
-        // Points from membership's rule table.
+        // Points from membership's rule table: by the adoption's level.
         assert_eq!(of_type(&got, "report_submitted")[0]["points"], 3);
-        assert_eq!(adopted[0]["points"], 10);
+        for level in ["municipal", "provincial", "national"] {
+            let one: Vec<&&Value> = adopted
+                .iter()
+                .filter(|a| {
+                    a["note"]
+                        .as_str()
+                        .unwrap()
+                        .ends_with(&format!("adopted by {level}"))
+                })
+                .collect();
+            assert_eq!(one.len(), 1, "{level}: {adopted:?}");
+            assert_eq!(one[0]["points"], by_level[level], "{level}");
+        }
     }
     // An instruction credits nothing; the counts stay after the relay had time to repeat.
     t.step(
@@ -65,8 +86,8 @@ async fn acceptance_and_each_adoption_credit_every_author_once() {
     )
     .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(activities(&t, &s.a).await.len(), 3);
-    assert_eq!(activities(&t, &s.b).await.len(), 3);
+    assert_eq!(activities(&t, &s.a).await.len(), 4);
+    assert_eq!(activities(&t, &s.b).await.len(), 4);
     t.stop().await;
 }
 
@@ -89,7 +110,7 @@ async fn credits_wait_for_membership_and_arrive_once_when_it_is_back() {
     t.step(
         &id,
         &office,
-        json!({"action": "forward", "targets": [{"level": "municipal"}]}),
+        json!({"action": "forward", "targets": [{"level": "national"}]}),
     )
     .await;
     let today = chrono::Utc::now().date_naive();
@@ -97,7 +118,7 @@ async fn credits_wait_for_membership_and_arrive_once_when_it_is_back() {
         &id,
         &office,
         json!({"action": "adopt",
-        "adoption": {"level": "municipal", "date": today}}),
+        "adoption": {"level": "national", "date": today}}),
     )
     .await;
     // The relay keeps trying meanwhile.
@@ -106,7 +127,10 @@ async fn credits_wait_for_membership_and_arrive_once_when_it_is_back() {
 
     let got = wait_for_activities(&t, &s.a, 2).await;
     assert_eq!(of_type(&got, "report_submitted").len(), 1);
-    assert_eq!(of_type(&got, "report_adopted").len(), 1);
+    let adopted = of_type(&got, "report_adopted");
+    assert_eq!(adopted.len(), 1);
+    // A national adoption earns the rule table's national points.
+    assert_eq!(adopted[0]["points"], 20);
     // Nothing more arrives later.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let again = activities(&t, &s.a).await;

@@ -85,6 +85,7 @@ async fn a_large_list_exports_as_csv_row_by_row() {
             "authors",
             "resident_name",
             "resident_phone",
+            "topic",
             "reception",
             "liaison_suggestion",
             "adopted_by",

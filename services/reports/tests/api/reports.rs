@@ -650,3 +650,86 @@ async fn contact_reads(t: &TestStack, id: &str) -> Vec<Value> {
     let v: Value = r.json().await.unwrap();
     v["items"].as_array().unwrap().clone()
 }
+
+/// A topic raised in consultation (a real peer) by the office of `district`; its id.
+async fn topic(t: &TestStack, title: &str, district: &str, subdistrict: &str) -> String {
+    let r = t
+        .post(
+            "/api/v1/topics",
+            &staff(district),
+            &json!({"title": title, "description": format!("{title}，居民反映较多"),
+                    "district": district, "subdistrict": subdistrict,
+                    "category": "livelihood", "origin": "assigned"}),
+        )
+        .await;
+    let status = r.status();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(status, 201, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+#[actix_web::test]
+async fn a_report_links_the_topic_it_came_from_checked_with_consultation() {
+    let mut t = TestStack::with_consultation().await;
+    let s = t.seed().await;
+    t.subdistrict("jialian", "siming", "嘉莲街道").await;
+    t.subdistrict("dianqian", "huli", "殿前街道").await;
+    let own = topic(&t, "小区停车难", "siming", "jialian").await;
+    let huli = topic(&t, "殿前菜市场改造", "huli", "dianqian").await;
+    let a = member_token(&s.a, "siming");
+
+    // A topic of the report's district: kept, shown, exported.
+    let mut body = new_report("关于小区停车难的建议", "siming", &[&s.a]);
+    body["topic"] = json!(own);
+    let r = t.report(&a, &body).await;
+    assert_eq!(r["topic"], json!(own));
+    let id = r["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        t.json(&format!("/api/v1/reports/{id}"), &a).await["topic"],
+        json!(own)
+    );
+    // No such topic, or another district's: 422 naming the field; nothing written.
+    let before = ids(&t.json("/api/v1/reports", &admin()).await).len();
+    for bad in ["no-such-topic", huli.as_str()] {
+        let mut other = body.clone();
+        other["topic"] = json!(bad);
+        let p = problem(t.post("/api/v1/reports", &a, &other).await, 422).await;
+        assert!(p["detail"].as_str().unwrap().starts_with("topic:"), "{p}");
+    }
+    assert_eq!(
+        ids(&t.json("/api/v1/reports", &admin()).await).len(),
+        before
+    );
+    // Through PATCH: checked again; null clears it.
+    let path = format!("/api/v1/reports/{id}");
+    let p = problem(
+        t.patch(&path, &a, &json!({"version": 1, "topic": huli}))
+            .await,
+        422,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().starts_with("topic:"), "{p}");
+    let v: Value = t
+        .patch(&path, &a, &json!({"version": 1, "topic": null}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["topic"], Value::Null);
+
+    // Consultation down: 503 naming it, nothing written; back, the link is checked again.
+    t.stop_peer("consultation").await;
+    let p = problem(t.post("/api/v1/reports", &a, &body).await, 503).await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("consultation"),
+        "{p}"
+    );
+    assert_eq!(
+        ids(&t.json("/api/v1/reports", &admin()).await).len(),
+        before
+    );
+    t.restart_peer("consultation").await;
+    let again = t.report(&a, &body).await;
+    assert_eq!(again["topic"], json!(own));
+    t.stop().await;
+}

@@ -1,9 +1,10 @@
-//! Statistics against a hand-counted fixture: six reports in two districts.
+//! Statistics against a hand-counted fixture: six reports in two districts. Members a and c
+//! are of sector `economy`, b of `law`, h of none (so `""` by sector).
 //!
 //! | report | district | category    | channel         | authors | where it got                      |
 //! |--------|----------|-------------|-----------------|---------|-----------------------------------|
 //! | R1     | siming   | livelihood  | hotline         | a       | adopted municipal + provincial, 1 provincial instruction |
-//! | R2     | siming   | environment | member_research | a, b    | adopted national                  |
+//! | R2     | siming   | environment | member_research | a, b, c | adopted national                  |
 //! | R3     | siming   | livelihood  | mailbox         | b       | rejected                          |
 //! | R4     | siming   | economy     | member_research | b       | draft (not received)              |
 //! | R5     | huli     | economy     | wechat          | h       | accepted                          |
@@ -37,7 +38,24 @@ fn group<'a>(stats: &'a Value, key: &str) -> &'a Value {
 #[actix_web::test]
 async fn statistics_match_the_hand_counted_fixture() {
     let t = TestStack::start().await;
-    let s = t.seed().await;
+    for (code, name) in [("siming", "思明区"), ("huli", "湖里区")] {
+        let r = t
+            .post(
+                "/api/v1/districts",
+                &admin(),
+                &json!({"code": code, "name": name}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    t.sector("economy", "经济界").await;
+    t.sector("law", "法律界").await;
+    let s = Seeded {
+        a: t.member_in("林委员", "siming", Some("economy")).await,
+        b: t.member_in("陈委员", "siming", Some("law")).await,
+        h: t.member_in("黄委员", "huli", None).await,
+    };
+    let c = t.member_in("吴委员", "siming", Some("economy")).await;
     let (sm, hl) = (staff("siming"), staff("huli"));
     let today = chrono::Utc::now().date_naive();
     let mk = |title: &str, district: &str, category: &str, channel: &str, authors: &[&str]| {
@@ -58,7 +76,7 @@ async fn statistics_match_the_hand_counted_fixture() {
                 "siming",
                 "environment",
                 "member_research",
-                &[&s.a, &s.b],
+                &[&s.a, &s.b, &c],
             ),
         )
         .await);
@@ -169,7 +187,40 @@ async fn statistics_match_the_hand_counted_fixture() {
     assert_eq!(counts(group(&m, &s.a)), (2, 2, 2, 2, 3, 1));
     assert_eq!(counts(group(&m, &s.b)), (2, 1, 1, 1, 1, 0));
     assert_eq!(group(&m, &s.b)["adoption_rate"], 0.5);
+    assert_eq!(counts(group(&m, &c)), (1, 1, 1, 1, 1, 0));
     assert_eq!(counts(&m["totals"]), (3, 2, 2, 2, 3, 1));
+
+    // By sector: each distinct sector among a report's authors counts it once (R2's two
+    // economy authors, a and c, once). Citywide, h's reports under "" (no sector).
+    let sec = t.json("/api/v1/stats/reports?group_by=sector", &sm).await;
+    assert_eq!(sec["groups"].as_array().unwrap().len(), 2, "{sec}");
+    assert_eq!(counts(group(&sec, "economy")), (2, 2, 2, 2, 3, 1));
+    assert_eq!(group(&sec, "economy")["adoption_rate"], 1.0);
+    assert_eq!(counts(group(&sec, "law")), (2, 1, 1, 1, 1, 0));
+    assert_eq!(group(&sec, "law")["adoption_rate"], 0.5);
+    assert_eq!(counts(&sec["totals"]), (3, 2, 2, 2, 3, 1));
+    let city_sec = t
+        .json("/api/v1/stats/reports?group_by=sector", &admin())
+        .await;
+    assert_eq!(
+        city_sec["groups"].as_array().unwrap().len(),
+        3,
+        "{city_sec}"
+    );
+    assert_eq!(counts(group(&city_sec, "")), (2, 1, 0, 0, 0, 0));
+    assert_eq!(counts(group(&city_sec, "economy")), (2, 2, 2, 2, 3, 1));
+    // The sector is the one the author had when named: b moving to economy changes nothing.
+    let b_now = t.json(&format!("/api/v1/members/{}", s.b), &admin()).await;
+    let r = t
+        .patch(
+            &format!("/api/v1/members/{}", s.b),
+            &admin(),
+            &json!({"version": b_now["version"], "sector": "economy"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let again = t.json("/api/v1/stats/reports?group_by=sector", &sm).await;
+    assert_eq!(again["groups"], sec["groups"]);
 
     // The period is the day of the first submission.
     let tomorrow = today.succ_opt().unwrap();
@@ -205,7 +256,7 @@ async fn statistics_match_the_hand_counted_fixture() {
     )
     .await;
     let p = problem(
-        t.get("/api/v1/stats/reports?group_by=sector", &admin())
+        t.get("/api/v1/stats/reports?group_by=workroom", &admin())
             .await,
         400,
     )

@@ -166,6 +166,7 @@ pub async fn transition_event(
                     let credit = ActivityEvent {
                         member: member.clone(),
                         activity_type: ActivityType::LiaisonEvent,
+                        level: None,
                         date: current.starts_at.date(),
                         workroom: current.liaison_point.clone(),
                         // The people served are the event's (see the liaison statistics), not

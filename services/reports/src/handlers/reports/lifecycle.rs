@@ -15,7 +15,7 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use serde_json::json;
 use xs_kit::concurrency::check_updated;
-use xs_kit::contracts::{ActivityEvent, ActivityType, MEMBERSHIP_ACTIVITIES};
+use xs_kit::contracts::{ActivityEvent, ActivityLevel, ActivityType, MEMBERSHIP_ACTIVITIES};
 use xs_kit::error::Problem;
 use xs_kit::extract::{IfMatch, Json, Query};
 use xs_kit::idempotency::{Idempotency, Reply};
@@ -150,11 +150,12 @@ fn check_date(field: &str, date: NaiveDate, accepted: Option<NaiveDate>) -> ApiR
 
 /// Credit each author through the outbox, in this transaction: one activity per author and
 /// event (`source_event_id` says which), recorded once by membership however often it
-/// arrives.
+/// arrives. An adoption carries its level: membership's rule table gives its points by level.
 fn credit(
     c: &mut DbConn,
     authors: &[String],
     kind: ActivityType,
+    level: Option<ActivityLevel>,
     date: NaiveDate,
     event: &str,
     note: &str,
@@ -163,6 +164,7 @@ fn credit(
         let e = ActivityEvent {
             member: member.clone(),
             activity_type: kind,
+            level,
             date,
             workroom: None,
             beneficiaries: 0,
@@ -174,6 +176,16 @@ fn credit(
         outbox::enqueue(c, MEMBERSHIP_ACTIVITIES, &e)?;
     }
     Ok(())
+}
+
+/// The level an adoption credits its authors at (membership's rule table, by level).
+fn credit_level(level: Level) -> ActivityLevel {
+    match level {
+        Level::Municipal => ActivityLevel::Municipal,
+        Level::Provincial => ActivityLevel::Provincial,
+        Level::National => ActivityLevel::National,
+        Level::Department => ActivityLevel::Department,
+    }
 }
 
 fn short(title: &str) -> String {
@@ -191,7 +203,8 @@ fn short(title: &str) -> String {
 /// by a level or department; several are possible) and `instruct` (a leader's instruction on
 /// an accepted, forwarded or adopted report). An illegal step is a 409 listing the allowed
 /// actions. Accepting credits each author `report_submitted`, each adoption credits each
-/// author `report_adopted`, through the outbox (delivered to membership exactly once, also
+/// author `report_adopted` at the adoption's level (membership's rule table gives the points
+/// by level), through the outbox (delivered to membership exactly once, also
 /// after an outage). Each step is kept in the history with who and when.
 #[utoipa::path(tag = "reports", request_body = TransitionRequest, params(
     ("id" = String, Path),
@@ -381,6 +394,7 @@ pub async fn transition_report(
                         c,
                         &authors,
                         ActivityType::ReportAdopted,
+                        Some(credit_level(a.level)),
                         a.date,
                         &format!("report-adoption:{adoption_id}"),
                         &format!("report 《{}》 adopted by {by}", short(&current.title)),
@@ -424,6 +438,7 @@ pub async fn transition_report(
                     c,
                     &authors,
                     ActivityType::ReportSubmitted,
+                    None,
                     today,
                     &format!("report-accepted:{id}"),
                     &format!("report 《{}》 accepted", short(&row.title)),

@@ -163,6 +163,7 @@ pub(crate) struct Fields<'a> {
     pub resident_phone: Option<&'a str>,
     pub liaison_event: Option<&'a str>,
     pub liaison_suggestion: Option<&'a str>,
+    pub topic: Option<&'a str>,
 }
 
 pub(crate) fn validate_fields(v: &mut Validator, f: &Fields) {
@@ -171,7 +172,8 @@ pub(crate) fn validate_fields(v: &mut Validator, f: &Fields) {
         .opt_text("resident_name", f.resident_name, 50)
         .phone("resident_phone", f.resident_phone)
         .opt_text("liaison_event", f.liaison_event, 64)
-        .opt_text("liaison_suggestion", f.liaison_suggestion, 64);
+        .opt_text("liaison_suggestion", f.liaison_suggestion, 64)
+        .opt_text("topic", f.topic, 64);
     if let Some(authors) = f.authors {
         v.check(!authors.is_empty(), "authors", "at least one author")
             .check(
@@ -212,11 +214,21 @@ pub(crate) fn validate_fields(v: &mut Validator, f: &Fields) {
     }
 }
 
-/// Checked authors: (member id, name), in the order given.
-pub(crate) type Authors = Vec<(String, String)>;
+/// A checked author, as membership gave them when checked.
+#[derive(Debug, Clone)]
+pub(crate) struct CheckedAuthor {
+    pub id: String,
+    pub name: String,
+    /// Sector code, kept with the report for the statistics by sector.
+    pub sector: Option<String>,
+}
+
+/// Checked authors, in the order given.
+pub(crate) type Authors = Vec<CheckedAuthor>;
 
 /// Each author must be an active member of `district` (asked of membership); 422 naming each
-/// one that is not, 503 while membership is down.
+/// one that is not, 503 while membership is down. Their names and sectors as membership gives
+/// them now are what the report keeps.
 pub(crate) async fn check_authors(
     client: &ServiceClient,
     district: &str,
@@ -234,7 +246,11 @@ pub(crate) async fn check_authors(
             Some(m) if m.status != "active" => {
                 problems.push((field, "is not an active member".into()))
             }
-            Some(m) => checked.push((m.id, m.name)),
+            Some(m) => checked.push(CheckedAuthor {
+                id: m.id,
+                name: m.name,
+                sector: m.sector,
+            }),
         }
     }
     if problems.is_empty() {
@@ -244,17 +260,41 @@ pub(crate) async fn check_authors(
     }
 }
 
-/// Where a report came from, checked with the services that own it: the reception
-/// (consultation) and the liaison suggestion (liaison) must exist and be in `district`; a
-/// liaison event given with a suggestion must be the suggestion's. Returns the liaison event.
+/// Where a report came from, as given.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Links<'a> {
+    pub topic: Option<&'a str>,
+    pub reception: Option<&'a str>,
+    pub suggestion: Option<&'a str>,
+    pub event: Option<&'a str>,
+}
+
+/// Where a report came from, checked with the services that own it: the topic and the
+/// reception (consultation) and the liaison suggestion (liaison) must exist and be in
+/// `district` (422 naming the field; 503 while the service is down); a liaison event given
+/// with a suggestion must be the suggestion's. Returns the liaison event.
 pub(crate) async fn check_links(
     client: &ServiceClient,
     district: &str,
-    reception: Option<&str>,
-    suggestion: Option<&str>,
-    event: Option<&str>,
+    links: Links<'_>,
 ) -> ApiResult<Option<String>> {
+    let Links {
+        topic,
+        reception,
+        suggestion,
+        event,
+    } = links;
     let mut problems: Vec<(String, String)> = Vec::new();
+    if let Some(id) = topic {
+        match client.topic(id.trim()).await? {
+            None => problems.push(("topic".into(), "no such topic".into())),
+            Some(t) if t.district != district => problems.push((
+                "topic".into(),
+                "is in another district than the report".into(),
+            )),
+            Some(_) => {}
+        }
+    }
     if let Some(id) = reception {
         match client.reception(id.trim()).await? {
             None => problems.push(("reception".into(), "no such reception".into())),
@@ -303,6 +343,7 @@ pub(crate) struct Creation {
     pub reception: Option<String>,
     pub liaison_event: Option<String>,
     pub liaison_suggestion: Option<String>,
+    pub topic: Option<String>,
     /// The account recorded as its creator.
     pub by: String,
     /// What the history records about how it was created.
@@ -313,11 +354,12 @@ pub(crate) fn author_rows(report_id: &str, authors: &Authors) -> Vec<AuthorRow> 
     authors
         .iter()
         .enumerate()
-        .map(|(i, (id, name))| AuthorRow {
+        .map(|(i, a)| AuthorRow {
             report_id: report_id.to_string(),
-            member_id: id.clone(),
-            member_name: name.clone(),
+            member_id: a.id.clone(),
+            member_name: a.name.clone(),
             position: i as i32,
+            member_sector: a.sector.clone(),
         })
         .collect()
 }
@@ -352,6 +394,7 @@ pub(crate) fn create(c: &mut DbConn, n: Creation) -> ApiResult<ReportRow> {
         created_by: n.by.clone(),
         updated_at: now,
         updated_by: n.by.clone(),
+        topic_id: n.topic.map(|s| s.trim().to_string()),
     };
     model::insert(c, &row, &author_rows(&row.id, &n.authors))?;
     model::add_revision(c, &row, RevisionKind::Created.as_str(), &n.by, now)?;

@@ -1,7 +1,7 @@
 //! The register of reports: list (filters, `q=` search, CSV), create, read, edit, revisions.
 
 use super::{
-    Creation, Fields, check_authors, check_links, create, created_details, find_report,
+    Creation, Fields, Links, check_authors, check_links, create, created_details, find_report,
     note_contact, read_report, status_of, validate_fields, view, viewer, with_etag,
 };
 use crate::domain::access::{REPORTS, Visibility, may_create};
@@ -178,7 +178,7 @@ fn page_views(
 ///
 /// Opens a draft. A member writes their own (they must be among the `authors`, in their own
 /// district); the office of the district (office staff, admins) writes for any members of it.
-/// Each author must be an active member of `district`, the `reception` and
+/// Each author must be an active member of `district`, the `topic`, `reception` and
 /// `liaison_suggestion`, when given, must exist in `district` — all checked with the services
 /// that own them (422 naming the field; 503 while one is down). A resident's name and phone
 /// are taken only for a resident channel; the answer shows them masked unless the caller is
@@ -189,7 +189,7 @@ fn page_views(
     (status = 201, body = Report, headers(("Location" = String), ("ETag" = String))),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 422, description = "An author, the reception or the liaison suggestion does not exist or is in another district", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "An author, the topic, the reception or the liaison suggestion does not exist or is in another district", body = Problem, content_type = "application/problem+json"),
     (status = 503, description = "The database, membership, consultation or liaison service is unavailable", body = Problem, content_type = "application/problem+json")))]
 #[post("/reports")]
 pub async fn create_report(
@@ -218,6 +218,7 @@ pub async fn create_report(
             resident_phone: b.resident_phone.as_deref(),
             liaison_event: b.liaison_event.as_deref(),
             liaison_suggestion: b.liaison_suggestion.as_deref(),
+            topic: b.topic.as_deref(),
         },
     );
     v.finish()?;
@@ -225,9 +226,12 @@ pub async fn create_report(
     let event = check_links(
         &client,
         &b.district,
-        b.reception.as_deref(),
-        b.liaison_suggestion.as_deref(),
-        b.liaison_event.as_deref(),
+        Links {
+            topic: b.topic.as_deref(),
+            reception: b.reception.as_deref(),
+            suggestion: b.liaison_suggestion.as_deref(),
+            event: b.liaison_event.as_deref(),
+        },
     )
     .await?;
     let reader = Reader::new(&caller, &rid);
@@ -248,6 +252,7 @@ pub async fn create_report(
                 reception: b.reception,
                 liaison_event: event,
                 liaison_suggestion: b.liaison_suggestion,
+                topic: b.topic,
                 by: who.sub.clone(),
                 details: created_details(b.source_channel),
             },
@@ -297,8 +302,8 @@ pub async fn get_report(
 /// submitted report or one under review by the office only, and only its title and body
 /// (kept as an `office_edited` revision; the body stays within 1,500 characters); an
 /// accepted, forwarded, adopted or rejected report is final (409). Every edit keeps a
-/// revision. Changed authors, reception or liaison suggestion are checked again with their
-/// services (422 naming the field). Needs the version read (`If-Match` or `version`).
+/// revision. Changed authors, topic, reception or liaison suggestion are checked again with
+/// their services (422 naming the field; 503 while one is down). Needs the version read (`If-Match` or `version`).
 #[utoipa::path(tag = "reports", request_body = ReportPatch, params(
     ("id" = String, Path),
     ("If-Match" = Option<String>, Header, description = "The ETag you read; or send `version` in the body")),
@@ -338,6 +343,7 @@ pub async fn update_report(
             resident_phone: patch.resident_phone.clone().flatten().as_deref(),
             liaison_event: patch.liaison_event.clone().flatten().as_deref(),
             liaison_suggestion: patch.liaison_suggestion.clone().flatten().as_deref(),
+            topic: patch.topic.clone().flatten().as_deref(),
         },
     );
     let valid = v
@@ -367,8 +373,13 @@ pub async fn update_report(
     };
     let links_changed = patch.reception.is_some()
         || patch.liaison_suggestion.is_some()
-        || patch.liaison_event.is_some();
+        || patch.liaison_event.is_some()
+        || patch.topic.is_some();
     let event = if links_changed {
+        let topic = match &patch.topic {
+            Some(t) => t.clone(),
+            None => current.topic_id.clone(),
+        };
         let reception = match &patch.reception {
             Some(r) => r.clone(),
             None => current.reception_id.clone(),
@@ -388,9 +399,12 @@ pub async fn update_report(
             check_links(
                 &client,
                 &district,
-                reception.as_deref(),
-                suggestion.as_deref(),
-                event.as_deref(),
+                Links {
+                    topic: topic.as_deref(),
+                    reception: reception.as_deref(),
+                    suggestion: suggestion.as_deref(),
+                    event: event.as_deref(),
+                },
             )
             .await?,
         )
@@ -449,6 +463,10 @@ pub async fn update_report(
                 reception_id: patch.reception.clone(),
                 liaison_event_id: event.clone(),
                 liaison_suggestion_id: patch.liaison_suggestion.clone(),
+                topic_id: patch
+                    .topic
+                    .clone()
+                    .map(|t| t.map(|t| t.trim().to_string())),
             };
             let now = xs_kit::db::now();
             let n = model::update(c, &id, expected, &changes, &caller.sub, now)?;
