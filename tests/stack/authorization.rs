@@ -203,6 +203,9 @@ struct Fixtures {
     activity: String,
     check_in: String,
     account: String,
+    /// A webhook subscription of the integrator caller, and one of its deliveries.
+    hook: String,
+    delivery: String,
     /// The evaluation points per activity type in force.
     points: Value,
 }
@@ -215,6 +218,11 @@ struct World {
 }
 
 /// Today where the platform is (check-ins and on-duty use the local day).
+/// The integrator caller: a client of district A.
+fn integrator() -> String {
+    token("integrator-siming", &[Role::Integrator], Some("siming"))
+}
+
 fn today() -> String {
     xs_kit::localtime::today().to_string()
 }
@@ -242,6 +250,30 @@ impl World {
         let (got, body) = self.send(Some(&self.admin), &call).await;
         assert_eq!(got, status, "fixture {} {}: {body}", call.method, call.path);
         body
+    }
+
+    /// A subscription of the integrator caller (the test's allow-list admits its loopback URL;
+    /// nothing listens there, so deliveries stay pending).
+    async fn hook(&self) -> String {
+        let call = Call::post(
+            "/api/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/hook", "description": "矩阵测试"}),
+        );
+        let (status, body) = self.send(Some(&integrator()), &call).await;
+        assert_eq!(status, 201, "fixture webhook: {body}");
+        id(&body)
+    }
+
+    async fn first_delivery(&self, hook: &str) -> String {
+        let path = format!("/api/v1/webhooks/{hook}/deliveries");
+        for _ in 0..300 {
+            let body = self.admin_send(Call::get(path.clone()), 200).await;
+            if let Some(d) = body["items"].as_array().and_then(|i| i.first()) {
+                return id(d);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("no delivery queued for the fixture webhook in 30 s");
     }
 
     async fn create(&self, path: &str, body: Value) -> Value {
@@ -451,6 +483,8 @@ impl World {
 
     async fn setup(&mut self) {
         self.t.seed().await;
+        // Subscribed first, so the events of every fixture below are delivered to it.
+        let hook = self.hook().await;
         self.create(
             "/api/v1/communities",
             json!({"code": "lianhua", "subdistrict": "jialian", "name": "莲花社区"}),
@@ -520,6 +554,8 @@ impl World {
             activity,
             check_in,
             account,
+            hook: hook.clone(),
+            delivery: String::new(),
             points: Value::Null,
         });
         let rules = self
@@ -620,7 +656,9 @@ impl World {
             let (status, body) = self.send(Some(&office), &Call::get(path)).await;
             assert_eq!(status, 200, "{body}");
         }
+        let delivery = self.first_delivery(&hook).await;
         let fx = self.fx.as_mut().unwrap();
+        fx.delivery = delivery;
         fx.points = rules["points"].clone();
         fx.registration = registration;
         fx.suggestion = suggestion;
@@ -1217,6 +1255,33 @@ impl World {
                 )
                 .if_match_version(1)
             }
+            ("GET", "/api/v1/events") => Call::get("/api/v1/events?limit=5"),
+            ("GET", "/api/v1/webhooks") => Call::get(path),
+            ("POST", "/api/v1/webhooks") => Call::post(
+                path,
+                json!({"url": format!("http://127.0.0.1:9/hook-{n}"), "event_types": ["report.adopted"]}),
+            ),
+            ("GET", "/api/v1/webhooks/{id}") => Call::get(format!("/api/v1/webhooks/{}", fx.hook)),
+            ("PATCH", "/api/v1/webhooks/{id}") => {
+                let h = self.hook().await;
+                Call::new(Method::PATCH, format!("/api/v1/webhooks/{h}"))
+                    .json(json!({"description": "停用", "enabled": false}))
+                    .if_match_version(1)
+            }
+            ("DELETE", "/api/v1/webhooks/{id}") => {
+                let h = self.hook().await;
+                Call::new(Method::DELETE, format!("/api/v1/webhooks/{h}"))
+            }
+            ("GET", "/api/v1/webhooks/{id}/deliveries") => {
+                Call::get(format!("/api/v1/webhooks/{}/deliveries", fx.hook))
+            }
+            ("POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver") => Call::new(
+                Method::POST,
+                format!(
+                    "/api/v1/webhooks/{}/deliveries/{}/redeliver",
+                    fx.hook, fx.delivery
+                ),
+            ),
             _ => panic!("the matrix test does not know how to call {op}: add it to `prepare`"),
         }
     }
@@ -1350,7 +1415,8 @@ async fn every_operation_answers_every_caller_as_the_policy_table_says() {
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 
-    let t = TestStack::start().await;
+    // Webhook fixtures point at a loopback receiver, which the operator's allow-list must name.
+    let t = TestStack::start_with(&[("XS_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")]).await;
     let mut w = World {
         t,
         admin: admin(),
@@ -1366,11 +1432,7 @@ async fn every_operation_answers_every_caller_as_the_policy_table_says() {
         Some(token("coord-siming", &[Role::Coordinator], Some("siming"))),
         Some(member),
         Some(token("resident-1", &[Role::Resident], None)),
-        Some(token(
-            "integrator-siming",
-            &[Role::Integrator],
-            Some("siming"),
-        )),
+        Some(integrator()),
         Some(token(
             "dashboard-siming",
             &[Role::Dashboard],
