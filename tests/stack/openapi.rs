@@ -124,3 +124,42 @@ fn every_operation_has_a_summary_and_a_description() {
         lacking.join("\n")
     );
 }
+
+/// The merged document keeps one schema per name: two services defining the same name
+/// differently would give integrators one service's shape for the other's operations.
+#[test]
+fn no_two_documents_define_a_schema_name_differently() {
+    let mut seen: std::collections::BTreeMap<String, (String, serde_json::Value)> =
+        Default::default();
+    let mut clashes = Vec::new();
+    for name in [
+        "gateway-own",
+        "membership",
+        "consultation",
+        "reports",
+        "liaison",
+    ] {
+        let doc = if name == "gateway-own" {
+            serde_json::to_value(xs_gateway::openapi::gateway_doc()).unwrap()
+        } else {
+            let path = format!("{}/openapi/{name}.json", env!("CARGO_MANIFEST_DIR"));
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+        };
+        let schemas = doc["components"]["schemas"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        for (schema, body) in schemas {
+            match seen.get(&schema) {
+                Some((owner, earlier)) if earlier != &body => {
+                    clashes.push(format!("{schema}: {owner} and {name} differ"))
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(schema, (name.to_string(), body));
+                }
+            }
+        }
+    }
+    assert!(clashes.is_empty(), "{}", clashes.join("\n"));
+}

@@ -6,7 +6,7 @@ use xs_kit::Caller;
 
 xs_kit::text_enum! {
     /// How the visitor reached the members.
-    pub enum Channel {
+    pub enum ReceptionChannel {
         Visit = "visit",
         /// 委员信箱
         Mailbox = "mailbox",

@@ -7,7 +7,7 @@
 use crate::domain::access::STATS;
 use crate::domain::consultation::{ConsultationStatus, OpinionStatus, median};
 use crate::domain::mediation::MediationStatus;
-use crate::domain::reception::{Channel, ReceptionCategory};
+use crate::domain::reception::{ReceptionCategory, ReceptionChannel};
 use crate::domain::topic::{TopicOrigin, TopicStatus};
 use crate::models::stats::{self as model, Slice};
 use crate::views::stats::*;
@@ -146,7 +146,10 @@ pub async fn consultation_stats(
                     median_days: median(outcomes.iter().filter_map(|(_, d)| *d).collect()),
                 },
                 receptions: by_channel.values().sum(),
-                receptions_by_channel: every(&names(Channel::ALL, Channel::as_str), &by_channel),
+                receptions_by_channel: every(
+                    &names(ReceptionChannel::ALL, ReceptionChannel::as_str),
+                    &by_channel,
+                ),
                 legal_consultations: by_category
                     .get(ReceptionCategory::LegalConsultation.as_str())
                     .copied()

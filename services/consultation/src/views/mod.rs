@@ -22,6 +22,7 @@ pub fn list_of<T: serde::de::DeserializeOwned>(text: &str) -> Vec<T> {
 
 /// One step of a resource's lifecycle history.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = ConsultationHistoryEntry)]
 pub struct HistoryEntry {
     pub id: String,
     pub action: String,

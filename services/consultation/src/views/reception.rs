@@ -1,4 +1,4 @@
-pub use crate::domain::reception::{Channel, Handling, ReceptionCategory};
+pub use crate::domain::reception::{Handling, ReceptionCategory, ReceptionChannel};
 
 use super::utc;
 use crate::models::reception::ReceptionRow;
@@ -25,7 +25,7 @@ pub struct Reception {
     /// The visitor's phone, likewise (`138****1234`).
     pub visitor_contact: Option<String>,
     pub visitor_masked: bool,
-    pub channel: Channel,
+    pub channel: ReceptionChannel,
     pub category: ReceptionCategory,
     pub concern: String,
     pub handling: Handling,
@@ -119,7 +119,7 @@ pub struct NewReception {
     #[schema(min_items = 1, max_items = 20)]
     pub members: Vec<String>,
     pub visitor: Option<Visitor>,
-    pub channel: Channel,
+    pub channel: ReceptionChannel,
     pub category: ReceptionCategory,
     #[schema(min_length = 1, max_length = 4000)]
     pub concern: String,
@@ -142,7 +142,7 @@ pub struct ReceptionQuery {
     pub workroom: Option<String>,
     /// Receptions this member took part in.
     pub member: Option<String>,
-    pub channel: Option<Channel>,
+    pub channel: Option<ReceptionChannel>,
     pub category: Option<ReceptionCategory>,
     pub handling: Option<Handling>,
     /// From this day (inclusive).

@@ -105,7 +105,7 @@ async fn bad_input_is_a_4xx_problem_naming_the_field() {
     let r = t.get("/api/v1/notes?limit=0", &token).await;
     assert_eq!(fields(&problem(r, 400).await), ["limit"]);
     let r = t.get("/api/v1/notes?cursor=garbage", &token).await;
-    assert_eq!(fields(&problem(r, 400).await), ["cursor"]);
+    assert_eq!(fields(&problem(r, 422).await), ["cursor"]);
 
     // A missing resource, and a path no service has.
     let r = t.get("/api/v1/notes/0000", &token).await;

@@ -15,6 +15,7 @@ pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 
 /// One step of a lifecycle's history (events, requests), oldest first.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = LiaisonHistoryEntry)]
 pub struct HistoryEntry {
     pub id: String,
     /// The creating step (`plan`, `receive`) or the transition's action.

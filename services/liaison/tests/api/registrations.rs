@@ -234,7 +234,7 @@ async fn members_and_residents_register_only_themselves() {
             json!({"compatriot": stranger, "member": m}),
         )
         .await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["compatriot"]);

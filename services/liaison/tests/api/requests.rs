@@ -245,7 +245,7 @@ async fn a_request_is_followed_to_resolution() {
             &json!({"kind": "legal", "description": "x"}),
         )
         .await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["compatriot"]);

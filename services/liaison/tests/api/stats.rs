@@ -240,7 +240,7 @@ async fn statistics_match_a_hand_counted_fixture() {
             &admin(),
         )
         .await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["to"]);

@@ -72,7 +72,7 @@ fn check_references(
             match reference::subdistrict(c, code)? {
                 None => v.refuse(field, "no such subdistrict"),
                 Some(s) if s.district_code != district => {
-                    v.push(field, "is not in the member's district")
+                    v.refuse(field, "is not in the member's district")
                 }
                 Some(_) => &mut v,
             };

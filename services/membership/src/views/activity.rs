@@ -351,6 +351,7 @@ pub struct MembershipStats {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WorkroomKindCount)]
 pub struct KindCount {
     #[schema(value_type = WorkroomKind)]
     pub kind: String,
@@ -358,6 +359,7 @@ pub struct KindCount {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WorkroomStatusCount)]
 pub struct StatusCount {
     #[schema(value_type = WorkroomStatus)]
     pub status: String,

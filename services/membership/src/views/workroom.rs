@@ -235,6 +235,7 @@ pub struct WorkroomQuery {
 /// - `resume`: optional `note`
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WorkroomTransitionRequest)]
 pub struct TransitionRequest {
     pub action: WorkroomAction,
     /// Optional: the version you read; a stale one is a 412.
@@ -260,6 +261,7 @@ pub struct TransitionRequest {
 
 /// One entry of a workroom's history: the application, then every transition.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WorkroomHistoryEntry)]
 pub struct HistoryEntry {
     pub id: String,
     /// `apply` for the application itself, else the transition's action.

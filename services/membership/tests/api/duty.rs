@@ -246,28 +246,32 @@ async fn the_rota_is_fair_keeps_existing_shifts_and_stays_fair_when_run_again() 
     assert_eq!(third["created"], json!([]));
 
     // Ranges and times are checked, naming the field.
-    for (body, field) in [
+    for (body, field, status) in [
         (
             json!({"from": "2026-03-10", "to": "2026-03-01", "start": "09:00", "end": "12:00"}),
             "to",
+            422,
         ),
         (
             json!({"from": "2026-01-01", "to": "2027-01-02", "start": "09:00", "end": "12:00"}),
             "to",
+            422,
         ),
         (
             json!({"from": "2026-03-01", "to": "2026-03-31", "start": "9am", "end": "12:00"}),
             "start",
+            400,
         ),
         (
             json!({"from": "2026-03-01", "to": "2026-03-31", "start": "12:00", "end": "09:00"}),
             "end",
+            400,
         ),
     ] {
         let p = problem(
             t.post(&format!("/api/v1/workrooms/{w}/duty-rota"), &st, &body)
                 .await,
-            400,
+            status,
         )
         .await;
         assert_eq!(fields(&p), [field], "{body}");
@@ -336,7 +340,7 @@ async fn overlapping_and_unassigned_shifts_are_refused() {
     assert_eq!(fields(&p), ["member"]);
     let p = problem(
         add_shift(&t, &st, &w, "nobody", "2026-03-03", "09:00", "12:00").await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["member"]);
@@ -615,7 +619,7 @@ async fn check_ins_link_the_shift_and_earn_points_in_the_evaluation() {
     let p = problem(
         t.get("/api/v1/check-ins?from=2026-03-02&to=2026-03-01", &admin())
             .await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["to"]);
@@ -778,7 +782,7 @@ async fn staff_record_check_ins_for_members_of_their_district_only() {
             json!({"workroom": "nope"}),
         )
         .await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["workroom"]);

@@ -175,7 +175,7 @@ async fn member_filters_and_chinese_name_search() {
     let mut bad = new_member("x", "siming");
     bad["workplace_subdistrict"] = json!("dianqian");
     let r = t.post("/api/v1/members", &a, &bad).await;
-    assert_eq!(fields(&problem(r, 400).await), ["workplace_subdistrict"]);
+    assert_eq!(fields(&problem(r, 422).await), ["workplace_subdistrict"]);
     t.stop().await;
 }
 
@@ -312,7 +312,7 @@ async fn reference_data_is_managed_within_scope() {
     .await;
     let bad = json!({"code": "x1", "subdistrict": "nowhere", "name": "无"});
     assert_eq!(
-        fields(&problem(t.post("/api/v1/communities", &admin(), &bad).await, 400).await),
+        fields(&problem(t.post("/api/v1/communities", &admin(), &bad).await, 422).await),
         ["subdistrict"]
     );
     // Only admins create districts and sectors.

@@ -294,20 +294,25 @@ async fn replacing_a_plan_needs_the_version_and_the_districts_staff() {
     .await;
 
     // Bad input names the field, and nothing is written.
-    for (body, field) in [
+    for (body, field, status) in [
         (
             json!({"targets": {"sightseeing": 3}}),
             "targets.sightseeing",
+            422,
         ),
-        (json!({"targets": {"lecture": -1}}), "targets.lecture"),
-        (json!({"targets": {}}), "targets"),
-        (json!({"targets": {"lecture": 0}}), "targets"),
-        (json!({"targets": {"lecture": "many"}}), "targets.lecture"),
-        (json!({"targets": {"lecture": 2}, "extra": 1}), "extra"),
+        (json!({"targets": {"lecture": -1}}), "targets.lecture", 400),
+        (json!({"targets": {}}), "targets", 422),
+        (json!({"targets": {"lecture": 0}}), "targets", 400),
+        (
+            json!({"targets": {"lecture": "many"}}),
+            "targets.lecture",
+            400,
+        ),
+        (json!({"targets": {"lecture": 2}, "extra": 1}), "extra", 400),
     ] {
         let p = problem(
             put_plan(&t, &admin(), &room, 2026, &body, Some("\"3\"")).await,
-            400,
+            status,
         )
         .await;
         assert_eq!(fields(&p), [field], "{body}");
@@ -512,36 +517,46 @@ async fn the_bulletin_ranks_workrooms_against_prorated_targets() {
     assert_eq!(order(&huli), [(huli_room.clone(), 1, 100.0)]);
 
     // Citywide callers name the district; staff may name no other; bad input names the field.
-    for (path, tok, field) in [
-        ("/api/v1/bulletins?year=2026&quarter=2", admin(), "district"),
+    for (path, tok, field, status) in [
+        (
+            "/api/v1/bulletins?year=2026&quarter=2",
+            admin(),
+            "district",
+            400,
+        ),
         (
             "/api/v1/bulletins?year=2026&quarter=2",
             dashboard(),
             "district",
+            400,
         ),
         (
             "/api/v1/bulletins?year=2026&quarter=5&district=siming",
             admin(),
             "quarter",
+            400,
         ),
-        ("/api/v1/bulletins?year=2026", admin(), "quarter"),
+        ("/api/v1/bulletins?year=2026", admin(), "quarter", 400),
         (
             "/api/v1/bulletins?year=1999&quarter=1&district=siming",
             admin(),
             "year",
+            400,
         ),
         (
             "/api/v1/bulletins?quarter=1&district=nowhere",
             admin(),
             "district",
+            422,
         ),
         (
             "/api/v1/bulletins?quarter=1&district=siming&cursor=nope",
             admin(),
             "cursor",
+            422,
         ),
     ] {
-        let p = problem(t.get(path, &tok).await, 400).await;
+        let p = problem(t.get(path, &tok).await, status).await;
         assert_eq!(fields(&p), [field], "{path}");
     }
     problem(
@@ -688,7 +703,7 @@ async fn a_records_workroom_must_exist_in_the_members_district() {
             &body("no-such-room"),
         )
         .await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["workroom"]);
@@ -713,6 +728,6 @@ async fn a_records_workroom_must_exist_in_the_members_district() {
         .send()
         .await
         .unwrap();
-    assert_eq!(fields(&problem(r, 400).await), ["workroom"]);
+    assert_eq!(fields(&problem(r, 422).await), ["workroom"]);
     t.stop().await;
 }

@@ -477,6 +477,7 @@ pub struct InstructionInput {
 /// - `instruct`: `instruction`
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ReportTransitionRequest)]
 pub struct TransitionRequest {
     pub action: ReportAction,
     /// Optional: the version you read; a stale one is a 412.
@@ -535,6 +536,7 @@ impl Revision {
 
 /// One entry of a report's history: its creation, then every transition.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ReportHistoryEntry)]
 pub struct HistoryEntry {
     pub id: String,
     /// `create` for the report's creation, else the transition's action.

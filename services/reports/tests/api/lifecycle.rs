@@ -369,7 +369,7 @@ async fn illegal_steps_are_409_with_the_allowed_actions_and_roles_are_checked() 
             "adoption": {"level": "municipal", "date": "2020-01-01"}}),
         )
         .await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["adoption.date"]);

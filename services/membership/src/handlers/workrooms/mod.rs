@@ -95,7 +95,7 @@ pub(super) fn essentials_json(e: &rules::Essentials) -> ApiResult<String> {
 }
 
 /// Where a workroom sits: the subdistrict must be in its district, the community (if any) in
-/// the subdistrict. Each unknown or misplaced reference is a 400 naming its field.
+/// the subdistrict. Each unknown or misplaced reference is a 422 naming its field.
 pub(super) fn check_place(
     c: &mut DbConn,
     v: &mut Validator,
@@ -109,7 +109,7 @@ pub(super) fn check_place(
             return Ok(());
         }
         Some(s) if s.district_code != district => {
-            v.push("subdistrict", "is not in the workroom's district");
+            v.refuse("subdistrict", "is not in the workroom's district");
             return Ok(());
         }
         Some(_) => {}
@@ -117,7 +117,7 @@ pub(super) fn check_place(
     if let Some(code) = community {
         match model::community_subdistrict(c, code)? {
             None => v.refuse("community", "no such community"),
-            Some(s) if s != subdistrict => v.push("community", "is not in the subdistrict"),
+            Some(s) if s != subdistrict => v.refuse("community", "is not in the subdistrict"),
             Some(_) => v,
         };
     }
@@ -135,10 +135,10 @@ pub(super) fn check_member(
     match members::find(c, member_id)? {
         None => v.refuse(field, "no such member"),
         Some(m) if m.district_code != district => {
-            v.push(field, "is not a member of the workroom's district")
+            v.refuse(field, "is not a member of the workroom's district")
         }
         Some(m) if m.status != MemberStatus::Active.as_str() => {
-            v.push(field, "is not an active member")
+            v.refuse(field, "is not an active member")
         }
         Some(_) => v,
     };
