@@ -59,12 +59,12 @@ impl Stack {
         tracing::info!("stopped");
     }
 
-    /// Stop the gateway first (no new requests), then the services.
+    /// Stop the gateway first (no new requests) with its background work (health checks,
+    /// webhook deliveries), which would otherwise keep the services' connections busy and make
+    /// each of them wait out its shutdown timeout; then the services, together.
     pub async fn stop(self) {
-        self.gateway.running.stop().await;
-        for s in self.services {
-            s.stop().await;
-        }
+        self.gateway.stop().await;
+        futures_util::future::join_all(self.services.into_iter().map(Running::stop)).await;
     }
 }
 

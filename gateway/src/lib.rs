@@ -90,6 +90,8 @@ impl Gateway {
         self.running.url()
     }
 
+    /// Stop serving (in-flight requests finish), then the background work: Redis followers,
+    /// key reloads, health checks and webhook deliveries (dropped with `self`).
     pub async fn stop(self) {
         self.running.stop().await;
         for task in &self.tasks {
@@ -237,7 +239,7 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
     )?;
     let webhook_state = web::Data::new(webhook_state);
     let proxy = web::Data::new(proxy::Proxy::new(&settings)?);
-    proxy::spawn_health_checks(&proxy, settings.health_interval);
+    tasks.extend(proxy::spawn_health_checks(&proxy, settings.health_interval));
     let cors = web::Data::new(limits::CorsPolicy::new(&settings.cors_origins));
     let metrics = Metrics::new("gateway");
     metrics.add_pool(&db);

@@ -366,11 +366,14 @@ pub fn metrics_source(proxy: &Proxy) -> xs_kit::telemetry::MetricsSource {
 
 /// Active health checks: every `interval`, each replica's `/readyz`; a replica that does not
 /// answer 2xx within `interval` leaves routing until it does. Runs while the pools exist.
-pub fn spawn_health_checks(proxy: &Proxy, interval: Duration) {
+pub fn spawn_health_checks(
+    proxy: &Proxy,
+    interval: Duration,
+) -> Option<tokio::task::JoinHandle<()>> {
     let pools: Vec<std::sync::Weak<ServicePool>> =
         proxy.services.values().map(Arc::downgrade).collect();
     if pools.is_empty() || interval.is_zero() {
-        return;
+        return None;
     }
     let Ok(client) = reqwest::Client::builder()
         .timeout(interval.max(Duration::from_millis(200)))
@@ -379,9 +382,9 @@ pub fn spawn_health_checks(proxy: &Proxy, interval: Duration) {
         .build()
     else {
         tracing::warn!("no HTTP client for health checks; routing uses passive checks only");
-        return;
+        return None;
     };
-    tokio::spawn(async move {
+    Some(tokio::spawn(async move {
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -406,7 +409,7 @@ pub fn spawn_health_checks(proxy: &Proxy, interval: Duration) {
             });
             futures_util::future::join_all(checks).await;
         }
-    });
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------
