@@ -128,7 +128,12 @@ impl TestStack {
         assert_eq!(r.status(), 201);
     }
 
+    /// The test's client goes first, so that its idle keep-alive connections do not hold the
+    /// gateway's graceful stop (see `xs_testkit::TestStack::stop`).
     pub async fn stop(self) {
+        drop(self.client);
+        // Let its connection tasks see the pool gone and close their sockets.
+        tokio::task::yield_now().await;
         self.stack.stop().await;
     }
 }

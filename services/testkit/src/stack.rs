@@ -194,15 +194,21 @@ impl TestStack {
             .unwrap_or_else(|| panic!("no peer {name} was started"))
     }
 
-    /// Stop the gateway first (no new requests), then the service and its peers.
+    /// Stop the gateway first (no new requests), then the service and its peers together.
+    /// The test's client goes first: a graceful stop waits for open connections, and its idle
+    /// keep-alive ones would hold the gateway for the whole keep-alive time.
     pub async fn stop(self) {
+        drop(self.client);
+        // Let its connection tasks see the pool gone and close their sockets.
+        tokio::task::yield_now().await;
         self.gateway.stop().await;
-        self.service.stop().await;
-        for peer in self.peers {
-            if let Some(running) = peer.running {
-                running.stop().await;
-            }
-        }
+        let peers = self.peers.into_iter().filter_map(|p| p.running);
+        futures_util::future::join_all(
+            std::iter::once(self.service)
+                .chain(peers)
+                .map(Running::stop),
+        )
+        .await;
     }
 }
 
