@@ -301,7 +301,11 @@ impl Env {
             .expect("a key")
     }
 
+    /// The test's client goes first, so that its idle keep-alive connections do not hold the
+    /// gateway's graceful stop.
     async fn stop(self) {
+        drop(self.http);
+        tokio::task::yield_now().await;
         self.gw.stop().await;
         for f in self.fakes {
             f.handle.stop(false).await;
