@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     );
     check(
         found.every((w) => w.status === "active"),
-        `a resident sees a workroom that is not active: ${JSON.stringify(found.map((w) => w.status))}`,
+        `a resident sees one not active: ${JSON.stringify(found.map((w) => w.status))}`,
     );
     check(nearest.inspection == null, "a resident sees the office's inspection record");
     console.log(
