@@ -298,3 +298,29 @@ mod tests {
         assert_eq!(json["paths"]["/api/v1/b"]["get"]["operationId"], "list_b");
     }
 }
+
+/// Schema-only item types for lists of text that [`crate::validate::Validator::text`] checks
+/// item by item: not blank and at most so many characters. A field states it with
+/// `#[schema(value_type = Vec<xs_kit::apidoc::Text64>, inline)]`, so the document refuses
+/// exactly what the handler refuses (`["", "x"]` is a 400 naming `field[0]`).
+macro_rules! text_item {
+    ($($name:ident = $max:expr),* $(,)?) => {$(
+        #[doc = concat!("A list item: not blank, at most ", stringify!($max), " characters.")]
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+                use utoipa::openapi::schema::{ObjectBuilder, Type};
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("\\S"))
+                    .max_length(Some($max))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    )*};
+}
+
+text_item!(Text50 = 50, Text64 = 64, Text100 = 100);
