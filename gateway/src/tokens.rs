@@ -197,7 +197,10 @@ pub const ANONYMOUS: &str = "anonymous";
 pub struct TokenRequest {
     /// `password`, `client_credentials` or `refresh_token`; any other is
     /// `unsupported_grant_type`.
-    #[schema(required = true, pattern = "^(password|client_credentials|refresh_token)$")]
+    #[schema(
+        required = true,
+        pattern = "^(password|client_credentials|refresh_token)$"
+    )]
     pub grant_type: Option<String>,
     pub username: Option<String>,
     pub password: Option<String>,

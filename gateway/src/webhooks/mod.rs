@@ -145,8 +145,9 @@ pub struct NewWebhook {
     #[serde(default)]
     pub event_types: Vec<String>,
     /// Only this district's events.
+    #[schema(pattern = "\\S", max_length = 64)]
     pub district: Option<String>,
-    #[schema(max_length = 200)]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub description: Option<String>,
 }
 
@@ -158,8 +159,10 @@ pub struct WebhookPatch {
     pub url: Option<String>,
     pub event_types: Option<Vec<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    #[schema(pattern = "\\S", max_length = 64)]
     pub district: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub description: Option<Option<String>>,
     /// `true` enables a subscription again (e.g. after a 410); `false` pauses it.
     pub enabled: Option<bool>,

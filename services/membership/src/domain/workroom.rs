@@ -311,9 +311,7 @@ fn decimal(s: &str) -> Option<f64> {
         None => (unsigned, None),
     };
     let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
-    let ok = digits(int)
-        && (int == "0" || !int.starts_with('0'))
-        && frac.is_none_or(digits);
+    let ok = digits(int) && (int == "0" || !int.starts_with('0')) && frac.is_none_or(digits);
     if ok { s.parse().ok() } else { None }
 }
 
@@ -593,19 +591,40 @@ mod tests {
         assert_eq!(parse_point("0,180.000"), Some((0.0, 180.0)));
         // Only what the documented pattern takes: no exponents, signs, bare dots, tabs or
         // leading zeros, and nothing past the poles or the date line.
-        for s in ["1e1,0", "+1,0", ".5,0", "1.,0", "\t1,0", "08,0", "90.5,0", "0,180.1", "", ","] {
+        for s in [
+            "1e1,0", "+1,0", ".5,0", "1.,0", "\t1,0", "08,0", "90.5,0", "0,180.1", "", ",",
+        ] {
             assert_eq!(parse_point(s), None, "{s:?}");
         }
     }
 
     #[test]
     fn the_point_pattern_and_the_parser_agree() {
-        let pattern = regex::Regex::new(&POINT_PATTERN.replace("^", "^(?:").replace("$", ")$"))
-            .unwrap();
+        let pattern =
+            regex::Regex::new(&POINT_PATTERN.replace("^", "^(?:").replace("$", ")$")).unwrap();
         for s in [
-            "24.45,118.08", " 24.45 , 118.08 ", "-90,-180", "90.0,180.00", "0,0", "-0,-0",
-            "89.9999,179.9999", "1e1,0", "+1,0", ".5,0", "1.,0", "08,0", "90.5,0", "0,180.1",
-            "100,0", "0,1000", "", ",", "1,2,3", "\t1,0", "nan,1", "inf,1",
+            "24.45,118.08",
+            " 24.45 , 118.08 ",
+            "-90,-180",
+            "90.0,180.00",
+            "0,0",
+            "-0,-0",
+            "89.9999,179.9999",
+            "1e1,0",
+            "+1,0",
+            ".5,0",
+            "1.,0",
+            "08,0",
+            "90.5,0",
+            "0,180.1",
+            "100,0",
+            "0,1000",
+            "",
+            ",",
+            "1,2,3",
+            "\t1,0",
+            "nan,1",
+            "inf,1",
         ] {
             assert_eq!(pattern.is_match(s), parse_point(s).is_some(), "{s:?}");
         }

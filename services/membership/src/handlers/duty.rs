@@ -9,8 +9,8 @@
 
 use crate::domain::access::{RECORDS, SHIFTS};
 use crate::domain::duty::{
-    self as rules, Booked, RotaRequest, check_range, local_day_and_minute, parse_window, ORDER_MESSAGE, plan_rota,
-    shift_for_check_in, weekday_of,
+    self as rules, Booked, ORDER_MESSAGE, RotaRequest, check_range, local_day_and_minute,
+    parse_window, plan_rota, shift_for_check_in, weekday_of,
 };
 use crate::domain::evaluation::{ActivityType, YEARS};
 use crate::domain::member::{note_phone, require_manager, shown_phone};
@@ -49,8 +49,9 @@ fn require_not_closed(w: &WorkroomRow) -> ApiResult<()> {
     Ok(())
 }
 
+/// A date the schema takes (any) but a rota or shift cannot use: 422.
 fn check_date(v: &mut Validator, field: &str, date: NaiveDate) {
-    v.check(
+    v.require(
         YEARS.contains(&date.year()),
         field,
         "must be in the years 2000 to 2100",

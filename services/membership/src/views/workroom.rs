@@ -215,7 +215,9 @@ pub struct WorkroomQuery {
     pub subdistrict: Option<String>,
     /// `latitude,longitude` in decimal degrees, e.g. `24.45,118.08`: nearest first, each with
     /// `distance_km`.
-    #[param(pattern = r"^ *-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?) *, *-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?) *$")]
+    #[param(
+        pattern = r"^ *-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?) *, *-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?) *$"
+    )]
     pub near: Option<String>,
     /// With `near`: how far to look, 0 to 50 km (default 5).
     #[param(exclusive_minimum = 0, maximum = 50)]
