@@ -396,7 +396,8 @@ pub async fn create_topic(
         }
         TopicOrigin::MemberChosen => {
             let Some(m) = b.proposer_member.as_deref().map(str::trim) else {
-                return Err(ApiError::field(
+                // Optional in the schema (members raising one leave it out): 422.
+                return Err(ApiError::unprocessable(
                     "proposer_member",
                     "is required when staff raise a member-chosen topic",
                 ));

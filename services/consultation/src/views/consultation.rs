@@ -268,10 +268,10 @@ pub struct ConsultationTransition {
     #[schema(pattern = "\\S", max_length = 10000)]
     pub minutes: Option<String>,
     /// `hold` (required, 1 to 50): the opinions, each with a responsible body.
-    #[schema(max_items = 50)]
+    #[schema(min_items = 1, max_items = 50)]
     pub opinions: Option<Vec<NewOpinion>>,
     /// `submit` (required, 1 to 10): the main recipients, each with a due date.
-    #[schema(max_items = 10)]
+    #[schema(min_items = 1, max_items = 10)]
     pub recipients: Option<Vec<NewRecipient>>,
     /// `submit`: departments copied.
     #[schema(max_items = 50)]

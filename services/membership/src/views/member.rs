@@ -177,6 +177,8 @@ pub struct NewMember {
     /// 7 to 15 digits, with an optional leading `+`, spaces or dashes.
     #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
     pub phone: Option<String>,
+    /// An http(s) URL.
+    #[schema(pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]")]
     pub photo_url: Option<String>,
     #[serde(default)]
     pub taiwan_origin: bool,
@@ -212,6 +214,7 @@ pub struct MemberPatch {
     #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    #[schema(pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]")]
     pub photo_url: Option<Option<String>>,
     pub taiwan_origin: Option<bool>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
