@@ -45,6 +45,7 @@ pub struct FeedQuery {
     pub types: Option<String>,
     /// Only events of this district (office staff and district-bound dashboards get their own
     /// whatever they ask, and a 403 for another).
+    #[param(pattern = "\\S", max_length = 64)]
     pub district: Option<String>,
     /// Events per page, 1 to 500 (default 100).
     #[param(minimum = 1, maximum = 500)]

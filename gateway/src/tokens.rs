@@ -195,8 +195,12 @@ pub const ANONYMOUS: &str = "anonymous";
 /// The token request, as form fields or JSON.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct TokenRequest {
-    /// `password`, `client_credentials` or `refresh_token`.
-    #[schema(required = true, min_length = 1)]
+    /// `password`, `client_credentials` or `refresh_token`; any other is
+    /// `unsupported_grant_type`.
+    #[schema(
+        required = true,
+        pattern = "^(password|client_credentials|refresh_token)$"
+    )]
     pub grant_type: Option<String>,
     pub username: Option<String>,
     pub password: Option<String>,

@@ -138,15 +138,17 @@ pub struct CreatedWebhook {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
-    /// `http` or `https`; must not resolve to a loopback, private or link-local address.
-    #[schema(max_length = 2000)]
+    /// `http` or `https`; must not resolve to a loopback, private or link-local address (a
+    /// URL the parser refuses, or one that does not resolve to a public address, is a 422).
+    #[schema(max_length = 2000, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]")]
     pub url: String,
     /// Event types to receive (e.g. `report.adopted`); absent or empty: every type.
     #[serde(default)]
     pub event_types: Vec<String>,
     /// Only this district's events.
+    #[schema(pattern = "\\S", max_length = 64)]
     pub district: Option<String>,
-    #[schema(max_length = 200)]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub description: Option<String>,
 }
 
@@ -155,11 +157,14 @@ pub struct NewWebhook {
 pub struct WebhookPatch {
     /// The version read (or send `If-Match`).
     pub version: Option<i64>,
+    #[schema(max_length = 2000, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]")]
     pub url: Option<String>,
     pub event_types: Option<Vec<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    #[schema(pattern = "\\S", max_length = 64)]
     pub district: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub description: Option<Option<String>>,
     /// `true` enables a subscription again (e.g. after a 410); `false` pauses it.
     pub enabled: Option<bool>,
@@ -299,11 +304,24 @@ fn validate_types(v: &mut Validator, types: &[String]) {
     );
 }
 
+/// The documented shape (`xs_kit::validate::URL_PATTERN`) or a 400; shaped but refused by the
+/// URL parser or the form rules (user info, length) is schema-valid: 422.
+fn url_form(v: &mut Validator, url: &str) {
+    if !xs_kit::validate::url_shaped(url) {
+        v.check(false, "url", "must be an http or https URL");
+    } else if url.chars().count() > 2000 {
+        v.check(false, "url", "must be at most 2000 characters");
+    } else if let Err(why) = guard::check_form(url) {
+        v.refuse("url", &why);
+    }
+}
+
+/// Where the URL's host resolves is no matter of the schema: 422.
 async fn check_url(state: &WebhookState, url: &str) -> ApiResult<()> {
     guard::check(url, &state.allow)
         .await
         .map(drop)
-        .map_err(|why| ApiError::field("url", why))
+        .map_err(|why| ApiError::unprocessable("url", why))
 }
 
 /// List webhook subscriptions
@@ -379,9 +397,7 @@ pub async fn create(
     v.opt_text("description", b.description.as_deref(), 200)
         .opt_text("district", b.district.as_deref(), 64);
     validate_types(&mut v, &b.event_types);
-    if let Err(why) = guard::check_form(&b.url) {
-        v.check(false, "url", &why);
-    }
+    url_form(&mut v, &b.url);
     v.finish()?;
     check_url(&state, &b.url).await?;
     let district = scoped_district(&caller, b.district.clone())?;
@@ -485,10 +501,8 @@ pub async fn update(
     if let Some(types) = &p.event_types {
         validate_types(&mut v, types);
     }
-    if let Some(url) = &p.url
-        && let Err(why) = guard::check_form(url)
-    {
-        v.check(false, "url", &why);
+    if let Some(url) = &p.url {
+        url_form(&mut v, url);
     }
     v.finish()?;
     if let Some(url) = &p.url {

@@ -17,6 +17,7 @@ pub mod routes;
 pub mod schema;
 pub mod views;
 
+use xs_kit::apidoc::ByAction;
 use xs_kit::db::Migrations;
 use xs_kit::service::ServiceSpec;
 
@@ -35,4 +36,18 @@ pub static SPEC: ServiceSpec = ServiceSpec {
         membership through the outbox.",
     migrations: &MIGRATIONS,
     routes: routes::routes,
+    by_action: &[
+        ByAction {
+            schema: "ConsultationTransition",
+            rules: handlers::consultations::transition_rules,
+        },
+        ByAction {
+            schema: "MediationTransition",
+            rules: handlers::mediation::transition_rules,
+        },
+        ByAction {
+            schema: "TopicTransition",
+            rules: handlers::topics::transition_rules,
+        },
+    ],
 };

@@ -298,3 +298,183 @@ mod tests {
         assert_eq!(json["paths"]["/api/v1/b"]["get"]["operationId"], "list_b");
     }
 }
+
+/// Schema-only item types for lists of text that [`crate::validate::Validator::text`] checks
+/// item by item: not blank and at most so many characters. A field states it with
+/// `#[schema(value_type = Vec<xs_kit::apidoc::Text64>, inline)]`, so the document refuses
+/// exactly what the handler refuses (`["", "x"]` is a 400 naming `field[0]`).
+macro_rules! text_item {
+    ($($name:ident = $max:expr),* $(,)?) => {$(
+        #[doc = concat!("A list item: not blank, at most ", stringify!($max), " characters.")]
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+                use utoipa::openapi::schema::{ObjectBuilder, Type};
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("\\S"))
+                    .max_length(Some($max))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    )*};
+}
+
+text_item!(Text50 = 50, Text64 = 64, Text100 = 100);
+
+/// What each action of a transition request takes: `(action, required, optional)`. Every
+/// other field (besides `action` and `version`) must be left out or `null`.
+pub type ActionFields = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+/// A request schema whose fields depend on its `action`, stated from the same table the
+/// handler checks with (so the document and the 400s cannot drift apart).
+pub struct ByAction {
+    /// The component name, e.g. `TopicTransition`.
+    pub schema: &'static str,
+    /// Every action, with the fields it requires and those it may take.
+    pub rules: fn() -> Vec<ActionFields>,
+}
+
+/// The schema without `null` among its values (a required field must carry a value).
+fn without_null(schema: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    let mut s = schema.clone();
+    if let Some(Value::Array(types)) = s.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            s["type"] = types[0].clone();
+        }
+    }
+    if let Some(Value::Array(alternatives)) = s.get("oneOf").cloned() {
+        let rest: Vec<Value> = alternatives
+            .into_iter()
+            .filter(|a| a.get("type").and_then(Value::as_str) != Some("null"))
+            .collect();
+        if rest.len() == 1 {
+            let mut only = rest[0].clone();
+            if let (Some(d), Some(o)) = (s.get("description"), only.as_object_mut()) {
+                o.entry("description").or_insert(d.clone());
+            }
+            return only;
+        }
+        s["oneOf"] = Value::Array(rest);
+    }
+    s
+}
+
+/// Replace the component `by.schema` (an object of optional fields) with one alternative per
+/// action: `action` fixed to that value, its required fields required and not `null`, its
+/// optional ones as they were, every other field `null` at most.
+pub fn by_action(doc: &mut OpenApi, by: &ByAction) {
+    use serde_json::{Value, json};
+    let schemas = &mut doc
+        .components
+        .as_mut()
+        .expect("a document with components")
+        .schemas;
+    let base = serde_json::to_value(
+        schemas
+            .get(by.schema)
+            .unwrap_or_else(|| panic!("no schema {} to state by action", by.schema)),
+    )
+    .expect("a schema serializes");
+    let properties = base["properties"].as_object().cloned().unwrap_or_default();
+    let branches: Vec<Value> = (by.rules)()
+        .into_iter()
+        .map(|(action, required, optional)| {
+            let mut props = serde_json::Map::new();
+            let mut needed = vec![json!("action")];
+            for (name, schema) in &properties {
+                let schema = match name.as_str() {
+                    "action" => json!({"type": "string", "enum": [action]}),
+                    "version" => schema.clone(),
+                    n if required.contains(&n) => {
+                        needed.push(json!(n));
+                        without_null(schema)
+                    }
+                    n if optional.contains(&n) => schema.clone(),
+                    _ => {
+                        json!({"type": "null", "description": format!("Not taken by `{action}`.")})
+                    }
+                };
+                props.insert(name.clone(), schema);
+            }
+            json!({
+                "type": "object",
+                "title": action,
+                "properties": props,
+                "required": needed,
+                "additionalProperties": false,
+            })
+        })
+        .collect();
+    let mut replacement = json!({ "oneOf": branches });
+    if let Some(d) = base.get("description") {
+        replacement["description"] = d.clone();
+    }
+    schemas.insert(
+        by.schema.to_string(),
+        serde_json::from_value(replacement).expect("a oneOf schema deserializes"),
+    );
+}
+
+#[cfg(test)]
+mod by_action_tests {
+    use super::*;
+    use utoipa::OpenApi as _;
+
+    #[derive(serde::Deserialize, utoipa::ToSchema)]
+    #[allow(dead_code)]
+    struct Move {
+        /// `open` or `close`.
+        action: String,
+        version: Option<i64>,
+        #[schema(max_length = 10)]
+        reason: Option<String>,
+        note: Option<String>,
+    }
+
+    #[derive(utoipa::OpenApi)]
+    #[openapi(components(schemas(Move)))]
+    struct Doc;
+
+    #[test]
+    fn each_action_states_what_it_takes() {
+        let mut doc = Doc::openapi();
+        by_action(
+            &mut doc,
+            &ByAction {
+                schema: "Move",
+                rules: || vec![("open", &[], &["note"]), ("close", &["reason"], &[])],
+            },
+        );
+        let s = serde_json::to_value(&doc.components.unwrap().schemas["Move"]).unwrap();
+        let [open, close] = s["oneOf"].as_array().unwrap().as_slice() else {
+            panic!("two alternatives: {s}")
+        };
+        assert_eq!(
+            open["properties"]["action"]["enum"],
+            serde_json::json!(["open"])
+        );
+        assert_eq!(open["required"], serde_json::json!(["action"]));
+        assert_eq!(open["properties"]["reason"]["type"], "null");
+        assert_eq!(
+            open["properties"]["note"]["type"],
+            serde_json::json!(["string", "null"])
+        );
+        assert_eq!(open["additionalProperties"], false);
+        assert_eq!(close["required"], serde_json::json!(["action", "reason"]));
+        // Required: a string, no longer null, its own rules kept.
+        assert_eq!(close["properties"]["reason"]["type"], "string");
+        assert_eq!(close["properties"]["reason"]["maxLength"], 10);
+        assert_eq!(close["properties"]["note"]["type"], "null");
+        assert!(close["properties"]["version"].is_object());
+    }
+}

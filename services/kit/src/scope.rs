@@ -170,7 +170,11 @@ impl Scope {
     pub fn one_district(&self, requested: Option<String>, why: &str) -> ApiResult<String> {
         match (self, requested) {
             (Scope::All, Some(d)) => Ok(d),
-            (Scope::All, None) => Err(ApiError::field("district", format!("is required: {why}"))),
+            // `district` is optional in the schema (staff get their own): 422 for the rest.
+            (Scope::All, None) => Err(ApiError::unprocessable(
+                "district",
+                format!("is required: {why}"),
+            )),
             (Scope::District(own), Some(d)) if &d != own => Err(ApiError::Forbidden(format!(
                 "your scope does not cover district {d}"
             ))),
@@ -319,9 +323,11 @@ mod tests {
             all.one_district(Some("huli".into()), "x").ok(),
             Some("huli".into())
         );
+        // `district` is optional in the schema (staff get their own): a citywide caller who
+        // leaves it out gets a 422, not the schema's 400.
         assert!(matches!(
             all.one_district(None, "x"),
-            Err(ApiError::Validation(_))
+            Err(ApiError::UnprocessableFields(_))
         ));
         let own = Scope::District("siming".into());
         assert_eq!(own.one_district(None, "x").ok(), Some("siming".into()));

@@ -33,6 +33,9 @@ pub struct ServiceSpec {
     pub migrations: &'static Migrations,
     /// Registers every route of the service, nested by scope (`/api/v1`, `/internal/v1`).
     pub routes: fn(&mut utoipa_actix_web::service_config::ServiceConfig),
+    /// Request schemas whose fields depend on their `action` (transitions), stated per action
+    /// in the document from the handlers' own tables.
+    pub by_action: &'static [crate::apidoc::ByAction],
 }
 
 /// How to run one service.
@@ -269,6 +272,9 @@ pub fn openapi(spec: &ServiceSpec) -> OpenApi {
         .configure(spec.routes)
         .split_for_parts();
     let mut doc = doc;
+    for by in spec.by_action {
+        crate::apidoc::by_action(&mut doc, by);
+    }
     crate::apidoc::complete(&mut doc);
     doc
 }

@@ -7,6 +7,25 @@
 //! one go.
 
 use crate::error::{ApiError, ApiResult, FieldError};
+
+/// The shape of an http(s) URL as the documents state it: the scheme, `://` and a first host
+/// character. [`url_shaped`] checks exactly this.
+pub const URL_PATTERN: &str = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]";
+
+/// Does `s` match [`URL_PATTERN`]?
+pub fn url_shaped(s: &str) -> bool {
+    let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &s[8..]
+    } else if lower.starts_with("http://") {
+        &s[7..]
+    } else {
+        return false;
+    };
+    rest.chars()
+        .next()
+        .is_some_and(|c| !matches!(c, '/' | '?' | '#') && !c.is_whitespace())
+}
 use serde::{Deserialize, Deserializer};
 
 #[derive(Debug, Default)]
@@ -75,10 +94,17 @@ impl Validator {
         self
     }
 
+    /// An http(s) URL. The schema states its shape ([`URL_PATTERN`]: the scheme and the start of
+    /// a host), so a string without it is a 400; one with it that the URL parser still refuses
+    /// (an invalid host or port) is schema-valid and a 422.
     pub fn url(&mut self, field: &str, value: Option<&str>) -> &mut Self {
         if let Some(v) = value {
-            let ok = url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-            self.check(ok, field, "must be an http(s) URL");
+            if url_shaped(v) {
+                let ok = url::Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+                self.require(ok, field, "is not a valid http(s) URL");
+            } else {
+                self.check(false, field, "must be an http(s) URL");
+            }
         }
         self
     }
@@ -152,6 +178,39 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(Validator::new().require(true, "x", "y").finish().is_ok());
+    }
+
+    #[test]
+    fn url_shape_is_the_documented_pattern() {
+        let pattern = regex::Regex::new(URL_PATTERN).unwrap();
+        for s in [
+            "http://a",
+            "HTTPS://x.y/z",
+            "https://[",
+            "http://a b",
+            "https://",
+            "http:///x",
+            "ftp://x",
+            "",
+            "http:/x",
+            "https://?q",
+            "http:// x",
+            "httpsx://a",
+            "http://\u{3000}",
+        ] {
+            assert_eq!(pattern.is_match(s), url_shaped(s), "{s:?}");
+        }
+        // Shaped but not a URL the parser takes: schema-valid, so 422.
+        assert!(matches!(
+            Validator::new().url("u", Some("https://[")).finish(),
+            Err(ApiError::UnprocessableFields(_))
+        ));
+        assert!(
+            Validator::new()
+                .url("u", Some("https://example.org/p.jpg"))
+                .finish()
+                .is_ok()
+        );
     }
 
     #[test]

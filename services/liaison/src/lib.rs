@@ -18,6 +18,7 @@ pub mod routes;
 pub mod schema;
 pub mod views;
 
+use xs_kit::apidoc::ByAction;
 use xs_kit::db::Migrations;
 use xs_kit::service::ServiceSpec;
 
@@ -36,4 +37,14 @@ pub static SPEC: ServiceSpec = ServiceSpec {
         taiwan_liaison_point.",
     migrations: &MIGRATIONS,
     routes: routes::routes,
+    by_action: &[
+        ByAction {
+            schema: "RequestTransition",
+            rules: handlers::requests::transition_rules,
+        },
+        ByAction {
+            schema: "EventTransition",
+            rules: handlers::events::transition_rules,
+        },
+    ],
 };

@@ -15,6 +15,7 @@ pub mod routes;
 pub mod schema;
 pub mod views;
 
+use xs_kit::apidoc::ByAction;
 use xs_kit::db::Migrations;
 use xs_kit::service::ServiceSpec;
 
@@ -31,4 +32,8 @@ pub static SPEC: ServiceSpec = ServiceSpec {
         records, yearly evaluation and statistics. Residents see active workrooms only.",
     migrations: &MIGRATIONS,
     routes: routes::routes,
+    by_action: &[ByAction {
+        schema: "WorkroomTransitionRequest",
+        rules: handlers::workrooms::transition_rules,
+    }],
 };

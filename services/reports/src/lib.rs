@@ -17,6 +17,7 @@ pub mod routes;
 pub mod schema;
 pub mod views;
 
+use xs_kit::apidoc::ByAction;
 use xs_kit::db::Migrations;
 use xs_kit::service::ServiceSpec;
 
@@ -37,4 +38,8 @@ pub static SPEC: ServiceSpec = ServiceSpec {
         statistics count received, accepted, forwarded and adopted reports by level.",
     migrations: &MIGRATIONS,
     routes: routes::routes,
+    by_action: &[ByAction {
+        schema: "ReportTransitionRequest",
+        rules: handlers::reports::transition_rules,
+    }],
 };

@@ -427,8 +427,32 @@ pub async fn update_consultation(
     Ok(with_etag(&updated))
 }
 
-fn validate_transition(t: &ConsultationTransition) -> ApiResult<()> {
+/// Which fields each action takes: (required, optional); anything else is refused.
+fn transition_fields(
+    action: ConsultationAction,
+) -> (&'static [&'static str], &'static [&'static str]) {
     use ConsultationAction as A;
+    match action {
+        A::Hold => (&["date", "minutes", "opinions"], &[]),
+        A::Submit => (&["date", "recipients"], &["copies"]),
+        A::FollowUp => (&[], &["note"]),
+        A::Implement | A::CloseUnresolved => (&["date"], &["note"]),
+        A::Cancel => (&["note"], &["date"]),
+    }
+}
+
+/// The same table for the API document (`xs_kit::apidoc::by_action`).
+pub(crate) fn transition_rules() -> Vec<xs_kit::apidoc::ActionFields> {
+    ConsultationAction::ALL
+        .iter()
+        .map(|a| {
+            let (required, optional) = transition_fields(*a);
+            (a.as_str(), required, optional)
+        })
+        .collect()
+}
+
+fn validate_transition(t: &ConsultationTransition) -> ApiResult<()> {
     let given = [
         ("date", t.date.is_some()),
         ("minutes", t.minutes.is_some()),
@@ -437,13 +461,7 @@ fn validate_transition(t: &ConsultationTransition) -> ApiResult<()> {
         ("copies", t.copies.is_some()),
         ("note", t.note.is_some()),
     ];
-    let (required, optional): (&[&str], &[&str]) = match t.action {
-        A::Hold => (&["date", "minutes", "opinions"], &[]),
-        A::Submit => (&["date", "recipients"], &["copies"]),
-        A::FollowUp => (&[], &["note"]),
-        A::Implement | A::CloseUnresolved => (&["date"], &["note"]),
-        A::Cancel => (&["note"], &["date"]),
-    };
+    let (required, optional) = transition_fields(t.action);
     let mut v = Validator::new();
     for (field, present) in given {
         if required.contains(&field) {

@@ -367,20 +367,38 @@ pub async fn update_case(
     Ok(with_etag(&case))
 }
 
-fn validate_transition(t: &MediationTransition) -> ApiResult<()> {
+/// Which fields each action takes: (required, optional); anything else is refused.
+fn transition_fields(
+    action: MediationAction,
+) -> (&'static [&'static str], &'static [&'static str]) {
     use MediationAction as A;
+    match action {
+        A::Start => (&["date"], &["note"]),
+        A::SignAgreement => (&["date", "summary"], &["note"]),
+        A::Fail => (&["date"], &["note"]),
+        A::Refer => (&["date", "referred_to"], &["note"]),
+    }
+}
+
+/// The same table for the API document (`xs_kit::apidoc::by_action`).
+pub(crate) fn transition_rules() -> Vec<xs_kit::apidoc::ActionFields> {
+    MediationAction::ALL
+        .iter()
+        .map(|a| {
+            let (required, optional) = transition_fields(*a);
+            (a.as_str(), required, optional)
+        })
+        .collect()
+}
+
+fn validate_transition(t: &MediationTransition) -> ApiResult<()> {
     let given = [
         ("date", t.date.is_some()),
         ("summary", t.summary.is_some()),
         ("referred_to", t.referred_to.is_some()),
         ("note", t.note.is_some()),
     ];
-    let (required, optional): (&[&str], &[&str]) = match t.action {
-        A::Start => (&["date"], &["note"]),
-        A::SignAgreement => (&["date", "summary"], &["note"]),
-        A::Fail => (&["date"], &["note"]),
-        A::Refer => (&["date", "referred_to"], &["note"]),
-    };
+    let (required, optional) = transition_fields(t.action);
     let mut v = Validator::new();
     for (field, present) in given {
         if required.contains(&field) {

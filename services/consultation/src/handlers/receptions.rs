@@ -168,7 +168,8 @@ fn validate_new(b: &NewReception) -> ApiResult<()> {
         } else {
             format!("does not apply when handling is {}", b.handling.as_str())
         };
-        v.check(present == wanted, field, &msg);
+        // Which fields go with which handling is not in the schema: 422.
+        v.require(present == wanted, field, &msg);
     };
     needs(
         &mut v,

@@ -335,7 +335,8 @@ fn validate_new(b: &NewTopic) -> ApiResult<()> {
         .phone("contact.phone", contact.phone.as_deref());
     }
     if b.origin != TopicOrigin::MemberChosen {
-        v.check(
+        // Schema-valid on its own; only the origin rules it out: 422.
+        v.require(
             b.proposer_member.is_none(),
             "proposer_member",
             "is for member-chosen topics",
@@ -395,7 +396,8 @@ pub async fn create_topic(
         }
         TopicOrigin::MemberChosen => {
             let Some(m) = b.proposer_member.as_deref().map(str::trim) else {
-                return Err(ApiError::field(
+                // Optional in the schema (members raising one leave it out): 422.
+                return Err(ApiError::unprocessable(
                     "proposer_member",
                     "is required when staff raise a member-chosen topic",
                 ));
@@ -556,6 +558,28 @@ pub async fn update_topic(
     Ok(with_etag(&topic))
 }
 
+/// Which fields each action takes: (required, optional); anything else is refused.
+fn transition_fields(action: TopicAction) -> (&'static [&'static str], &'static [&'static str]) {
+    match action {
+        TopicAction::Claim => (&[], &["members", "workroom", "note"]),
+        TopicAction::Decline => (&["reason"], &[]),
+        TopicAction::Merge => (&["into"], &["note"]),
+        TopicAction::Resolve | TopicAction::LeaveUnresolved => (&[], &["date", "note"]),
+        _ => (&[], &[]),
+    }
+}
+
+/// The same table for the API document (`xs_kit::apidoc::by_action`).
+pub(crate) fn transition_rules() -> Vec<xs_kit::apidoc::ActionFields> {
+    TopicAction::ALL
+        .iter()
+        .map(|a| {
+            let (required, optional) = transition_fields(*a);
+            (a.as_str(), required, optional)
+        })
+        .collect()
+}
+
 fn validate_transition(t: &TopicTransition) -> ApiResult<()> {
     let given = [
         ("members", t.members.is_some()),
@@ -565,13 +589,7 @@ fn validate_transition(t: &TopicTransition) -> ApiResult<()> {
         ("date", t.date.is_some()),
         ("note", t.note.is_some()),
     ];
-    let (required, optional): (&[&str], &[&str]) = match t.action {
-        TopicAction::Claim => (&[], &["members", "workroom", "note"]),
-        TopicAction::Decline => (&["reason"], &[]),
-        TopicAction::Merge => (&["into"], &["note"]),
-        TopicAction::Resolve | TopicAction::LeaveUnresolved => (&[], &["date", "note"]),
-        _ => (&[], &[]),
-    };
+    let (required, optional) = transition_fields(t.action);
     let mut v = Validator::new();
     for (field, present) in given {
         if required.contains(&field) {

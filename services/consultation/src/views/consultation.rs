@@ -161,39 +161,41 @@ impl Consultation {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewConsultation {
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub title: String,
     /// District code.
+    #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub district: String,
     /// Workroom id (of the district; checked with membership).
+    #[schema(pattern = "\\S", max_length = 64)]
     pub workroom: Option<String>,
     /// Topic ids (1 to 20, open or claimed, of the district); they become `scheduled`.
-    #[schema(min_items = 1, max_items = 20)]
+    #[schema(value_type = Vec<xs_kit::apidoc::Text64>, inline, min_items = 1, max_items = 20)]
     pub topics: Vec<String>,
     pub scheduled_on: NaiveDate,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub place: String,
     pub format: Format,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub host: String,
     /// Participating member ids (active members of the district; up to 50).
     #[serde(default)]
-    #[schema(max_items = 50)]
+    #[schema(value_type = Vec<xs_kit::apidoc::Text64>, inline, max_items = 50)]
     pub members: Vec<String>,
     #[serde(default)]
     #[schema(minimum = 0, maximum = 100000)]
     pub residents_count: i32,
     /// Residents' names (optional; personal data, masked outside the district's staff).
     #[serde(default)]
-    #[schema(max_items = 200)]
+    #[schema(value_type = Vec<xs_kit::apidoc::Text50>, inline, max_items = 200)]
     pub resident_names: Vec<String>,
     /// Grassroots units taking part (communities, property companies, …).
     #[serde(default)]
-    #[schema(max_items = 50)]
+    #[schema(value_type = Vec<xs_kit::apidoc::Text100>, inline, max_items = 50)]
     pub grassroots_units: Vec<String>,
     /// Government departments taking part.
     #[serde(default)]
-    #[schema(max_items = 50)]
+    #[schema(value_type = Vec<xs_kit::apidoc::Text100>, inline, max_items = 50)]
     pub departments: Vec<String>,
 }
 
@@ -202,24 +204,24 @@ pub struct NewConsultation {
 #[serde(deny_unknown_fields)]
 pub struct ConsultationPatch {
     pub version: Option<i64>,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub title: Option<String>,
     pub scheduled_on: Option<NaiveDate>,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub place: Option<String>,
     pub format: Option<Format>,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub host: Option<String>,
     /// Replaces the participating members.
-    #[schema(max_items = 50)]
+    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text64>>, inline, max_items = 50)]
     pub members: Option<Vec<String>>,
     #[schema(minimum = 0, maximum = 100000)]
     pub residents_count: Option<i32>,
-    #[schema(max_items = 200)]
+    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text50>>, inline, max_items = 200)]
     pub resident_names: Option<Vec<String>>,
-    #[schema(max_items = 50)]
+    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text100>>, inline, max_items = 50)]
     pub grassroots_units: Option<Vec<String>>,
-    #[schema(max_items = 50)]
+    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text100>>, inline, max_items = 50)]
     pub departments: Option<Vec<String>>,
 }
 
@@ -227,10 +229,10 @@ pub struct ConsultationPatch {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOpinion {
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub text: String,
     /// The body responsible for carrying it out.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub responsible_body: String,
 }
 
@@ -240,7 +242,7 @@ pub struct NewOpinion {
 pub struct NewRecipient {
     pub body: RecipientBody,
     /// Required for `department`.
-    #[schema(max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub name: Option<String>,
     pub due_on: NaiveDate,
 }
@@ -249,7 +251,7 @@ pub struct NewRecipient {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCopy {
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub name: String,
 }
 
@@ -263,19 +265,19 @@ pub struct ConsultationTransition {
     /// four): the day it happened, not in the future.
     pub date: Option<NaiveDate>,
     /// `hold` (required): the minutes.
-    #[schema(max_length = 10000)]
+    #[schema(pattern = "\\S", max_length = 10000)]
     pub minutes: Option<String>,
     /// `hold` (required, 1 to 50): the opinions, each with a responsible body.
-    #[schema(max_items = 50)]
+    #[schema(min_items = 1, max_items = 50)]
     pub opinions: Option<Vec<NewOpinion>>,
     /// `submit` (required, 1 to 10): the main recipients, each with a due date.
-    #[schema(max_items = 10)]
+    #[schema(min_items = 1, max_items = 10)]
     pub recipients: Option<Vec<NewRecipient>>,
     /// `submit`: departments copied.
     #[schema(max_items = 50)]
     pub copies: Option<Vec<NewCopy>>,
     /// `cancel` (required), `implement`, `close_unresolved`, `follow_up`: a note.
-    #[schema(max_length = 2000)]
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -327,17 +329,18 @@ impl FollowUp {
 pub struct NewFollowUp {
     /// The day of the follow-up, not in the future.
     pub date: NaiveDate,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub by_whom: String,
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub note: String,
     /// New statuses of the consultation's opinions.
     #[serde(default)]
     #[schema(max_items = 50)]
     pub opinions: Vec<OpinionUpdate>,
     /// A main recipient whose reply came in (with `reply`).
+    #[schema(pattern = "\\S", max_length = 64)]
     pub recipient: Option<String>,
-    #[schema(max_length = 4000)]
+    #[schema(pattern = "\\S", max_length = 4000)]
     pub reply: Option<String>,
 }
 

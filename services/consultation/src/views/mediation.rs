@@ -12,13 +12,13 @@ use xs_kit::enums::stored;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Party {
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(pattern = "\\S", max_length = 50)]
     pub name: String,
     /// A phone number.
     #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
     pub contact: Option<String>,
     /// Their side (`applicant`, `respondent`, an employer, …).
-    #[schema(max_length = 50)]
+    #[schema(pattern = "\\S", max_length = 50)]
     pub role: Option<String>,
 }
 
@@ -142,16 +142,18 @@ impl MediationCase {
 #[serde(deny_unknown_fields)]
 pub struct NewMediationCase {
     /// District code.
+    #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub district: String,
     /// Workroom id (of the district; checked with membership).
+    #[schema(pattern = "\\S", max_length = 64)]
     pub workroom: Option<String>,
     pub dispute_type: DisputeType,
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub summary: String,
     #[schema(min_items = 1, max_items = 20)]
     pub parties: Vec<Party>,
     /// Mediator member ids (1 to 10, active members of the district).
-    #[schema(min_items = 1, max_items = 10)]
+    #[schema(value_type = Vec<xs_kit::apidoc::Text64>, inline, min_items = 1, max_items = 10)]
     pub mediators: Vec<String>,
     /// The day the case was received, not in the future.
     pub received_on: NaiveDate,
@@ -163,13 +165,13 @@ pub struct NewMediationCase {
 pub struct MediationPatch {
     pub version: Option<i64>,
     pub dispute_type: Option<DisputeType>,
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub summary: Option<String>,
     /// Replaces the parties.
     #[schema(min_items = 1, max_items = 20)]
     pub parties: Option<Vec<Party>>,
     /// Replaces the mediators.
-    #[schema(min_items = 1, max_items = 10)]
+    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text64>>, inline, min_items = 1, max_items = 10)]
     pub mediators: Option<Vec<String>>,
 }
 
@@ -182,12 +184,12 @@ pub struct MediationTransition {
     /// The day it happened (required), not before the case was received nor in the future.
     pub date: Option<NaiveDate>,
     /// `sign_agreement` (required): what the parties agreed.
-    #[schema(max_length = 2000)]
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub summary: Option<String>,
     /// `refer` (required).
     pub referred_to: Option<ReferredTo>,
     /// `fail`, `refer`: a note.
-    #[schema(max_length = 2000)]
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -195,7 +197,7 @@ pub struct MediationTransition {
 #[serde(deny_unknown_fields)]
 pub struct NewSession {
     pub date: NaiveDate,
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub note: String,
 }
 

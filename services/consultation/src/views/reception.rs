@@ -87,7 +87,7 @@ impl Reception {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Visitor {
-    #[schema(max_length = 50)]
+    #[schema(pattern = "\\S", max_length = 50)]
     pub name: Option<String>,
     /// A phone number.
     #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
@@ -100,10 +100,10 @@ pub struct Visitor {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReceptionTopic {
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub title: String,
     /// Defaults to the concern.
-    #[schema(max_length = 4000)]
+    #[schema(pattern = "\\S", max_length = 4000)]
     pub description: Option<String>,
     pub category: TopicCategory,
 }
@@ -112,24 +112,26 @@ pub struct ReceptionTopic {
 #[serde(deny_unknown_fields)]
 pub struct NewReception {
     /// Workroom id (checked with membership; its district is the reception's).
+    #[schema(pattern = "\\S", max_length = 64)]
     pub workroom: String,
     /// The day of the reception, not in the future.
     pub date: NaiveDate,
     /// Receiving member ids (1 to 20, active members of the workroom's district).
-    #[schema(min_items = 1, max_items = 20)]
+    #[schema(value_type = Vec<xs_kit::apidoc::Text64>, inline, min_items = 1, max_items = 20)]
     pub members: Vec<String>,
     pub visitor: Option<Visitor>,
     pub channel: ReceptionChannel,
     pub category: ReceptionCategory,
-    #[schema(min_length = 1, max_length = 4000)]
+    #[schema(pattern = "\\S", max_length = 4000)]
     pub concern: String,
     pub handling: Handling,
     /// For `referred` (required): the department.
-    #[schema(max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub referred_to: Option<String>,
     /// For `became_topic` (required): the topic to create.
     pub topic: Option<ReceptionTopic>,
     /// For `became_report` (required): the report id, checked with the reports service.
+    #[schema(pattern = "\\S", max_length = 64)]
     pub report: Option<String>,
 }
 

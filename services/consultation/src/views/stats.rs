@@ -75,9 +75,11 @@ pub struct OriginStatusCount {
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     /// A district code; office staff and coordinators get their own.
+    #[param(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub district: Option<String>,
     /// A subdistrict code (records without one, such as consultations without a workroom or
     /// topic in it, are counted only without this filter).
+    #[param(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub subdistrict: Option<String>,
     /// First day of the period (inclusive).
     pub from: Option<NaiveDate>,

@@ -122,7 +122,7 @@ impl Topic {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
-    #[schema(max_length = 50)]
+    #[schema(pattern = "\\S", max_length = 50)]
     pub name: Option<String>,
     #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
     pub phone: Option<String>,
@@ -131,22 +131,27 @@ pub struct Contact {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTopic {
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub title: String,
-    #[schema(min_length = 1, max_length = 4000)]
+    #[schema(pattern = "\\S", max_length = 4000)]
     pub description: String,
     /// District code.
+    #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub district: String,
     /// Subdistrict code (of the district; checked with membership).
+    #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub subdistrict: String,
     /// Community code (of the subdistrict).
+    #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub community: Option<String>,
     /// Workroom id (of the district; for a resident's public topic, an active one).
+    #[schema(pattern = "\\S", max_length = 64)]
     pub workroom: Option<String>,
     pub category: TopicCategory,
     pub origin: TopicOrigin,
     /// For member-chosen topics raised by staff: the proposing member (a member raising one
     /// is the proposer).
+    #[schema(pattern = "\\S", max_length = 64)]
     pub proposer_member: Option<String>,
     /// A resident's contact details (public topics only).
     pub contact: Option<Contact>,
@@ -157,9 +162,9 @@ pub struct NewTopic {
 #[serde(deny_unknown_fields)]
 pub struct TopicPatch {
     pub version: Option<i64>,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub title: Option<String>,
-    #[schema(min_length = 1, max_length = 4000)]
+    #[schema(pattern = "\\S", max_length = 4000)]
     pub description: Option<String>,
     pub category: Option<TopicCategory>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
@@ -175,17 +180,20 @@ pub struct TopicTransition {
     pub action: TopicAction,
     pub version: Option<i64>,
     /// `claim`: members who take it up (a member claiming alone may leave it out).
+    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text64>>, inline)]
     pub members: Option<Vec<String>>,
     /// `claim`: a workroom that takes it up.
+    #[schema(pattern = "\\S", max_length = 64)]
     pub workroom: Option<String>,
     /// `decline` (required): why, shown to whoever raised it.
-    #[schema(max_length = 500)]
+    #[schema(pattern = "\\S", max_length = 500)]
     pub reason: Option<String>,
     /// `merge` (required): the topic that survives (open or claimed, same district).
+    #[schema(pattern = "\\S", max_length = 64)]
     pub into: Option<String>,
     /// `resolve`: the day it was resolved (default today).
     pub date: Option<NaiveDate>,
-    #[schema(max_length = 500)]
+    #[schema(pattern = "\\S", max_length = 500)]
     pub note: Option<String>,
 }
 

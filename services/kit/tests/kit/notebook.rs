@@ -42,6 +42,7 @@ pub static SPEC: ServiceSpec = ServiceSpec {
     description: "A tiny service for the kit's own tests.",
     migrations: &MIGRATIONS,
     routes,
+    by_action: &[],
 };
 
 fn routes(cfg: &mut ServiceConfig) {

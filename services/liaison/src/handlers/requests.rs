@@ -369,6 +369,17 @@ fn transition_fields(a: RequestAction) -> (&'static [&'static str], &'static [&'
     }
 }
 
+/// The same table for the API document (`xs_kit::apidoc::by_action`).
+pub(crate) fn transition_rules() -> Vec<xs_kit::apidoc::ActionFields> {
+    RequestAction::ALL
+        .iter()
+        .map(|a| {
+            let (required, optional) = transition_fields(*a);
+            (a.as_str(), required, optional)
+        })
+        .collect()
+}
+
 fn validate_transition(t: &RequestTransition) -> ApiResult<()> {
     let given = [
         ("member", t.member.is_some()),

@@ -69,12 +69,12 @@ impl Compatriot {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCompatriot {
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(pattern = "\\S", max_length = 50)]
     pub name: String,
     pub origin: Origin,
-    #[schema(max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub occupation: Option<String>,
-    #[schema(max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub employer: Option<String>,
     /// District code of residence.
     #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
@@ -93,14 +93,14 @@ pub struct NewCompatriot {
 #[serde(deny_unknown_fields)]
 pub struct CompatriotPatch {
     pub version: Option<i64>,
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(pattern = "\\S", max_length = 50)]
     pub name: Option<String>,
     pub origin: Option<Origin>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
-    #[schema(max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub occupation: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
-    #[schema(max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub employer: Option<Option<String>>,
     /// Office staff and admins only.
     #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]

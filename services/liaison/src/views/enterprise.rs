@@ -49,19 +49,19 @@ impl Enterprise {
 #[serde(deny_unknown_fields)]
 pub struct NewEnterprise {
     pub kind: EnterpriseKind,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub name: String,
     #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub district: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub address: String,
-    #[schema(max_length = 50)]
+    #[schema(pattern = "\\S", max_length = 50)]
     pub sector: Option<String>,
-    #[schema(max_length = 50)]
+    #[schema(pattern = "\\S", max_length = 50)]
     pub contact_person: Option<String>,
     /// Member ids of the district's members who visit it; at most 20, no repeats.
     #[serde(default)]
-    #[schema(max_items = 20)]
+    #[schema(value_type = Vec<xs_kit::apidoc::Text64>, inline, max_items = 20)]
     pub members: Vec<String>,
 }
 
@@ -71,18 +71,18 @@ pub struct NewEnterprise {
 pub struct EnterprisePatch {
     pub version: Option<i64>,
     pub kind: Option<EnterpriseKind>,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub name: Option<String>,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub address: Option<String>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
-    #[schema(max_length = 50)]
+    #[schema(pattern = "\\S", max_length = 50)]
     pub sector: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
-    #[schema(max_length = 50)]
+    #[schema(pattern = "\\S", max_length = 50)]
     pub contact_person: Option<Option<String>>,
     /// Replaces the linked members.
-    #[schema(max_items = 20)]
+    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text64>>, inline, max_items = 20)]
     pub members: Option<Vec<String>>,
 }
 

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 /// A liaison event: a lecture, study class, symposium, visit, exchange, volunteer service,
 /// social event or heritage survey.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = LiaisonEvent)]
 pub struct Event {
     pub id: String,
     pub kind: EventKind,
@@ -89,22 +90,24 @@ impl Event {
 #[serde(deny_unknown_fields)]
 pub struct NewEvent {
     pub kind: EventKind,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub title: String,
     #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub district: String,
     pub starts_at: DateTime<Utc>,
     /// After `starts_at`.
     pub ends_at: Option<DateTime<Utc>>,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub place: String,
     /// A workroom of kind `taiwan_liaison_point` in the event's district.
+    #[schema(pattern = "\\S", max_length = 64)]
     pub liaison_point: Option<String>,
     /// An enterprise, youth base or association of the event's district.
+    #[schema(pattern = "\\S", max_length = 64)]
     pub enterprise: Option<String>,
     /// Member ids of the district's members who organise it; at most 20, no repeats.
     #[serde(default)]
-    #[schema(max_items = 20)]
+    #[schema(value_type = Vec<xs_kit::apidoc::Text64>, inline, max_items = 20)]
     pub organisers: Vec<String>,
     /// Seats, 1 to 100000; absent for no limit.
     #[schema(minimum = 1, maximum = 100000)]
@@ -117,19 +120,19 @@ pub struct NewEvent {
 pub struct EventPatch {
     pub version: Option<i64>,
     pub kind: Option<EventKind>,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub title: Option<String>,
     pub starts_at: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     pub ends_at: Option<Option<DateTime<Utc>>>,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub place: Option<String>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     pub liaison_point: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     pub enterprise: Option<Option<String>>,
     /// Replaces the organisers.
-    #[schema(max_items = 20)]
+    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text64>>, inline, max_items = 20)]
     pub organisers: Option<Vec<String>>,
     /// Not below the seats already confirmed; raising it promotes waiting registrations in
     /// order.
@@ -150,9 +153,9 @@ pub struct EventTransition {
     pub people_served: Option<i32>,
     #[schema(minimum = 0, maximum = 100000)]
     pub volunteers: Option<i32>,
-    #[schema(max_length = 4000)]
+    #[schema(pattern = "\\S", max_length = 4000)]
     pub summary: Option<String>,
-    #[schema(max_length = 500)]
+    #[schema(pattern = "\\S", max_length = 500)]
     pub reason: Option<String>,
 }
 
@@ -224,7 +227,9 @@ impl Registration {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRegistration {
+    #[schema(pattern = "\\S", max_length = 64)]
     pub compatriot: Option<String>,
+    #[schema(pattern = "\\S", max_length = 64)]
     pub member: Option<String>,
 }
 
@@ -293,11 +298,11 @@ impl From<SuggestionRow> for Suggestion {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSuggestion {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub title: String,
-    #[schema(min_length = 1, max_length = 4000)]
+    #[schema(pattern = "\\S", max_length = 4000)]
     pub body: String,
-    #[schema(max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub raised_by: Option<String>,
 }
 
@@ -306,7 +311,7 @@ pub struct NewSuggestion {
 #[serde(deny_unknown_fields)]
 pub struct ToReport {
     /// The report's title; the suggestion's by default.
-    #[schema(max_length = 200)]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub title: Option<String>,
     /// A report category; `cross_strait` by default.
     #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]

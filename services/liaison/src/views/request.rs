@@ -74,10 +74,12 @@ impl CompatriotRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
+    #[schema(pattern = "\\S", max_length = 64)]
     pub compatriot: Option<String>,
+    #[schema(pattern = "\\S", max_length = 64)]
     pub enterprise: Option<String>,
     pub kind: RequestKind,
-    #[schema(min_length = 1, max_length = 4000)]
+    #[schema(pattern = "\\S", max_length = 4000)]
     pub description: String,
     /// The day it was received, not in the future; today by default.
     pub received_on: Option<NaiveDate>,
@@ -89,7 +91,7 @@ pub struct NewRequest {
 pub struct RequestPatch {
     pub version: Option<i64>,
     pub kind: Option<RequestKind>,
-    #[schema(min_length = 1, max_length = 4000)]
+    #[schema(pattern = "\\S", max_length = 4000)]
     pub description: Option<String>,
 }
 
@@ -102,10 +104,11 @@ pub struct RequestTransition {
     /// Optional: the version you read; stale is a 412.
     pub version: Option<i64>,
     /// For `assign`: a member of the request's district.
+    #[schema(pattern = "\\S", max_length = 64)]
     pub member: Option<String>,
-    #[schema(max_length = 2000)]
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub resolution: Option<String>,
-    #[schema(max_length = 2000)]
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub reason: Option<String>,
     /// For `resolve` and `mark_unresolvable`: the day, not before receipt nor in the future.
     pub date: Option<NaiveDate>,
@@ -136,7 +139,7 @@ impl From<NoteRow> for Note {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewNote {
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub note: String,
 }
 

@@ -43,6 +43,9 @@ pub fn format_time(minute: i32) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)
 }
 
+/// The problem of a window whose end is not after its start.
+pub const ORDER_MESSAGE: &str = "must be after start";
+
 /// A shift's times: both well-formed, the end after the start (a shift does not cross
 /// midnight). Problems name the fields `start` and `end`.
 pub fn parse_window(start: &str, end: &str) -> Result<(i32, i32), Vec<FieldError>> {
@@ -62,7 +65,7 @@ pub fn parse_window(start: &str, end: &str) -> Result<(i32, i32), Vec<FieldError
         && errors.is_empty()
     {
         if e <= s {
-            errors.push(FieldError::new("end", "must be after start"));
+            errors.push(FieldError::new("end", ORDER_MESSAGE));
         } else {
             return Ok((s, e));
         }

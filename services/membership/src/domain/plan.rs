@@ -48,7 +48,8 @@ pub fn check_targets(v: &mut Validator, requested: &BTreeMap<String, i64>) -> Ta
     if requested.is_empty() {
         v.refuse("targets", "must name at least one activity type");
     } else if targets.len() == requested.len() && targets.values().all(|t| *t == 0) {
-        v.push("targets", "at least one target must be above 0");
+        // Each target is schema-valid on its own; all of them 0 cannot be processed: 422.
+        v.refuse("targets", "at least one target must be above 0");
     }
     targets
 }

@@ -288,12 +288,31 @@ pub fn distance_key(km: f64) -> i64 {
     (km * 1_000_000.0).round() as i64
 }
 
-/// `"24.45,118.08"` → (24.45, 118.08), checked to be a place on Earth.
+/// What `near` takes, as the API document states it: decimal degrees, latitude -90 to 90 and
+/// longitude -180 to 180, no exponent, no leading zero, spaces allowed around each number.
+/// [`parse_point`] accepts exactly the strings this matches.
+pub const POINT_PATTERN: &str = r"^ *-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?) *, *-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?) *$";
+
+/// `"24.45,118.08"` → (24.45, 118.08), checked to be a place on Earth; exactly the strings
+/// [`POINT_PATTERN`] matches.
 pub fn parse_point(s: &str) -> Option<(f64, f64)> {
     let (lat, lng) = s.split_once(',')?;
-    let lat: f64 = lat.trim().parse().ok()?;
-    let lng: f64 = lng.trim().parse().ok()?;
+    let lat = decimal(lat.trim_matches(' '))?;
+    let lng = decimal(lng.trim_matches(' '))?;
     valid_point(lat, lng).then_some((lat, lng))
+}
+
+/// `-?` digits (no leading zero) with an optional `.` and digits: nothing else f64 parses
+/// (exponents, `inf`, `+1`, `.5`).
+fn decimal(s: &str) -> Option<f64> {
+    let unsigned = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = match unsigned.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (unsigned, None),
+    };
+    let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
+    let ok = digits(int) && (int == "0" || !int.starts_with('0')) && frac.is_none_or(digits);
+    if ok { s.parse().ok() } else { None }
 }
 
 pub fn valid_point(lat: f64, lng: f64) -> bool {
@@ -568,6 +587,53 @@ mod tests {
         assert_eq!(parse_point("91,0"), None);
         assert_eq!(parse_point("24.45"), None);
         assert_eq!(parse_point("NaN,1"), None);
+        assert_eq!(parse_point("-90,-180"), Some((-90.0, -180.0)));
+        assert_eq!(parse_point("0,180.000"), Some((0.0, 180.0)));
+        // Only what the documented pattern takes: no exponents, signs, bare dots, tabs or
+        // leading zeros, and nothing past the poles or the date line.
+        for s in [
+            "1e1,0", "+1,0", ".5,0", "1.,0", "\t1,0", "08,0", "90.5,0", "0,180.1", "", ",",
+        ] {
+            assert_eq!(parse_point(s), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn the_point_pattern_and_the_parser_agree() {
+        let pattern =
+            regex::Regex::new(&POINT_PATTERN.replace("^", "^(?:").replace("$", ")$")).unwrap();
+        for s in [
+            "24.45,118.08",
+            " 24.45 , 118.08 ",
+            "-90,-180",
+            "90.0,180.00",
+            "0,0",
+            "-0,-0",
+            "89.9999,179.9999",
+            "1e1,0",
+            "+1,0",
+            ".5,0",
+            "1.,0",
+            "08,0",
+            "90.5,0",
+            "0,180.1",
+            "100,0",
+            "0,1000",
+            "",
+            ",",
+            "1,2,3",
+            "\t1,0",
+            "nan,1",
+            "inf,1",
+        ] {
+            assert_eq!(pattern.is_match(s), parse_point(s).is_some(), "{s:?}");
+        }
+        // The document states this very pattern for `near`.
+        use utoipa::IntoParams;
+        let params = crate::views::workroom::WorkroomQuery::into_params(|| None);
+        let near = params.iter().find(|p| p.name == "near").unwrap();
+        let near = serde_json::to_value(near).unwrap();
+        assert_eq!(near["schema"]["pattern"], POINT_PATTERN);
         assert_eq!(distance_key(1.2345674), 1_234_567);
     }
 

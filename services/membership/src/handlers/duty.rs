@@ -9,8 +9,8 @@
 
 use crate::domain::access::{RECORDS, SHIFTS};
 use crate::domain::duty::{
-    self as rules, Booked, RotaRequest, check_range, local_day_and_minute, parse_window, plan_rota,
-    shift_for_check_in, weekday_of,
+    self as rules, Booked, ORDER_MESSAGE, RotaRequest, check_range, local_day_and_minute,
+    parse_window, plan_rota, shift_for_check_in, weekday_of,
 };
 use crate::domain::evaluation::{ActivityType, YEARS};
 use crate::domain::member::{note_phone, require_manager, shown_phone};
@@ -49,8 +49,9 @@ fn require_not_closed(w: &WorkroomRow) -> ApiResult<()> {
     Ok(())
 }
 
+/// A date the schema takes (any) but a rota or shift cannot use: 422.
 fn check_date(v: &mut Validator, field: &str, date: NaiveDate) {
-    v.check(
+    v.require(
         YEARS.contains(&date.year()),
         field,
         "must be in the years 2000 to 2100",
@@ -62,7 +63,12 @@ fn check_window(v: &mut Validator, start: &str, end: &str) -> Option<(i32, i32)>
         Ok(w) => Some(w),
         Err(errors) => {
             for e in errors {
-                v.push(&e.field, &e.message);
+                // An end not after the start is schema-valid (both are times of day): 422.
+                if e.message == ORDER_MESSAGE {
+                    v.refuse(&e.field, &e.message);
+                } else {
+                    v.push(&e.field, &e.message);
+                }
             }
             None
         }
@@ -506,7 +512,8 @@ pub async fn check_in(
         (Some(m), _) => m.trim().to_string(),
         (None, Some(me)) => me.clone(),
         (None, None) => {
-            return Err(ApiError::field(
+            // `member` is optional in the schema (members leave it out): 422, not 400.
+            return Err(ApiError::unprocessable(
                 "member",
                 "name the member (only members check themselves in)",
             ));

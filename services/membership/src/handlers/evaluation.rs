@@ -120,7 +120,8 @@ pub async fn put_rules(
         "competent_min",
         "must not be negative",
     )
-    .check(
+    // Each is schema-valid alone; their order is not in the schema: 422.
+    .require(
         input.excellent_min >= input.competent_min,
         "excellent_min",
         "must be at least competent_min",
@@ -132,7 +133,7 @@ pub async fn put_rules(
                 table.insert(kind, *p);
             }
             None => {
-                v.refuse(&format!("points.{name}"), "no such activity type");
+                v.push(&format!("points.{name}"), "no such activity type");
             }
         }
     }

@@ -201,14 +201,18 @@ impl EvaluationRules {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RulesInput {
+    #[schema(minimum = 0)]
     pub excellent_min: i32,
+    #[schema(minimum = 0)]
     pub competent_min: i32,
     /// Points per activity type (every type, by its name).
+    #[schema(schema_with = points_schema)]
     pub points: std::collections::BTreeMap<String, i32>,
     /// Optional points by level: `{"report_adopted": {"national": 20, ...}}` (levels
     /// `municipal`, `provincial`, `national`, `department`); a level left out earns the type's
     /// points. Left out: none.
     #[serde(default)]
+    #[schema(schema_with = level_points_schema)]
     pub level_points: std::collections::BTreeMap<String, std::collections::BTreeMap<String, i32>>,
     /// The version you read, when replacing an existing year (or send `If-Match`).
     pub version: Option<i64>,
@@ -373,4 +377,56 @@ pub struct KindStatusCount {
     #[schema(value_type = WorkroomStatus)]
     pub status: String,
     pub workrooms: i64,
+}
+
+/// 0 to [`MAX_POINTS`] points.
+fn points_value() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+        .minimum(Some(0))
+        .maximum(Some(crate::domain::evaluation::MAX_POINTS))
+        .build()
+}
+
+/// `points`: every activity type by name, each 0 to 1000, nothing else (what `put_rules`
+/// checks).
+fn points_schema() -> utoipa::openapi::schema::Object {
+    use crate::domain::evaluation::ActivityType;
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+    let mut b = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "Points per activity type: every type, each 0 to 1000.",
+        ))
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for kind in ActivityType::ALL {
+        b = b
+            .property(kind.as_str(), points_value())
+            .required(kind.as_str());
+    }
+    b.build()
+}
+
+/// `level_points`: only types with levels, each level 0 to 1000, nothing else.
+fn level_points_schema() -> utoipa::openapi::schema::Object {
+    use crate::domain::evaluation::{ActivityLevel, ActivityType, has_levels};
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+    let mut b = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "Optional points by level for the types that have levels (`report_adopted`).",
+        ))
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for kind in ActivityType::ALL.iter().filter(|k| has_levels(**k)) {
+        let mut levels = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        for level in ActivityLevel::ALL {
+            levels = levels.property(level.as_str(), points_value());
+        }
+        b = b.property(kind.as_str(), levels.build());
+    }
+    b.build()
 }

@@ -61,10 +61,10 @@ pub struct NewDutyShift {
     pub member: String,
     pub date: NaiveDate,
     /// Local time, `HH:MM`.
-    #[schema(example = "09:00")]
+    #[schema(example = "09:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub start: String,
     /// Local time, `HH:MM`, after `start`.
-    #[schema(example = "12:00")]
+    #[schema(example = "12:00", pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
     pub end: String,
 }
 
@@ -94,10 +94,10 @@ pub struct NewRota {
     /// Inclusive; at most 366 days after `from` counting both.
     pub to: NaiveDate,
     /// Local time, `HH:MM`.
-    #[schema(example = "09:00")]
+    #[schema(example = "09:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub start: String,
     /// Local time, `HH:MM`, after `start`.
-    #[schema(example = "12:00")]
+    #[schema(example = "12:00", pattern = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
     pub end: String,
 }
 

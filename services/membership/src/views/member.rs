@@ -172,10 +172,13 @@ pub struct NewMember {
     pub residence_subdistrict: Option<String>,
     pub workplace_subdistrict: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<xs_kit::apidoc::Text50>, inline)]
     pub specialties: Vec<String>,
     /// 7 to 15 digits, with an optional leading `+`, spaces or dashes.
     #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
     pub phone: Option<String>,
+    /// An http(s) URL.
+    #[schema(pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]")]
     pub photo_url: Option<String>,
     #[serde(default)]
     pub taiwan_origin: bool,
@@ -205,11 +208,13 @@ pub struct MemberPatch {
     pub residence_subdistrict: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     pub workplace_subdistrict: Option<Option<String>>,
+    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text50>>, inline)]
     pub specialties: Option<Vec<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    #[schema(pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]")]
     pub photo_url: Option<Option<String>>,
     pub taiwan_origin: Option<bool>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]

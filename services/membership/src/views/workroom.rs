@@ -213,7 +213,11 @@ pub struct WorkroomQuery {
     pub status: Option<WorkroomStatus>,
     pub district: Option<String>,
     pub subdistrict: Option<String>,
-    /// `latitude,longitude`, e.g. `24.45,118.08`: nearest first, each with `distance_km`.
+    /// `latitude,longitude` in decimal degrees, e.g. `24.45,118.08`: nearest first, each with
+    /// `distance_km`.
+    #[param(
+        pattern = r"^ *-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?) *, *-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?) *$"
+    )]
     pub near: Option<String>,
     /// With `near`: how far to look, 0 to 50 km (default 5).
     #[param(exclusive_minimum = 0, maximum = 50)]
@@ -244,18 +248,23 @@ pub struct TransitionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub inspector: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub findings: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passed: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub essentials: Option<Essentials>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub approved_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "\\S", max_length = 500)]
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "\\S", max_length = 500)]
     pub note: Option<String>,
 }
 

@@ -642,7 +642,18 @@ async fn each_year_has_its_own_rule_table() {
         .send()
         .await
         .unwrap();
-    assert_eq!(fields(&problem(r, 422).await), ["points.sightseeing"]);
+    // The document lists every type (and no other), so an unknown one is the schema's 400.
+    assert_eq!(fields(&problem(r, 400).await), ["points.sightseeing"]);
+    // Thresholds out of order alone: each is schema-valid, their order is not in it.
+    let mut unordered = body.clone();
+    unordered["excellent_min"] = json!(5);
+    let r = t
+        .req(Method::PUT, "/api/v1/evaluation-rules/2030", &admin())
+        .json(&unordered)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fields(&problem(r, 422).await), ["excellent_min"]);
     t.stop().await;
 }
 

@@ -302,7 +302,7 @@ async fn replacing_a_plan_needs_the_version_and_the_districts_staff() {
         ),
         (json!({"targets": {"lecture": -1}}), "targets.lecture", 400),
         (json!({"targets": {}}), "targets", 422),
-        (json!({"targets": {"lecture": 0}}), "targets", 400),
+        (json!({"targets": {"lecture": 0}}), "targets", 422),
         (
             json!({"targets": {"lecture": "many"}}),
             "targets.lecture",

@@ -324,31 +324,36 @@ impl Report {
 #[serde(deny_unknown_fields)]
 pub struct NewReport {
     /// 1 to 200 characters.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub title: String,
     /// Plain text; up to 20,000 characters in a draft, at most 1,500 to be submitted.
-    #[schema(min_length = 1, max_length = 20000)]
+    #[schema(pattern = "\\S", max_length = 20000)]
     pub body: String,
     pub category: Category,
     /// District code; the authors must be members of it.
+    #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub district: String,
     pub source_channel: Channel,
     /// Member ids, at least one and at most 20, each once; members of `district`.
-    #[schema(min_items = 1, max_items = 20)]
+    #[schema(value_type = Vec<xs_kit::apidoc::Text64>, inline, min_items = 1, max_items = 20)]
     pub authors: Vec<String>,
     /// The resident's name, for a resident channel only (reception, mailbox, hotline, wechat).
-    #[schema(max_length = 50)]
+    #[schema(pattern = "\\S", max_length = 50)]
     pub resident_name: Option<String>,
     /// The resident's phone, for a resident channel only.
     #[schema(pattern = r"^\+?[0-9 -]{7,20}$")]
     pub resident_phone: Option<String>,
     /// A consultation topic (consultation service) it came from, in `district`.
+    #[schema(pattern = "\\S", max_length = 64)]
     pub topic: Option<String>,
     /// A visitor reception of the consultation service, in `district`.
+    #[schema(pattern = "\\S", max_length = 64)]
     pub reception: Option<String>,
     /// A suggestion raised at a liaison event (liaison service), in `district`.
+    #[schema(pattern = "\\S", max_length = 64)]
     pub liaison_suggestion: Option<String>,
     /// The liaison event; if given with `liaison_suggestion` it must be the suggestion's.
+    #[schema(pattern = "\\S", max_length = 64)]
     pub liaison_event: Option<String>,
 }
 
@@ -360,13 +365,13 @@ pub struct NewReport {
 #[serde(deny_unknown_fields)]
 pub struct ReportPatch {
     pub version: Option<i64>,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub title: Option<String>,
-    #[schema(min_length = 1, max_length = 20000)]
+    #[schema(pattern = "\\S", max_length = 20000)]
     pub body: Option<String>,
     pub category: Option<Category>,
     pub source_channel: Option<Channel>,
-    #[schema(min_items = 1, max_items = 20)]
+    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text64>>, inline, min_items = 1, max_items = 20)]
     pub authors: Option<Vec<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     pub resident_name: Option<Option<String>>,
@@ -432,7 +437,7 @@ pub struct ReportQuery {
 pub struct ForwardTarget {
     pub level: Level,
     /// Required with `level` = `department` (its name, up to 100 characters), else refused.
-    #[schema(max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub department: Option<String>,
 }
 
@@ -442,11 +447,11 @@ pub struct ForwardTarget {
 pub struct AdoptionInput {
     pub level: Level,
     /// Required with `level` = `department`, else refused.
-    #[schema(max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub department: Option<String>,
     /// Not before the report was accepted, not in the future.
     pub date: NaiveDate,
-    #[schema(max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub document_number: Option<String>,
 }
 
@@ -454,14 +459,14 @@ pub struct AdoptionInput {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstructionInput {
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(pattern = "\\S", max_length = 50)]
     pub leader: String,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(pattern = "\\S", max_length = 100)]
     pub leader_title: String,
     pub level: InstructionLevel,
     /// Not before the report was accepted, not in the future.
     pub date: NaiveDate,
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub text: String,
 }
 
@@ -484,16 +489,16 @@ pub struct TransitionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 2000)]
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub comments: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 2000)]
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 200)]
+    #[schema(pattern = "\\S", max_length = 200)]
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 1500)]
+    #[schema(pattern = "\\S", max_length = 1500)]
     pub body: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(min_items = 1, max_items = 10)]

@@ -25,6 +25,7 @@ xs_kit::text_enum! {
 pub struct StatsQuery {
     /// A district code; office staff get their own, citywide callers every district if
     /// left out.
+    #[param(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub district: Option<String>,
     /// Reports first submitted on or after this day (UTC).
     pub from: Option<NaiveDate>,

@@ -42,6 +42,17 @@ fn transition_fields(action: EventAction) -> (&'static [&'static str], &'static 
     }
 }
 
+/// The same table for the API document (`xs_kit::apidoc::by_action`).
+pub(crate) fn transition_rules() -> Vec<xs_kit::apidoc::ActionFields> {
+    EventAction::ALL
+        .iter()
+        .map(|a| {
+            let (required, optional) = transition_fields(*a);
+            (a.as_str(), required, optional)
+        })
+        .collect()
+}
+
 fn validate_transition(t: &EventTransition) -> ApiResult<()> {
     let given = [
         ("people_served", t.people_served.is_some()),

@@ -5,6 +5,7 @@
 //! Everyone signed in within the district reads events; the district's office writes.
 
 mod lifecycle;
+pub(crate) use lifecycle::transition_rules;
 mod register;
 mod registrations;
 mod suggestions;

@@ -10,6 +10,7 @@
 mod assignments;
 mod cards;
 mod lifecycle;
+pub(crate) use lifecycle::transition_rules;
 mod register;
 
 pub use assignments::*;

@@ -41,6 +41,17 @@ fn transition_fields(action: ReportAction) -> (&'static [&'static str], &'static
     }
 }
 
+/// The same table for the API document (`xs_kit::apidoc::by_action`).
+pub(crate) fn transition_rules() -> Vec<xs_kit::apidoc::ActionFields> {
+    ReportAction::ALL
+        .iter()
+        .map(|a| {
+            let (required, optional) = transition_fields(*a);
+            (a.as_str(), required, optional)
+        })
+        .collect()
+}
+
 fn validate_transition(t: &TransitionRequest) -> ApiResult<()> {
     let given: [(&str, bool); 8] = [
         ("comments", t.comments.is_some()),

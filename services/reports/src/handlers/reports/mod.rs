@@ -7,6 +7,7 @@
 //! suggestions are checked through the kit's service client, never in other services' tables.
 
 mod lifecycle;
+pub(crate) use lifecycle::transition_rules;
 mod register;
 
 pub use lifecycle::*;
