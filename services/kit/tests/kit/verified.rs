@@ -52,7 +52,10 @@ fn a_sharded_memory_stays_within_its_capacity() {
     let n = memory.len();
     assert!(n <= memory.capacity(), "{n} remembered");
     assert!(n >= memory.capacity() / 2 - 16, "only {n} remembered");
-    assert!(memory.get(&name(49_999)).is_some(), "the newest is remembered");
+    assert!(
+        memory.get(&name(49_999)).is_some(),
+        "the newest is remembered"
+    );
     assert!(memory.get(&name(0)).is_none(), "the oldest was evicted");
 }
 
