@@ -226,7 +226,8 @@ impl VerifiedTokens {
         let shards = if capacity >= 4096 { 16 } else { 1 };
         VerifiedTokens {
             shards: (0..shards).map(|_| Mutex::default()).collect(),
-            per_generation: capacity / shards / 2 + usize::from(capacity % (shards * 2) != 0),
+            per_generation: capacity / shards / 2
+                + usize::from(!capacity.is_multiple_of(shards * 2)),
         }
     }
 
