@@ -1,56 +1,93 @@
 #!/usr/bin/env bash
 # Gateway benchmark: one authenticated GET, measured through
-#   (a) the membership service directly, (b) the Xieshang gateway,
-#   (c) HAProxy 2.6 verifying the same JWT with jwt_verify and routing to the same service,
-#   (d) nginx as a plain reverse proxy (no token check).
-# Same token, same upstream, same load tool (wrk) and concurrency for all four.
+#   direct        the membership service itself (it verifies the token too),
+#   gateway       the Xieshang gateway,
+#   gateway-redis the same with XS_REDIS_URL set (REDIS=1 only: a second stack and a private
+#                 redis-server on a free port, so the Redis round trips per request show),
+#   haproxy-jwt   HAProxy verifying the same JWT with jwt_verify and routing to the same service,
+#   haproxy-plain HAProxy as a plain reverse proxy, no token check.
+# Same upstream, same load tool (wrk) and concurrency for all, once per token count in TOKEN_SETS:
+# 1 (one token reused) and 20000 (wrk rotates through 20,000 distinct tokens, a city's app users
+# in one 15-minute window).
 #
-#   bench/gateway.sh                # defaults: 32 connections, 15 s per target, one token
+#   bench/gateway.sh                        # 32 connections, 15 s per target, TOKEN_SETS="1 20000"
 #   CONNS=64 DURATION=30s bench/gateway.sh
-#   TOKENS=20000 bench/gateway.sh   # rotate through 20,000 distinct tokens, more than the
-#                                   # verifiers remember, so most requests pay a signature check
+#   TOKEN_SETS=20000 REDIS=1 bench/gateway.sh
+#   XS_VERIFIED_TOKENS=10000 bench/gateway.sh   # a smaller verified-token memory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONNS=${CONNS:-32}
 DURATION=${DURATION:-15s}
 THREADS=${THREADS:-2}
-WORKERS=${WORKERS:-2}
-TOKENS=${TOKENS:-1}   # HTTP worker threads for the gateway and the service; HAProxy nbthread and nginx workers match
+WORKERS=${WORKERS:-2}   # HTTP worker threads for the gateway and the service; HAProxy nbthread matches
+TOKEN_SETS=${TOKEN_SETS:-${TOKENS:-1 20000}}
+REDIS=${REDIS:-0}
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need haproxy || ! need nginx || ! need wrk; then
-    echo "installing haproxy, nginx, wrk (Debian packages)…"
+if ! need haproxy || ! need wrk; then
+    echo "installing haproxy, wrk (Debian packages)…"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q haproxy nginx-light wrk >/dev/null 2>&1 \
-        || { apt-get update -q >/dev/null && apt-get install -y -q haproxy nginx-light wrk >/dev/null; }
+    apt-get install -y -q haproxy wrk >/dev/null 2>&1 \
+        || { apt-get update -q >/dev/null && apt-get install -y -q haproxy wrk >/dev/null; }
+fi
+if [ "$REDIS" = 1 ] && ! need redis-server; then
+    apt-get install -y -q redis-server >/dev/null 2>&1 \
+        || { apt-get update -q >/dev/null && apt-get install -y -q redis-server >/dev/null; }
 fi
 
-cargo build --release -q
-BIN=target/release/xieshang
+if [ -z "${BIN:-}" ]; then
+    cargo build --release -q --bin xieshang
+    BIN=${CARGO_TARGET_DIR:-target}/release/xieshang
+fi
 WORK=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-GW=127.0.0.1:18080 SVC=127.0.0.1:18081 HAP=127.0.0.1:18090 NGX=127.0.0.1:18091
-export XS_ADDR=$GW XS_DATA_DIR=$WORK/data XS_MEMBERSHIP_ADDR=$SVC XS_CONSULTATION_ADDR=127.0.0.1:18082 \
-       XS_REPORTS_ADDR=127.0.0.1:18083 XS_LIAISON_ADDR=127.0.0.1:18084 \
-       XS_ADMIN_PASSWORD=bench-password XS_WORKERS=$WORKERS XS_LOG=warn XS_LOG_FORMAT=json \
-       XS_RATE_LIMIT_PER_MINUTE=1000000000   # the benchmark measures proxying, not the limiter
-"$BIN" serve > "$WORK/stack.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do curl -fs "http://$GW/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fs "http://$GW/readyz" >/dev/null || { echo "the stack did not start"; cat "$WORK/stack.log"; exit 1; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-TOKEN=$(curl -fs -X POST "http://$GW/auth/token" -d grant_type=password -d username=admin -d password=bench-password \
-        | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-curl -fs -X POST "http://$GW/api/v1/districts" -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
-     -d '{"code":"siming","name":"思明区"}' >/dev/null
+export XS_ADMIN_PASSWORD=bench-password XS_WORKERS=$WORKERS XS_LOG=warn XS_LOG_FORMAT=json XS_ACCESS_LOG=off \
+       XS_RATE_LIMIT_PER_MINUTE=1000000000   # the benchmark measures proxying, not the limiter
 PATH_UNDER_TEST=/api/v1/districts/siming
 
+# start_stack <name> <first port> [extra env...]: the whole stack, the district under test created.
+start_stack() {
+    local name=$1 base=$2; shift 2
+    mkdir -p "$WORK/$name"
+    [ -d "$WORK/a/keys" ] && cp -a "$WORK/a/keys" "$WORK/$name/keys"   # the same signing key
+    env XS_ADDR=127.0.0.1:$base XS_DATA_DIR=$WORK/$name XS_MEMBERSHIP_ADDR=127.0.0.1:$((base + 1)) \
+        XS_CONSULTATION_ADDR=127.0.0.1:$((base + 2)) XS_REPORTS_ADDR=127.0.0.1:$((base + 3)) \
+        XS_LIAISON_ADDR=127.0.0.1:$((base + 4)) "$@" "$BIN" serve > "$WORK/$name.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$base/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+    curl -fs "http://127.0.0.1:$base/readyz" >/dev/null || { echo "the stack $name did not start"; cat "$WORK/$name.log"; exit 1; }
+    local admin
+    admin=$(curl -fs -X POST "http://127.0.0.1:$base/auth/token" -d grant_type=password -d username=admin \
+            -d password=bench-password | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+    curl -fs -X POST "http://127.0.0.1:$base/api/v1/districts" -H "Authorization: Bearer $admin" \
+         -H 'content-type: application/json' -d '{"code":"siming","name":"思明区"}' >/dev/null
+    echo "$admin" > "$WORK/$name.token"
+}
+
+GW=127.0.0.1:18080 SVC=127.0.0.1:18081 HAP=127.0.0.1:18090 HPL=127.0.0.1:18091
+start_stack a 18080
+TOKEN=$(cat "$WORK/a.token")
+TARGETS=(direct gateway)
+declare -A URL=([direct]=$SVC [gateway]=$GW [haproxy-jwt]=$HAP [haproxy-plain]=$HPL)
+if [ "$REDIS" = 1 ]; then
+    RPORT=$(free_port)
+    redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no > "$WORK/redis.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 1 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    start_stack b 18180 XS_REDIS_URL=redis://127.0.0.1:$RPORT/
+    URL[gateway-redis]=127.0.0.1:18180
+    TARGETS+=(gateway-redis)
+fi
+TARGETS+=(haproxy-jwt haproxy-plain)
+
 # HAProxy verifies the signature with the gateway's public key, and checks alg, iss, aud, exp.
-KEY=$(ls "$WORK"/data/keys/*.pem | tail -1)
+KEY=$(ls "$WORK"/a/keys/*.pem | tail -1)
 openssl pkey -in "$KEY" -pubout -out "$WORK/pub.pem" 2>/dev/null
 cat > "$WORK/haproxy.cfg" <<CFG
 global
@@ -61,7 +98,7 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
-frontend api
+frontend jwt
     bind $HAP
     http-request set-var(txn.bearer) http_auth_bearer
     http-request set-var(txn.alg) var(txn.bearer),jwt_header_query('\$.alg')
@@ -75,49 +112,28 @@ frontend api
     http-request deny status 401 if { var(txn.exp),sub(txn.now) -m int lt 0 }
     http-request deny status 401 unless { var(txn.bearer),jwt_verify(txn.alg,"$WORK/pub.pem") -m int 1 }
     default_backend membership
+frontend plain
+    bind $HPL
+    default_backend membership
 backend membership
     http-reuse always
     server m1 $SVC
 CFG
 haproxy -f "$WORK/haproxy.cfg" > "$WORK/haproxy.log" 2>&1 &
 PIDS+=($!)
-
-cat > "$WORK/nginx.conf" <<CFG
-worker_processes $WORKERS;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    upstream membership { server $SVC; keepalive 64; }
-    server {
-        listen $NGX;
-        location / {
-            proxy_pass http://membership;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-        }
-    }
-}
-CFG
-nginx -c "$WORK/nginx.conf" -p "$WORK" > "$WORK/nginx.log" 2>&1 &
-PIDS+=($!)
 sleep 1
 
 # Every target must answer the request correctly before it is measured.
-for target in "$SVC" "$GW" "$HAP" "$NGX"; do
-    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "http://$target$PATH_UNDER_TEST")
-    [ "$code" = 200 ] || { echo "$target answered $code"; exit 1; }
+for name in "${TARGETS[@]}"; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "http://${URL[$name]}$PATH_UNDER_TEST")
+    [ "$code" = 200 ] || { echo "$name answered $code"; exit 1; }
 done
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer x$TOKEN" "http://$HAP$PATH_UNDER_TEST")
 [ "$code" = 401 ] || { echo "HAProxy accepted a bad token ($code)"; exit 1; }
 
-AUTH=(-H "Authorization: Bearer $TOKEN")
-if [ "$TOKENS" -gt 1 ]; then
+make_tokens() { # n -> $WORK/tokens-n.txt, signed with the gateway's key
     python3 -c 'import cryptography' 2>/dev/null || pip install -q cryptography
-    python3 - "$KEY" "$TOKENS" > "$WORK/tokens.txt" <<'PY'
+    python3 - "$KEY" "$1" > "$WORK/tokens-$1.txt" <<'PY'
 import base64, json, sys, time, uuid
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -134,19 +150,18 @@ for i in range(n):
     sig = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
     print(f"{signing_input}.{b64(sig)}")
 PY
-    cat > "$WORK/rotate.lua" <<LUA
+    cat > "$WORK/rotate-$1.lua" <<LUA
 local tokens = {}
-for line in io.lines("$WORK/tokens.txt") do tokens[#tokens + 1] = line end
+for line in io.lines("$WORK/tokens-$1.txt") do tokens[#tokens + 1] = line end
 local i = math.random(#tokens)
 request = function()
     i = i % #tokens + 1
     return wrk.format("GET", nil, {["Authorization"] = "Bearer " .. tokens[i]})
 end
 LUA
-    AUTH=(-s "$WORK/rotate.lua")
-    curl -fs -o /dev/null -H "Authorization: Bearer $(head -1 "$WORK/tokens.txt")" "http://$GW$PATH_UNDER_TEST" \
+    curl -fs -o /dev/null -H "Authorization: Bearer $(head -1 "$WORK/tokens-$1.txt")" "http://$GW$PATH_UNDER_TEST" \
         || { echo "a generated token was refused"; exit 1; }
-fi
+}
 
 run() { # name target -> "rps p50_ms p99_ms"
     wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${AUTH[@]}" "http://$2$PATH_UNDER_TEST" > "$WORK/$1.wrk"
@@ -169,21 +184,32 @@ print(f"{rps:.0f} {p50:.3f} {p99:.3f}")
 PY
 }
 
-echo "wrk -t$THREADS -c$CONNS -d$DURATION, GET $PATH_UNDER_TEST, $WORKERS worker threads each, $(nproc) cores, $TOKENS distinct token(s)"
-declare -A R
-for name in direct gateway haproxy nginx; do
-    case $name in direct) t=$SVC;; gateway) t=$GW;; haproxy) t=$HAP;; nginx) t=$NGX;; esac
-    R[$name]=$(run "$name" "$t")
-done
-printf '%-10s %10s %10s %10s\n' target req/s p50_ms p99_ms
-for name in direct gateway haproxy nginx; do
-    read -r rps p50 p99 <<<"${R[$name]}"
-    printf '%-10s %10s %10s %10s\n' "$name" "$rps" "$p50" "$p99"
-done
-python3 - "${R[direct]}" "${R[gateway]}" "${R[haproxy]}" <<'PY'
+echo "wrk -t$THREADS -c$CONNS -d$DURATION, GET $PATH_UNDER_TEST, $WORKERS worker threads each, $(nproc) cores," \
+     "XS_VERIFIED_TOKENS=${XS_VERIFIED_TOKENS:-default}, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+for n in $TOKEN_SETS; do
+    if [ "$n" -gt 1 ]; then
+        make_tokens "$n"
+        AUTH=(-s "$WORK/rotate-$n.lua")
+    else
+        AUTH=(-H "Authorization: Bearer $TOKEN")
+    fi
+    declare -A R=()
+    for name in "${TARGETS[@]}"; do R[$name]=$(run "$name-$n" "${URL[$name]}"); done
+    echo
+    echo "$n distinct token(s):"
+    printf '%-14s %10s %10s %10s\n' target req/s p50_ms p99_ms
+    for name in "${TARGETS[@]}"; do
+        read -r rps p50 p99 <<<"${R[$name]}"
+        printf '%-14s %10s %10s %10s\n' "$name" "$rps" "$p50" "$p99"
+    done
+    python3 - "${R[direct]}" "${R[gateway]}" "${R[haproxy-jwt]}" "${R[haproxy-plain]}" "${R[gateway-redis]:-}" <<'PY'
 import sys
-d, g, h = (list(map(float, a.split())) for a in sys.argv[1:4])
-print(f"gateway/haproxy throughput: {g[0]/h[0]:.2f}")
-print(f"gateway/direct throughput:  {g[0]/d[0]:.2f}")
-print(f"gateway added p99 over direct: {g[2]-d[2]:.3f} ms")
+d, g, h, p = (list(map(float, a.split())) for a in sys.argv[1:5])
+print(f"gateway/haproxy-jwt throughput:   {g[0]/h[0]:.2f}")
+print(f"gateway/haproxy-plain throughput: {g[0]/p[0]:.2f}")
+print(f"gateway/direct throughput:        {g[0]/d[0]:.2f}")
+if sys.argv[5]:
+    r = list(map(float, sys.argv[5].split()))
+    print(f"gateway-redis/gateway throughput: {r[0]/g[0]:.2f} (p50 {r[1]-g[1]:+.3f} ms)")
 PY
+done

@@ -83,7 +83,14 @@ fn service_settings(
     s.pool = pool_options(cfg)?;
     s.migrate = cfg.migrate_on_start()?;
     s.peers = peers;
+    s.verified_tokens = verified_tokens(cfg)?;
     Ok(s)
+}
+
+/// `XS_VERIFIED_TOKENS`: how many verified tokens the gateway and each service remember, so
+/// that a token seen before costs no signature check (`0`: none).
+fn verified_tokens(cfg: &Config) -> anyhow::Result<usize> {
+    cfg.number("XS_VERIFIED_TOKENS", xs_kit::auth::DEFAULT_VERIFIED_TOKENS)
 }
 
 /// `XS_DB_POOL_SIZE`, `XS_DB_TIMEOUT_SECS`, `XS_DB_IDLE_SECS`: the same for every role.
@@ -140,6 +147,7 @@ fn gateway_settings(
     g.key_activation = cfg.seconds("XS_KEY_ACTIVATION_SECS", 120)?;
     g.pool = pool_options(cfg)?;
     g.migrate = cfg.migrate_on_start()?;
+    g.verified_tokens = verified_tokens(cfg)?;
     Ok(g)
 }
 

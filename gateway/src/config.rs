@@ -54,6 +54,8 @@ pub struct GatewaySettings {
     pub pool: xs_kit::db::PoolOptions,
     /// Apply pending migrations before serving (`XS_MIGRATE_ON_START`).
     pub migrate: bool,
+    /// Verified tokens remembered (`XS_VERIFIED_TOKENS`, [`xs_kit::auth::VerifiedTokens`]).
+    pub verified_tokens: usize,
     /// The Redis every gateway replica shares limits and revocations through (`XS_REDIS_URL`);
     /// none: each process keeps its own.
     pub redis_url: Option<String>,
@@ -93,6 +95,7 @@ impl GatewaySettings {
             revocations: xs_kit::revocation::Revocations::new(),
             pool: xs_kit::db::PoolOptions::default(),
             migrate: true,
+            verified_tokens: xs_kit::auth::DEFAULT_VERIFIED_TOKENS,
             redis_url: None,
             key_reload: Duration::ZERO,
             key_activation: Duration::from_secs(120),

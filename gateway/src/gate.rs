@@ -66,14 +66,14 @@ impl FromRequest for Authed {
 impl Shared {
     /// Verify an access token and refuse disabled accounts.
     pub async fn authenticate(&self, token: &str) -> Result<Caller, ApiError> {
-        let claims = self.verifier.verify(token).await?;
+        let claims = self.verifier.verify_shared(token).await?;
         if self.disabled.contains(&claims.sub) {
             return Err(ApiError::Unauthorized(
                 "invalid token: the account is disabled".into(),
             ));
         }
         self.revocations.check(&claims)?;
-        Ok(Caller::from(claims))
+        Ok(Caller::from(&*claims))
     }
 }
 

@@ -176,10 +176,11 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
     let signer = tokens::Signer::with_signing(loaded.keys, loaded.signing, settings.access_ttl)?;
     let membership = membership_client(&settings, &signer)?;
     let own = signer.clone();
-    let verifier = Verifier::new(
+    let verifier = Verifier::remembering(
         KeySource::Shared(Arc::new(move || own.jwks())),
         DEFAULT_ISSUER,
         DEFAULT_AUDIENCE,
+        settings.verified_tokens,
     );
     let disabled = accounts::disabled_ids(&db)
         .await

@@ -723,7 +723,9 @@ async fn buffer(mut payload: web::Payload, limit: usize) -> ApiResult<Bytes> {
     Ok(buf.freeze())
 }
 
-/// `/api/v1/{tail}`: forward to the owning service.
+/// `/api/v1/{tail}`: forward to the owning service, in named phases: admit (route and read
+/// the request), then per attempt pick a peer, send, and on failure decide whether to retry;
+/// finally respond.
 ///
 /// Each attempt goes to the replica with the fewest requests outstanding among those neither
 /// ejected nor found unready by the health checks, and waits at most the attempt timeout for
@@ -738,7 +740,71 @@ pub async fn forward(
     proxy: web::Data<Proxy>,
     client: web::Data<WorkerClient>,
 ) -> ApiResult<HttpResponse> {
-    // Phase 1: route.
+    let Some(mut admitted) = admit(&req, payload, &proxy).await? else {
+        // The gateway's own /api/v1 resources (accounts, clients) taken with another method:
+        // 405 with Allow, like every other path; anything else is 404.
+        let methods = req
+            .app_data::<web::Data<xs_kit::telemetry::RouteMethods>>()
+            .cloned();
+        return xs_kit::telemetry::not_found(req, methods).await;
+    };
+    let deadline = Instant::now() + proxy.upstream_timeout;
+    let mut tried: Vec<usize> = Vec::with_capacity(1);
+    loop {
+        let idx = pick_peer(&admitted, &tried)?;
+        tried.push(idx);
+        let pool = admitted.pool.clone();
+        let upstream = &pool.upstreams[idx];
+        let budget = deadline
+            .saturating_duration_since(Instant::now())
+            .min(proxy.attempt_timeout);
+        let last_chance = tried.len() >= MAX_ATTEMPTS.min(admitted.pool.upstreams.len());
+        let (kind, error) =
+            match send(&client, upstream, &mut admitted, budget, last_chance).await? {
+                Ok(resp) => {
+                    upstream.succeeded();
+                    return Ok(respond(resp));
+                }
+                Err(failed) => failed,
+            };
+        upstream.failed(kind);
+        let again = !last_chance && decide_retry(&admitted, kind, deadline);
+        tracing::warn!(
+            service = admitted.pool.name,
+            upstream = %upstream.base,
+            failure = kind.describe(),
+            error,
+            attempt = tried.len(),
+            retry = again,
+            "upstream attempt failed"
+        );
+        if !again {
+            return Err(failure_answer(&admitted.pool.name, kind));
+        }
+    }
+}
+
+/// A request admitted for forwarding: where it goes and what is sent.
+struct Admitted {
+    pool: Arc<ServicePool>,
+    method: reqwest::Method,
+    /// Path and query, as received.
+    target: String,
+    /// The rewritten request headers; taken by the last attempt, copied by earlier ones.
+    headers: reqwest::header::HeaderMap,
+    body: RequestBody,
+    /// The body limit, for the 413 when a streamed body turns out larger.
+    limit: usize,
+    idempotent: bool,
+}
+
+/// Phase 1, admit: route to a service (`None`: no service owns the path), refuse paths a URL
+/// parser could rewrite and bodies over the limit, rewrite the headers, read a small body.
+async fn admit(
+    req: &HttpRequest,
+    payload: web::Payload,
+    proxy: &Proxy,
+) -> ApiResult<Option<Admitted>> {
     let path = req.uri().path();
     let tail = path.strip_prefix("/api/v1/").unwrap_or_default();
     if has_dot_segment(tail) {
@@ -747,37 +813,12 @@ pub async fn forward(
         return Err(ApiError::NotFound(format!("no API resource at {path}")));
     }
     let Some(service) = proxy.route(tail) else {
-        // The gateway's own /api/v1 resources (accounts, clients) taken with another method:
-        // 405 with Allow, like every other path; anything else is 404.
-        let methods = req
-            .app_data::<web::Data<xs_kit::telemetry::RouteMethods>>()
-            .cloned();
-        return xs_kit::telemetry::not_found(req.clone(), methods).await;
+        return Ok(None);
     };
     let pool =
         proxy.services.get(service).cloned().ok_or_else(|| {
             ApiError::Unavailable(format!("the {service} service is not configured"))
         })?;
-    let limit = proxy.body_limit;
-    let declared = req
-        .headers()
-        .get(ax::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large(limit));
-    }
-    let chunked = req.headers().contains_key(ax::TRANSFER_ENCODING);
-    let body = match declared {
-        Some(n) if n > 0 && n as usize <= REPLAYABLE_BODY && !chunked => {
-            RequestBody::Buffered(buffer(payload, limit).await?)
-        }
-        Some(n) if n > 0 => RequestBody::Streamed(BodySource::pump(payload, limit)),
-        _ if chunked => RequestBody::Streamed(BodySource::pump(payload, limit)),
-        _ => RequestBody::None,
-    };
-    // Phase 3: rewrite.
-    let headers = proxy.request_headers(&req);
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|_| ApiError::BadRequest("unsupported method".into()))?;
     let idempotent = matches!(
@@ -788,93 +829,130 @@ pub async fn forward(
             | reqwest::Method::DELETE
             | reqwest::Method::OPTIONS
     ) || req.headers().contains_key("idempotency-key");
-    let target = req
-        .uri()
-        .path_and_query()
-        .map_or(path, |pq| pq.as_str())
-        .to_string();
-    let deadline = Instant::now() + proxy.upstream_timeout;
-    let mut tried: Vec<usize> = Vec::new();
-    loop {
-        // Phase 2: pick a replica.
-        let Some(idx) = pool.pick(&tried) else {
-            return Err(ApiError::BadGateway(format!(
-                "the {service} service has no reachable replica"
-            )));
-        };
-        if !tried.is_empty() {
-            pool.retries.fetch_add(1, Ordering::Relaxed);
+    let body = read_body(req, payload, proxy.body_limit).await?;
+    Ok(Some(Admitted {
+        pool,
+        method,
+        target: req
+            .uri()
+            .path_and_query()
+            .map_or(path, |pq| pq.as_str())
+            .to_string(),
+        headers: proxy.request_headers(req),
+        body,
+        limit: proxy.body_limit,
+        idempotent,
+    }))
+}
+
+/// The request body: none, small enough to buffer (and so to send again), or streamed.
+async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> ApiResult<RequestBody> {
+    let declared = req
+        .headers()
+        .get(ax::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(limit));
+    }
+    let chunked = req.headers().contains_key(ax::TRANSFER_ENCODING);
+    Ok(match declared {
+        Some(n) if n > 0 && n as usize <= REPLAYABLE_BODY && !chunked => {
+            RequestBody::Buffered(buffer(payload, limit).await?)
         }
-        tried.push(idx);
-        let upstream = &pool.upstreams[idx];
-        let url = reqwest::Url::parse(&format!("{}{target}", upstream.base))
-            .map_err(|_| ApiError::NotFound(format!("no API resource at {path}")))?;
-        // Whatever the parser made of the path, it must still be an API path.
-        if !url.path().starts_with("/api/v1/") {
-            return Err(ApiError::NotFound(format!("no API resource at {path}")));
+        Some(n) if n > 0 => RequestBody::Streamed(BodySource::pump(payload, limit)),
+        _ if chunked => RequestBody::Streamed(BodySource::pump(payload, limit)),
+        _ => RequestBody::None,
+    })
+}
+
+/// Phase 2, pick a peer: the least busy replica not tried yet.
+fn pick_peer(admitted: &Admitted, tried: &[usize]) -> ApiResult<usize> {
+    let pool = &admitted.pool;
+    let idx = pool.pick(tried).ok_or_else(|| {
+        ApiError::BadGateway(format!(
+            "the {} service has no reachable replica",
+            pool.name
+        ))
+    })?;
+    if !tried.is_empty() {
+        pool.retries.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(idx)
+}
+
+/// Phase 3, send: one attempt within `budget` for the response head. The outer error ends the
+/// request (the URL left the API, the body was too large); the inner one is a failed attempt.
+async fn send(
+    client: &WorkerClient,
+    upstream: &Upstream,
+    admitted: &mut Admitted,
+    budget: Duration,
+    last_chance: bool,
+) -> ApiResult<Result<reqwest::Response, (Failure, String)>> {
+    let not_found = || {
+        let path = admitted.target.split('?').next().unwrap_or_default();
+        ApiError::NotFound(format!("no API resource at {path}"))
+    };
+    let url = reqwest::Url::parse(&format!("{}{}", upstream.base, admitted.target))
+        .map_err(|_| not_found())?;
+    // Whatever the parser made of the path, it must still be an API path.
+    if !url.path().starts_with("/api/v1/") {
+        return Err(not_found());
+    }
+    let headers = if last_chance {
+        std::mem::take(&mut admitted.headers)
+    } else {
+        admitted.headers.clone()
+    };
+    let mut request = client
+        .0
+        .request(admitted.method.clone(), url)
+        .headers(headers);
+    match &admitted.body {
+        RequestBody::None => {}
+        RequestBody::Buffered(b) => request = request.body(b.clone()),
+        RequestBody::Streamed(b) => request = request.body(b.body()),
+    }
+    let in_flight = upstream.begin();
+    let sent = tokio::time::timeout(budget, request.send()).await;
+    drop(in_flight);
+    Ok(match sent {
+        Ok(Ok(resp)) => Ok(resp),
+        Ok(Err(e)) => {
+            if admitted.body.too_large() {
+                return Err(too_large(admitted.limit));
+            }
+            // Not the URL: its query may hold personal data (a search for a name or phone).
+            Err((classify(&e), error_chain(&e.without_url())))
         }
-        let mut request = client
-            .0
-            .request(method.clone(), url)
-            .headers(headers.clone());
-        match &body {
-            RequestBody::None => {}
-            RequestBody::Buffered(b) => request = request.body(b.clone()),
-            RequestBody::Streamed(b) => request = request.body(b.body()),
+        Err(_) => Err((
+            Failure::Timeout,
+            format!("no response head within {} ms", budget.as_millis()),
+        )),
+    })
+}
+
+/// Phase 4, decide retry: only while time is left, the body can be sent again, and the request
+/// cannot have been applied twice (nothing was sent, or it is idempotent).
+fn decide_retry(admitted: &Admitted, kind: Failure, deadline: Instant) -> bool {
+    Instant::now() < deadline
+        && admitted.body.resendable()
+        && (kind == Failure::Connect || admitted.idempotent)
+}
+
+/// The answer when the last attempt failed.
+fn failure_answer(service: &str, kind: Failure) -> ApiError {
+    match kind {
+        Failure::Timeout => {
+            ApiError::GatewayTimeout(format!("the {service} service did not answer in time"))
         }
-        // Phase 4: forward, within this attempt's share of the time.
-        let budget = deadline
-            .saturating_duration_since(Instant::now())
-            .min(proxy.attempt_timeout);
-        let in_flight = upstream.begin();
-        let sent = tokio::time::timeout(budget, request.send()).await;
-        drop(in_flight);
-        let (kind, error) = match sent {
-            Ok(Ok(resp)) => {
-                upstream.succeeded();
-                // Phase 5: filter the response.
-                return Ok(respond(resp));
-            }
-            Ok(Err(e)) => {
-                if body.too_large() {
-                    return Err(too_large(limit));
-                }
-                // Not the URL: its query may hold personal data (a search for a name or phone).
-                (classify(&e), error_chain(&e.without_url()))
-            }
-            Err(_) => (
-                Failure::Timeout,
-                format!("no response head within {} ms", budget.as_millis()),
-            ),
-        };
-        upstream.failed(kind);
-        let again = tried.len() < MAX_ATTEMPTS.min(pool.upstreams.len())
-            && Instant::now() < deadline
-            && body.resendable()
-            && (kind == Failure::Connect || idempotent);
-        tracing::warn!(
-            service,
-            upstream = %upstream.base,
-            failure = kind.describe(),
-            error,
-            attempt = tried.len(),
-            retry = again,
-            "upstream attempt failed"
-        );
-        if again {
-            continue;
-        }
-        return Err(match kind {
-            Failure::Timeout => {
-                ApiError::GatewayTimeout(format!("the {service} service did not answer in time"))
-            }
-            Failure::Connect => {
-                ApiError::BadGateway(format!("the {service} service is unreachable"))
-            }
-            Failure::Reset => {
-                ApiError::BadGateway(format!("the {service} service failed to answer"))
-            }
-        });
+        Failure::Connect => ApiError::BadGateway(format!("the {service} service is unreachable")),
+        Failure::Reset => ApiError::BadGateway(format!("the {service} service failed to answer")),
     }
 }
 
@@ -894,17 +972,33 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 /// percent-encoded (parsers treat `%2e` as `.`), or a backslash or encoded slash (parsers of
 /// http URLs treat `\` as `/`, and a service may decode `%2f`).
 fn has_dot_segment(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    lower.contains('\\')
-        || lower.contains("%5c")
-        || lower.contains("%2f")
-        || lower.split('/').any(|segment| {
-            let s = segment.replace("%2e", ".");
-            s == "." || s == ".."
-        })
+    let has = |needle: &[u8]| {
+        path.as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
+    /// `.`, `%2e`, `..`, `.%2e`, `%2e.` or `%2e%2e`, in any case: at most two dots.
+    fn dots(mut s: &[u8]) -> bool {
+        let mut n = 0;
+        while !s.is_empty() {
+            if s[0] == b'.' {
+                s = &s[1..];
+            } else if s.len() >= 3 && s[..3].eq_ignore_ascii_case(b"%2e") {
+                s = &s[3..];
+            } else {
+                return false;
+            }
+            n += 1;
+        }
+        n == 1 || n == 2
+    }
+    path.contains('\\')
+        || has(b"%5c")
+        || has(b"%2f")
+        || path.split('/').any(|segment| dots(segment.as_bytes()))
 }
 
-/// Phase 5: the service's response minus hop-by-hop and CORS headers (the gateway answers
+/// Phase 5, respond: the service's response minus hop-by-hop and CORS headers (the gateway answers
 /// CORS itself), its body streamed.
 fn respond(resp: reqwest::Response) -> HttpResponse {
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);

@@ -12,7 +12,7 @@ use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
@@ -22,9 +22,9 @@ pub const LEEWAY_SECS: u64 = 30;
 const REFETCH_INTERVAL: Duration = Duration::from_secs(10);
 /// After a failed fetch, the next is tried no sooner than this.
 const RETRY_FAILED_FETCH: Duration = Duration::from_secs(1);
-/// Tokens remembered as verified; past this the memory starts over (bounded, never stale:
-/// an entry is used only while its token is unexpired).
-const VERIFIED_CACHE_MAX: usize = 10_000;
+/// Tokens remembered as verified by default (`XS_VERIFIED_TOKENS`): more than a city's app
+/// users send in one access-token lifetime. About 1 KB each at most.
+pub const DEFAULT_VERIFIED_TOKENS: usize = 65_536;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -114,6 +114,19 @@ impl From<Claims> for Caller {
     }
 }
 
+/// From remembered claims: copies only what a caller is, not the issuer and audience.
+impl From<&Claims> for Caller {
+    fn from(c: &Claims) -> Self {
+        Caller {
+            sub: c.sub.clone(),
+            roles: c.roles.clone(),
+            district: c.district.clone(),
+            member_id: c.member_id.clone(),
+            token_id: c.jti.clone(),
+        }
+    }
+}
+
 impl Caller {
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
@@ -187,13 +200,119 @@ pub struct Verifier {
     /// Exact token strings already verified, with their claims. A signature check is most of
     /// what verification costs and a client sends the same token many times; keying on the whole
     /// token means a token that differs in any byte is verified afresh.
-    verified: RwLock<HashMap<String, Claims>>,
+    verified: VerifiedTokens,
+}
+
+/// A bounded memory of verified tokens that evicts the least recently used half instead of
+/// starting over when full: per shard, a young and an old generation of at most `capacity /
+/// shards / 2` each; a hit in the old one moves the token to the young one, and when the young
+/// one is full it becomes the old one (the previous old one, tokens not seen since, is dropped).
+/// Never stale: an entry vouches for a token only while it is unexpired, and the whole memory
+/// is dropped when the key set changes. Revocation is checked after it, on every request.
+pub struct VerifiedTokens {
+    shards: Box<[Mutex<Generations>]>,
+    per_generation: usize,
+}
+
+#[derive(Default)]
+struct Generations {
+    young: HashMap<Box<str>, Arc<Claims>>,
+    old: HashMap<Box<str>, Arc<Claims>>,
+}
+
+impl VerifiedTokens {
+    /// Room for up to `capacity` tokens (`0`: remember none).
+    pub fn new(capacity: usize) -> VerifiedTokens {
+        let shards = if capacity >= 4096 { 16 } else { 1 };
+        VerifiedTokens {
+            shards: (0..shards).map(|_| Mutex::default()).collect(),
+            per_generation: capacity / shards / 2
+                + usize::from(!capacity.is_multiple_of(shards * 2)),
+        }
+    }
+
+    fn shard(&self, token: &str) -> std::sync::MutexGuard<'_, Generations> {
+        // The signature's last bytes are as good as random, and cheaper than hashing it all.
+        let h = token.as_bytes().iter().rev().take(8).fold(0usize, |h, b| {
+            h.wrapping_mul(31).wrapping_add(usize::from(*b))
+        });
+        self.shards[h % self.shards.len()]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn get(&self, token: &str) -> Option<Arc<Claims>> {
+        if self.per_generation == 0 {
+            return None;
+        }
+        let mut g = self.shard(token);
+        if let Some(c) = g.young.get(token) {
+            return Some(c.clone());
+        }
+        let (key, claims) = g.old.remove_entry(token)?;
+        g.promote(key, claims.clone(), self.per_generation);
+        Some(claims)
+    }
+
+    pub fn insert(&self, token: &str, claims: Arc<Claims>) {
+        if self.per_generation == 0 {
+            return;
+        }
+        self.shard(token)
+            .promote(token.into(), claims, self.per_generation);
+    }
+
+    /// How many tokens are remembered.
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| {
+                let g = s.lock().unwrap_or_else(|p| p.into_inner());
+                g.young.len() + g.old.len()
+            })
+            .sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The most this memory holds.
+    pub fn capacity(&self) -> usize {
+        self.shards.len() * self.per_generation * 2
+    }
+
+    pub fn clear(&self) {
+        for s in self.shards.iter() {
+            *s.lock().unwrap_or_else(|p| p.into_inner()) = Generations::default();
+        }
+    }
+}
+
+impl Generations {
+    fn promote(&mut self, key: Box<str>, claims: Arc<Claims>, per_generation: usize) {
+        if self.young.len() >= per_generation && !self.young.contains_key(&key) {
+            self.old = std::mem::take(&mut self.young);
+            self.old.remove(&key);
+        }
+        self.young.insert(key, claims);
+    }
 }
 
 impl Verifier {
     /// Panics if the HTTP client for fetching keys cannot be built (its TLS backend failed
     /// to start): that happens at startup or never, and a client without timeouts is worse.
     pub fn new(source: KeySource, issuer: &str, audience: &str) -> Verifier {
+        Verifier::remembering(source, issuer, audience, DEFAULT_VERIFIED_TOKENS)
+    }
+
+    /// A verifier that remembers up to `verified_tokens` verified tokens (see [`VerifiedTokens`]).
+    pub fn remembering(
+        source: KeySource,
+        issuer: &str,
+        audience: &str,
+        verified_tokens: usize,
+    ) -> Verifier {
         let v = Verifier {
             source,
             issuer: issuer.to_string(),
@@ -202,7 +321,7 @@ impl Verifier {
             fetch: tokio::sync::Mutex::new(None),
             http: crate::http_client(Duration::from_secs(2), Duration::from_secs(5))
                 .unwrap_or_else(|e| panic!("building the token verifier's HTTP client: {e}")),
-            verified: RwLock::new(HashMap::new()),
+            verified: VerifiedTokens::new(verified_tokens),
         };
         if let KeySource::Static(set) = &v.source {
             v.install(set);
@@ -228,9 +347,12 @@ impl Verifier {
             *keys = map;
         }
         // A key that left the set must stop vouching for tokens it signed.
-        if let Ok(mut verified) = self.verified.write() {
-            verified.clear();
-        }
+        self.verified.clear();
+    }
+
+    /// The memory of verified tokens.
+    pub fn verified(&self) -> &VerifiedTokens {
+        &self.verified
     }
 
     fn cached(&self, kid: &str) -> Option<Arc<VerifyingKey>> {
@@ -289,25 +411,19 @@ impl Verifier {
 
     /// Verify a compact JWS and return its claims.
     pub async fn verify(&self, token: &str) -> ApiResult<Claims> {
-        let now = chrono::Utc::now().timestamp();
-        let remembered = self
-            .verified
-            .read()
-            .ok()
-            .and_then(|v| v.get(token).cloned());
-        if let Some(claims) = remembered {
-            if now <= claims.exp + LEEWAY_SECS as i64 {
+        self.verify_shared(token).await.map(Arc::unwrap_or_clone)
+    }
+
+    /// [`Verifier::verify`], sharing the remembered claims instead of copying them.
+    pub async fn verify_shared(&self, token: &str) -> ApiResult<Arc<Claims>> {
+        if let Some(claims) = self.verified.get(token) {
+            if chrono::Utc::now().timestamp() <= claims.exp + LEEWAY_SECS as i64 {
                 return Ok(claims);
             }
             return Err(ApiError::Unauthorized("invalid token: expired".into()));
         }
-        let claims = self.verify_signed(token).await?;
-        if let Ok(mut verified) = self.verified.write() {
-            if verified.len() >= VERIFIED_CACHE_MAX {
-                verified.clear();
-            }
-            verified.insert(token.to_string(), claims.clone());
-        }
+        let claims = Arc::new(self.verify_signed(token).await?);
+        self.verified.insert(token, claims.clone());
         Ok(claims)
     }
 
@@ -387,11 +503,11 @@ impl FromRequest for Caller {
             let token = token.ok_or_else(|| {
                 ApiError::Unauthorized("send an access token: Authorization: Bearer <token>".into())
             })?;
-            let claims = verifier.verify(&token).await?;
+            let claims = verifier.verify_shared(&token).await?;
             if let Some(revocations) = revocations {
                 revocations.check(&claims)?;
             }
-            Ok(Caller::from(claims))
+            Ok(Caller::from(&*claims))
         })
     }
 }

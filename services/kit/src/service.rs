@@ -60,6 +60,8 @@ pub struct Settings {
     /// Apply pending migrations before serving (`XS_MIGRATE_ON_START`). Off when an upgrade
     /// runs them once as a job (`xieshang migrate`) instead of in every replica.
     pub migrate: bool,
+    /// Verified tokens remembered (`XS_VERIFIED_TOKENS`, [`crate::auth::VerifiedTokens`]).
+    pub verified_tokens: usize,
 }
 
 impl Settings {
@@ -77,6 +79,7 @@ impl Settings {
             relay: RelayConfig::default(),
             revocations: crate::revocation::RevocationSource::None,
             migrate: true,
+            verified_tokens: crate::auth::DEFAULT_VERIFIED_TOKENS,
         }
     }
 }
@@ -292,10 +295,11 @@ pub async fn start(spec: &'static ServiceSpec, settings: Settings) -> anyhow::Re
             .with_context(|| format!("migrating the {} database", spec.name))?;
     }
     let draining = Draining::default();
-    let verifier = web::Data::new(Verifier::new(
+    let verifier = web::Data::new(Verifier::remembering(
         settings.keys.clone(),
         &settings.issuer,
         &settings.audience,
+        settings.verified_tokens,
     ));
     let metrics = Metrics::new(spec.name);
     metrics.add_pool(&db);

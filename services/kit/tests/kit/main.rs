@@ -12,4 +12,5 @@ mod jwks;
 mod notebook;
 mod outage;
 mod races;
+mod verified;
 mod workflow;
