@@ -151,9 +151,9 @@ fn names(rng: &mut Rng, n: usize, taken: &mut HashSet<String>) -> Vec<String> {
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
         let mut name = rng.pick(SURNAMES).to_string();
-        name.push_str(*rng.pick(GIVEN));
+        name.push_str(GIVEN[rng.below(GIVEN.len())]);
         if rng.chance(70) {
-            name.push_str(*rng.pick(GIVEN));
+            name.push_str(GIVEN[rng.below(GIVEN.len())]);
         }
         if taken.insert(name.clone()) {
             out.push(name);

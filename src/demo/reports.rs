@@ -114,7 +114,7 @@ fn steps(district: &str, i: usize, adopted: usize) -> Vec<(&'static str, Value)>
             json!({"action": "forward", "targets": [target]}),
         ));
         steps.push(("adopted", json!({"action": "adopt", "adoption": adoption})));
-    } else if i % 3 == 0 {
+    } else if i.is_multiple_of(3) {
         steps.push((
             "rejected",
             json!({"action": "reject", "reason": "与已报送信息重复"}),
