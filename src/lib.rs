@@ -2,6 +2,7 @@
 //! role per process (containers), migrates databases and writes the OpenAPI documents.
 
 pub mod config;
+pub mod demo;
 pub mod stack;
 
 use xs_kit::service::ServiceSpec;

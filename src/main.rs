@@ -10,6 +10,8 @@ usage: xieshang [command]
 commands:
   serve [role]     run the whole stack (default), or one role:
                    gateway, membership, consultation, reports, liaison
+  serve --demo     run the whole stack and load (or complete) the demo dataset
+                   through its gateway; needs XS_ADMIN_PASSWORD; prints demo accounts
   migrate [role]   apply pending database migrations (all roles by default)
   openapi [dir]    write the OpenAPI documents (default dir: openapi)
   help             show this
@@ -31,7 +33,12 @@ async fn run() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
-        [] | ["serve"] => serve_all().await,
+        [] | ["serve"] => serve_all(false).await,
+        ["serve", "--demo"] => serve_all(true).await,
+        ["serve", "--demo", _] | ["serve", _, "--demo"] => anyhow::bail!(
+            "--demo loads through the gateway of the whole stack: run `xieshang serve --demo` \
+             (one role cannot load it)"
+        ),
         ["serve", role] => serve_role(role).await,
         ["migrate"] => stack::migrate(&init()?, None),
         ["migrate", role] => stack::migrate(&init()?, Some(role)),
@@ -53,9 +60,19 @@ fn init() -> anyhow::Result<Config> {
     Ok(cfg)
 }
 
-async fn serve_all() -> anyhow::Result<()> {
+async fn serve_all(demo: bool) -> anyhow::Result<()> {
     let cfg = init()?;
+    let admin_password = match (demo, &cfg.admin_password) {
+        (true, None) => anyhow::bail!(
+            "--demo signs in as admin: set XS_ADMIN_PASSWORD (the password the admin account \
+             was created with, or will be)"
+        ),
+        (_, p) => p.clone(),
+    };
     let stack = stack::start_all(&cfg).await?;
+    if demo {
+        load_demo(&stack.url(), admin_password.as_deref().unwrap_or_default()).await?;
+    }
     println!("Xieshang is running (data in {}):", cfg.data_dir.display());
     println!(
         "  gateway       {}   (API docs: {}/docs)",
@@ -69,6 +86,40 @@ async fn serve_all() -> anyhow::Result<()> {
     stop_signal().await?;
     println!("Stopping…");
     stack.shutdown(cfg.drain(false)?).await;
+    Ok(())
+}
+
+async fn load_demo(url: &str, admin_password: &str) -> anyhow::Result<()> {
+    println!("Loading the demo dataset through {url} …");
+    let started = std::time::Instant::now();
+    let loaded = xieshang::demo::load(url, admin_password)
+        .await
+        .context("loading the demo dataset (run again to complete it)")?;
+    println!(
+        "Demo loaded: {} workrooms, {} members ({} requests, {:.1} s).",
+        loaded.workrooms,
+        loaded.members,
+        loaded.calls,
+        started.elapsed().as_secs_f64()
+    );
+    println!("Demo accounts (for trying the demo only; sign in at POST {url}/auth/token):");
+    println!(
+        "  {:<20} {:<30} {:<14} district",
+        "username", "password", "role"
+    );
+    println!(
+        "  {:<20} {:<30} {:<14} (all)",
+        "admin", "$XS_ADMIN_PASSWORD", "admin"
+    );
+    for a in &loaded.accounts {
+        println!(
+            "  {:<20} {:<30} {:<14} {}",
+            a.username,
+            a.password,
+            a.roles,
+            a.district.unwrap_or("(all)")
+        );
+    }
     Ok(())
 }
 
