@@ -9,9 +9,11 @@
 //! - [`openapi`]: the merged API document
 //! - [`events`]: the merged events feed of every service
 //! - [`webhooks`]: webhook subscriptions and their signed, retried deliveries
+//! - [`dashboard`]: the dashboard summary drawn from the services' statistics
 
 pub mod accounts;
 mod config;
+pub mod dashboard;
 pub mod epochs;
 pub mod events;
 pub mod gate;
@@ -113,6 +115,7 @@ pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
         .service(accounts::update)
         .service(accounts::create_client)
         .service(events::feed)
+        .service(dashboard::summary)
         .service(webhooks::list)
         .service(webhooks::create)
         .service(webhooks::read)

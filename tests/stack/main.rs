@@ -6,6 +6,7 @@
 mod auth;
 mod authorization;
 mod common;
+mod dashboard;
 mod events;
 mod gateway;
 mod health;
