@@ -1256,6 +1256,9 @@ impl World {
                 .if_match_version(1)
             }
             ("GET", "/api/v1/events") => Call::get("/api/v1/events?limit=5"),
+            ("GET", "/api/v1/dashboard/summary") => {
+                Call::get("/api/v1/dashboard/summary?district=siming")
+            }
             ("GET", "/api/v1/webhooks") => Call::get(path),
             ("POST", "/api/v1/webhooks") => Call::post(
                 path,
