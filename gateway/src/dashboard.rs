@@ -337,7 +337,11 @@ impl Calls<'_> {
     /// `GET /api/v1/<path>` at `service` with the caller's token, read as `T`; each replica in
     /// turn while connections are refused.
     async fn get<T: DeserializeOwned>(&self, service: &str, path: &str) -> Result<T, Failure> {
-        let pool = self.proxy.services.get(service).ok_or(Failure::Unavailable)?;
+        let pool = self
+            .proxy
+            .services
+            .get(service)
+            .ok_or(Failure::Unavailable)?;
         for upstream in &pool.upstreams {
             let mut request = self
                 .client
@@ -492,7 +496,9 @@ pub async fn summary(
         if f > t {
             return Err(ApiError::unprocessable("to", "must not be before from"));
         }
-        if f.checked_add_months(Months::new(12 * MAX_YEARS)).is_none_or(|end| end <= t) {
+        if f.checked_add_months(Months::new(12 * MAX_YEARS))
+            .is_none_or(|end| end <= t)
+        {
             return Err(ApiError::unprocessable(
                 "from",
                 format!("the period may span at most {MAX_YEARS} years"),
@@ -544,32 +550,36 @@ async fn build(
         "consultation",
         calls.get::<ConsultationStats>("consultation", &paths[1]),
     );
-    let reports = calls.part(
-        "reports",
-        calls.get::<ReportStats>("reports", &paths[2]),
-    );
-    let liaison = calls.part(
-        "liaison",
-        calls.get::<LiaisonStats>("liaison", &paths[3]),
-    );
+    let reports = calls.part("reports", calls.get::<ReportStats>("reports", &paths[2]));
+    let liaison = calls.part("liaison", calls.get::<LiaisonStats>("liaison", &paths[3]));
     let evaluation = calls.part("membership", evaluation(calls, d, year));
     let series = calls.part("consultation", async {
-        let parts = buckets(series_from, series_to).into_iter().map(|(f, t)| async move {
-            let path = format!("stats/consultation?{}", query(d, Some(f), Some(t)));
-            let s = calls.get::<ConsultationStats>("consultation", &path).await?;
-            Ok(TopicBucket {
-                from: f,
-                to: t,
-                by_status: s.topics_by_status,
-            })
-        });
+        let parts = buckets(series_from, series_to)
+            .into_iter()
+            .map(|(f, t)| async move {
+                let path = format!("stats/consultation?{}", query(d, Some(f), Some(t)));
+                let s = calls
+                    .get::<ConsultationStats>("consultation", &path)
+                    .await?;
+                Ok(TopicBucket {
+                    from: f,
+                    to: t,
+                    by_status: s.topics_by_status,
+                })
+            });
         futures_util::future::join_all(parts)
             .await
             .into_iter()
             .collect::<Result<Vec<_>, Failure>>()
     });
-    let (membership, consultation, reports, liaison, evaluation, series) =
-        tokio::join!(membership, consultation, reports, liaison, evaluation, series);
+    let (membership, consultation, reports, liaison, evaluation, series) = tokio::join!(
+        membership,
+        consultation,
+        reports,
+        liaison,
+        evaluation,
+        series
+    );
 
     let mut unavailable = BTreeMap::<&str, ()>::new();
     let membership = take(&mut unavailable, "membership", membership)?;

@@ -676,6 +676,9 @@ impl World {
                 Call::get(path)
             }
             ("GET", "/auth/revocations") => Call::get(path),
+            ("GET", "/dashboard/") => Call::get(path),
+            ("GET", "/dashboard/{file}") => Call::get("/dashboard/app.js"),
+            ("GET", "/api/v1/labels") => Call::get("/api/v1/labels?lang=zh-CN"),
             ("POST", "/auth/register") => Call::post(
                 path,
                 json!({"username": format!("resident-{n}"), "password": "a-long-password-1"}),

@@ -165,7 +165,10 @@ async fn the_summary_is_the_seeded_records_and_the_services_own_statistics() {
     assert_eq!(city["district"], Value::Null);
     assert_eq!(city["workrooms"]["members"], 4);
     assert_eq!(city["consultation"]["topics"], 4);
-    assert_eq!(city["liaison"]["events_held"], 0, "the event is planned, not held");
+    assert_eq!(
+        city["liaison"]["events_held"], 0,
+        "the event is planned, not held"
+    );
     let huli = get(
         &t,
         "/api/v1/dashboard/summary?district=huli&from=2026-01-01&to=2026-06-30",

@@ -10,6 +10,7 @@ mod dashboard;
 mod events;
 mod gateway;
 mod health;
+mod labels;
 mod metrics;
 mod openapi;
 mod outbox;
