@@ -83,11 +83,12 @@ pub(crate) const PUBLIC_READS: &[&str] = &[
     "/api/v1/workrooms/{id}",
     "/api/v1/workrooms/{id}/on-duty",
     "/api/v1/members/{id}/card",
+    "/api/v1/labels",
 ];
 
 /// What a resident without an account may read through the gateway (the mobile app's first
 /// screen): active workrooms (also near a point), one workroom, who is on duty there, and a
-/// member's card. GET only; each request counts against the caller's address.
+/// member's card, and the display labels. GET only; each request counts against the caller's address.
 pub(crate) fn public_read(method: &actix_web::http::Method, path: &str) -> bool {
     if method != actix_web::http::Method::GET {
         return false;
@@ -102,6 +103,7 @@ pub(crate) fn public_read(method: &actix_web::http::Method, path: &str) -> bool 
         ["workrooms", w] => id(w),
         ["workrooms", w, "on-duty"] => id(w),
         ["members", m, "card"] => id(m),
+        ["labels"] => true,
         _ => false,
     }
 }

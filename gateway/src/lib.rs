@@ -9,16 +9,21 @@
 //! - [`openapi`]: the merged API document
 //! - [`events`]: the merged events feed of every service
 //! - [`webhooks`]: webhook subscriptions and their signed, retried deliveries
+//! - [`dashboard`]: the dashboard summary drawn from the services' statistics
+//! - [`labels`]: display names of enum values; [`pages`]: the reference dashboard page
 
 pub mod accounts;
 mod config;
+pub mod dashboard;
 pub mod epochs;
 pub mod events;
 pub mod gate;
 pub mod health;
 pub mod keyring;
+pub mod labels;
 pub mod limits;
 pub mod openapi;
+pub mod pages;
 pub mod proxy;
 mod schema;
 pub mod store;
@@ -115,6 +120,10 @@ pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
         .service(accounts::update)
         .service(accounts::create_client)
         .service(events::feed)
+        .service(dashboard::summary)
+        .service(labels::labels)
+        .service(pages::page)
+        .service(pages::asset)
         .service(webhooks::list)
         .service(webhooks::create)
         .service(webhooks::read)

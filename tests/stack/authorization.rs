@@ -676,6 +676,9 @@ impl World {
                 Call::get(path)
             }
             ("GET", "/auth/revocations") => Call::get(path),
+            ("GET", "/dashboard/") => Call::get(path),
+            ("GET", "/dashboard/{file}") => Call::get("/dashboard/app.js"),
+            ("GET", "/api/v1/labels") => Call::get("/api/v1/labels?lang=zh-CN"),
             ("POST", "/auth/register") => Call::post(
                 path,
                 json!({"username": format!("resident-{n}"), "password": "a-long-password-1"}),
@@ -1256,6 +1259,9 @@ impl World {
                 .if_match_version(1)
             }
             ("GET", "/api/v1/events") => Call::get("/api/v1/events?limit=5"),
+            ("GET", "/api/v1/dashboard/summary") => {
+                Call::get("/api/v1/dashboard/summary?district=siming")
+            }
             ("GET", "/api/v1/webhooks") => Call::get(path),
             ("POST", "/api/v1/webhooks") => Call::post(
                 path,

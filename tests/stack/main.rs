@@ -6,10 +6,12 @@
 mod auth;
 mod authorization;
 mod common;
+mod dashboard;
 mod demo;
 mod events;
 mod gateway;
 mod health;
+mod labels;
 mod metrics;
 mod openapi;
 mod outbox;
