@@ -426,6 +426,7 @@ pub fn by_action(doc: &mut OpenApi, by: &ByAction) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod by_action_tests {
     use super::*;
     use utoipa::OpenApi as _;

@@ -369,6 +369,7 @@ impl WorkroomStatus {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use WorkroomAction as A;
