@@ -53,15 +53,35 @@ async fn run() -> anyhow::Result<()> {
 }
 
 fn init() -> anyhow::Result<Config> {
-    let cfg = Config::from_env()?;
+    init_with(&[])
+}
+
+/// The configuration from the environment, with `defaults` for variables it does not set.
+fn init_with(defaults: &[(&str, &str)]) -> anyhow::Result<Config> {
+    let mut env: std::collections::HashMap<String, String> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("XS_"))
+        .collect();
+    for (k, v) in defaults {
+        env.entry(k.to_string()).or_insert_with(|| v.to_string());
+    }
+    let cfg = Config::from_map(env)?;
     xs_kit::telemetry::init(&cfg.log, cfg.log_format);
     xs_kit::telemetry::set_access_log(cfg.access_log);
     xs_kit::localtime::set_offset(cfg.utc_offset);
     Ok(cfg)
 }
 
+/// The demo loads about 5,000 requests as admin, more than the default rate limit lets one
+/// account send in a minute: unless `XS_RATE_LIMIT_PER_MINUTE` says otherwise, a demo stack
+/// allows this many.
+const DEMO_RATE_LIMIT_PER_MINUTE: &str = "100000";
+
 async fn serve_all(demo: bool) -> anyhow::Result<()> {
-    let cfg = init()?;
+    let cfg = if demo {
+        init_with(&[("XS_RATE_LIMIT_PER_MINUTE", DEMO_RATE_LIMIT_PER_MINUTE)])?
+    } else {
+        init()?
+    };
     let admin_password = match (demo, &cfg.admin_password) {
         (true, None) => anyhow::bail!(
             "--demo signs in as admin: set XS_ADMIN_PASSWORD (the password the admin account \

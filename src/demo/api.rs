@@ -55,22 +55,36 @@ impl Api {
         body: Option<&Value>,
         key: Option<&str>,
     ) -> anyhow::Result<(StatusCode, Value)> {
-        self.calls
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut req = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(k) = key {
-            req = req.header("Idempotency-Key", k);
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let r = req
-            .send()
-            .await
-            .with_context(|| format!("{method} {path}"))?;
+        let r = loop {
+            self.calls
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut req = self
+                .client
+                .request(method.clone(), format!("{}{path}", self.base))
+                .bearer_auth(&self.token);
+            if let Some(k) = key {
+                req = req.header("Idempotency-Key", k);
+            }
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let r = req
+                .send()
+                .await
+                .with_context(|| format!("{method} {path}"))?;
+            if r.status() != StatusCode::TOO_MANY_REQUESTS {
+                break r;
+            }
+            // A rate limit set lower than the demo's load: wait as the gateway says.
+            let wait = r
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+                .unwrap_or(1)
+                .clamp(1, 60);
+            println!("  rate-limited by the gateway (XS_RATE_LIMIT_PER_MINUTE); waiting {wait} s");
+            tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+        };
         let status = r.status();
         let text = r.text().await.unwrap_or_default();
         let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
