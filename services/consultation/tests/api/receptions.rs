@@ -159,7 +159,7 @@ async fn receptions_are_recorded_credited_and_masked() {
             &reception(&w, &[&m1], "referred"),
         )
         .await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["referred_to"]);
@@ -168,7 +168,7 @@ async fn receptions_are_recorded_credited_and_masked() {
     body["date"] = json!(days_ahead(3));
     let p = problem(
         t.post("/api/v1/receptions", &staff("siming"), &body).await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["date", "report"]);

@@ -41,7 +41,7 @@ async fn topics_come_from_three_origins_and_references_are_checked() {
     assert_eq!(chosen["proposer_member"], m.as_str());
     // Staff raising a member-chosen topic name the member, who must be the district's.
     let mut body = new_topic("社区食堂", "member_chosen");
-    problem(t.post("/api/v1/topics", &staff("siming"), &body).await, 400).await;
+    problem(t.post("/api/v1/topics", &staff("siming"), &body).await, 422).await;
     body["proposer_member"] = json!(huli_member);
     refused_reference(
         t.post("/api/v1/topics", &staff("siming"), &body).await,
