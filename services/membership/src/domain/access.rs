@@ -189,7 +189,7 @@ mod tests {
         assert!(siming.require("huli", None, PLANS.what).is_err());
         assert!(matches!(
             Scope::All.one_district(None, "x"),
-            Err(ApiError::Validation(_))
+            Err(ApiError::UnprocessableFields(_))
         ));
         assert_eq!(siming.one_district(None, "x").ok(), Some("siming".into()));
         assert!(siming.one_district(Some("huli".into()), "x").is_err());

@@ -523,7 +523,7 @@ async fn evaluation_sums_records_ranks_with_ties_and_grades_by_thresholds() {
         403,
     )
     .await;
-    let p = problem(t.get("/api/v1/evaluations?year=2026", &admin()).await, 400).await;
+    let p = problem(t.get("/api/v1/evaluations?year=2026", &admin()).await, 422).await;
     assert_eq!(fields(&p), ["district"]);
     let p = problem(
         t.get("/api/v1/evaluations?year=1800&district=siming", &admin())

@@ -348,7 +348,7 @@ async fn overlapping_and_unassigned_shifts_are_refused() {
     // Bad times name their fields.
     let p = problem(
         add_shift(&t, &st, &w, &ms[1], "2026-03-03", "14:00", "10:00").await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["end"]);

@@ -522,13 +522,13 @@ async fn the_bulletin_ranks_workrooms_against_prorated_targets() {
             "/api/v1/bulletins?year=2026&quarter=2",
             admin(),
             "district",
-            400,
+            422,
         ),
         (
             "/api/v1/bulletins?year=2026&quarter=2",
             dashboard(),
             "district",
-            400,
+            422,
         ),
         (
             "/api/v1/bulletins?year=2026&quarter=5&district=siming",
