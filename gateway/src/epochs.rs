@@ -17,7 +17,7 @@
 //! of `GET /auth/revocations` (2 s): 3 s in all. Without Redis nothing is polled: one replica
 //! learns another's changes at restart, as before.
 
-use crate::Shared;
+use crate::state::Shared;
 use crate::store::{EPOCHS_CHANNEL, Redis};
 use futures_util::StreamExt;
 use std::sync::Arc;

@@ -15,8 +15,8 @@
 //! A service that does not answer is named in `unavailable`; its position stays where it was,
 //! so its events come later (after the others' newer ones) rather than never.
 
-use crate::Shared;
 use crate::gate::Authed;
+use crate::state::Shared;
 use actix_web::{HttpResponse, get, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

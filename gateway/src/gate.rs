@@ -1,43 +1,16 @@
 //! What every request passes before it reaches a handler or a service: the token check
 //! (with the disabled-account list), the rate limit and its headers.
 
-use crate::Shared;
 use crate::limits::client_ip;
+use crate::state::Shared;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use futures_util::future::{Ready, ready};
-use std::collections::HashSet;
-use std::sync::RwLock;
 use xs_kit::auth::bearer;
 use xs_kit::{ApiError, Caller};
-
-/// Accounts disabled since their tokens were issued. Checked on every request, so a disabled
-/// account is refused at once rather than when its access token expires. Loaded from the
-/// database at start and kept current by the accounts API.
-#[derive(Default)]
-pub struct DisabledSubjects(RwLock<HashSet<String>>);
-
-impl DisabledSubjects {
-    pub fn new(ids: impl IntoIterator<Item = String>) -> Self {
-        DisabledSubjects(RwLock::new(ids.into_iter().collect()))
-    }
-
-    pub fn contains(&self, sub: &str) -> bool {
-        self.0.read().map(|s| s.contains(sub)).unwrap_or(true)
-    }
-
-    pub fn set(&self, sub: &str, disabled: bool) {
-        let mut s = self.0.write().unwrap_or_else(|p| p.into_inner());
-        if disabled {
-            s.insert(sub.to_string());
-        } else {
-            s.remove(sub);
-        }
-    }
-}
 
 /// Why a presented token was refused, for handlers where a token is optional.
 #[derive(Debug, Clone)]

@@ -1,8 +1,8 @@
 //! `GET /readyz`: the gateway's database and every service behind it; `GET /metrics`, for
 //! operators only.
 
-use crate::Shared;
 use crate::proxy::{Proxy, WorkerClient};
+use crate::state::Shared;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;

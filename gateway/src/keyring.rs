@@ -83,7 +83,7 @@ pub fn spawn_reload(
     dir: PathBuf,
     every: Duration,
     activation: Duration,
-    shared: actix_web::web::Data<crate::Shared>,
+    shared: actix_web::web::Data<crate::state::Shared>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {

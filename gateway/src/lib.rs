@@ -1,7 +1,10 @@
 //! The Xieshang gateway: the only public entry of the system.
 //!
 //! - [`accounts`]: people and machine clients, the admin API
-//! - [`tokens`]: the OAuth 2.0 token endpoint, refresh rotation, revocation, JWKS
+//! - [`tokens`]: the OAuth 2.0 token endpoint, refresh rotation, revocation, JWKS;
+//!   [`signer`]: the keys it publishes and signs with
+//! - [`state`]: what handlers and the gate share; at the bottom, it depends on no module that
+//!   handles requests (only on [`signer`], [`limits`] and [`store`])
 //! - [`gate`]: the token check and rate limit every request passes
 //! - [`proxy`]: routing `/api/v1/...` to the services
 //! - [`limits`]: rate limits, login limits, CORS
@@ -26,17 +29,20 @@ pub mod openapi;
 pub mod pages;
 pub mod proxy;
 mod schema;
+pub mod signer;
+pub mod state;
 pub mod store;
 pub mod tokens;
 pub mod webhooks;
 
 pub use config::{GatewaySettings, default_routes};
 pub use openapi::openapi;
+pub use state::Shared;
 
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpResponse, web};
+use actix_web::{App, HttpResponse, guard, web};
 use anyhow::Context;
-use std::net::{IpAddr, TcpListener};
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 use utoipa_swagger_ui::SwaggerUi;
@@ -51,33 +57,10 @@ use xs_kit::telemetry::{self, Metrics};
 pub static MIGRATIONS: Migrations =
     Migrations(include!(concat!(env!("OUT_DIR"), "/migrations.rs")));
 
-/// What handlers and the gate share.
-pub struct Shared {
-    pub db: Db,
-    pub signer: tokens::Signer,
-    pub verifier: Verifier,
-    pub disabled: gate::DisabledSubjects,
-    pub rate: limits::RateLimiter,
-    /// Failed sign-ins per account and client IP, and per client IP.
-    pub logins: limits::AttemptLimiter,
-    pub login_ips: limits::AttemptLimiter,
-    pub registrations: limits::AttemptLimiter,
-    pub trusted_proxies: Vec<IpAddr>,
-    pub refresh_ttl: Duration,
-    /// The bearer token a metrics scraper presents (admins' tokens also pass).
-    pub metrics_token: Option<String>,
-    /// For reference checks (does the district or member an account is bound to exist?).
-    pub membership: xs_kit::client::ServiceClient,
-    /// Accounts' revocation epochs: checked here, published to the services.
-    pub revocations: xs_kit::revocation::Revocations,
-    /// The Redis every replica shares (`XS_REDIS_URL`), if configured.
-    pub redis: Option<Arc<store::Redis>>,
-}
-
 /// The running gateway.
 pub struct Gateway {
     pub running: Running,
-    signer: tokens::Signer,
+    signer: signer::Signer,
     /// Background work tied to this gateway (Redis probe and followers), stopped with it.
     tasks: Vec<tokio::task::JoinHandle<()>>,
     /// Sends webhook deliveries; stops when the gateway is dropped or stopped.
@@ -138,7 +121,7 @@ pub(crate) fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
 /// (with its signing key at start, as it signs everything else).
 fn membership_client(
     settings: &GatewaySettings,
-    signer: &tokens::Signer,
+    signer: &signer::Signer,
 ) -> anyhow::Result<xs_kit::client::ServiceClient> {
     use xs_kit::client::{ClientConfig, ServiceClient, ServiceTokens, Targets};
     let targets = Targets::new();
@@ -182,7 +165,7 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         .await
         .context("key loading task")?
         .context("loading the signing keys")?;
-    let signer = tokens::Signer::with_signing(loaded.keys, loaded.signing, settings.access_ttl)?;
+    let signer = signer::Signer::with_signing(loaded.keys, loaded.signing, settings.access_ttl)?;
     let membership = membership_client(&settings, &signer)?;
     let own = signer.clone();
     let verifier = Verifier::remembering(
@@ -208,7 +191,7 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
         db: db.clone(),
         signer: signer.clone(),
         verifier,
-        disabled: gate::DisabledSubjects::new(disabled),
+        disabled: state::DisabledSubjects::new(disabled),
         rate: limits::RateLimiter::new(settings.rate_limit_per_minute, Duration::from_secs(60))
             .shared(redis.clone()),
         logins: tokens::login_limiter().shared(redis.clone()),
@@ -303,6 +286,16 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
             .wrap(from_fn(extract::refuse_nul))
             .wrap(from_fn(limits::cors))
             .wrap(from_fn(telemetry::middleware))
+            // A service's path goes to the proxy before the gateway's own routes are tried (each
+            // of those is a regular expression to run); the catch-all below takes the rest.
+            .service(
+                web::resource("/api/v1/{tail:.*}")
+                    .guard(guard::fn_guard({
+                        let proxy = proxy.clone();
+                        move |ctx| proxy.serves(ctx.head().uri.path())
+                    }))
+                    .to(proxy::forward),
+            )
             .configure(|cfg| {
                 let mut cfg = utoipa_actix_web::service_config::ServiceConfig::new(cfg);
                 routes(&mut cfg);

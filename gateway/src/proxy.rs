@@ -474,6 +474,12 @@ impl Proxy {
             .build()
     }
 
+    /// Whether `path` (`/api/v1/...`) belongs to a service.
+    pub fn serves(&self, path: &str) -> bool {
+        path.strip_prefix("/api/v1/")
+            .is_some_and(|tail| self.route(tail).is_some())
+    }
+
     /// Phase 1: which service owns `/api/v1/<tail>`.
     pub fn route(&self, tail: &str) -> Option<&str> {
         self.routes

@@ -3,10 +3,10 @@
 use super::model::*;
 use super::passwords::*;
 use super::queries::*;
-use crate::Shared;
 use crate::gate::Authed;
 use crate::limits::client_ip;
 use crate::schema::gw_accounts;
+use crate::state::Shared;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};

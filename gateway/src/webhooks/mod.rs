@@ -8,8 +8,8 @@
 pub mod dispatch;
 pub mod guard;
 
-use crate::Shared;
 use crate::gate::Authed;
+use crate::state::Shared;
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
