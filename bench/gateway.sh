@@ -10,7 +10,7 @@
 # 1 (one token reused) and 20000 (wrk rotates through 20,000 distinct tokens, a city's app users
 # in one 15-minute window).
 #
-#   bench/gateway.sh                        # 32 connections, 15 s per target, TOKEN_SETS="1 20000"
+#   bench/gateway.sh                        # 32 connections, 3 rounds of 10 s per target, TOKEN_SETS="1 20000"
 #   CONNS=64 DURATION=30s bench/gateway.sh
 #   TOKEN_SETS=20000 REDIS=1 bench/gateway.sh
 #   XS_VERIFIED_TOKENS=10000 bench/gateway.sh   # a smaller verified-token memory
@@ -18,7 +18,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONNS=${CONNS:-32}
-DURATION=${DURATION:-15s}
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}      # each figure is the median of ROUNDS runs
 THREADS=${THREADS:-2}
 WORKERS=${WORKERS:-2}   # HTTP worker threads for the gateway and the service; HAProxy nbthread matches
 TOKEN_SETS=${TOKEN_SETS:-${TOKENS:-1 20000}}
@@ -184,7 +185,7 @@ print(f"{rps:.0f} {p50:.3f} {p99:.3f}")
 PY
 }
 
-echo "wrk -t$THREADS -c$CONNS -d$DURATION, GET $PATH_UNDER_TEST, $WORKERS worker threads each, $(nproc) cores," \
+echo "wrk -t$THREADS -c$CONNS -d$DURATION, median of $ROUNDS rounds, GET $PATH_UNDER_TEST, $WORKERS worker threads each, $(nproc) cores," \
      "XS_VERIFIED_TOKENS=${XS_VERIFIED_TOKENS:-default}, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for n in $TOKEN_SETS; do
     if [ "$n" -gt 1 ]; then
@@ -193,8 +194,18 @@ for n in $TOKEN_SETS; do
     else
         AUTH=(-H "Authorization: Bearer $TOKEN")
     fi
+    # ROUNDS rounds, each target once per round in a rotated order, so a burst of load from
+    # elsewhere on the machine falls on different targets; each figure is the round median.
     declare -A R=()
-    for name in "${TARGETS[@]}"; do R[$name]=$(run "$name-$n" "${URL[$name]}"); done
+    for round in $(seq 1 "$ROUNDS"); do
+        k=$(( (round - 1) % ${#TARGETS[@]} ))
+        for name in "${TARGETS[@]:k}" "${TARGETS[@]:0:k}"; do
+            R[$name]+="$(run "$name-$n-$round" "${URL[$name]}");"
+        done
+    done
+    for name in "${TARGETS[@]}"; do
+        R[$name]=$(python3 -c 'import statistics,sys; rows=[list(map(float,r.split())) for r in sys.argv[1].split(";") if r]; print(" ".join(f"{statistics.median(c):.3f}".rstrip("0").rstrip(".") for c in zip(*rows)))' "${R[$name]}")
+    done
     echo
     echo "$n distinct token(s):"
     printf '%-14s %10s %10s %10s\n' target req/s p50_ms p99_ms

@@ -12,5 +12,6 @@ mod jwks;
 mod notebook;
 mod outage;
 mod races;
+mod routes;
 mod verified;
 mod workflow;
