@@ -60,6 +60,7 @@ pub const ACCESS: Access = Access {
 pub struct SummaryQuery {
     /// A district code. Office staff and district-bound dashboards get their own whatever they
     /// leave out (another is 403); admins and citywide dashboards get every district without it.
+    #[param(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub district: Option<String>,
     /// First day of the period (inclusive).
     pub from: Option<NaiveDate>,

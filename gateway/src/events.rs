@@ -39,9 +39,13 @@ const MAX_LIMIT: i64 = 500;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct FeedQuery {
-    /// `next_cursor` of the previous page; absent: from the first event.
+    /// `next_cursor` of the previous page; absent: from the first event. One this feed did not
+    /// give out is a 422.
+    #[param(schema_with = xs_kit::pagination::cursor_schema)]
     pub after: Option<String>,
-    /// Comma-separated event types to keep, e.g. `topic.created,report.adopted` (absent: all).
+    /// Comma-separated event types to keep, e.g. `topic.created,report.adopted` (absent or
+    /// empty: all); each one the services raise, at most 50.
+    #[param(schema_with = xs_kit::events::types_param_schema)]
     pub types: Option<String>,
     /// Only events of this district (office staff and district-bound dashboards get their own
     /// whatever they ask, and a 403 for another).
@@ -165,6 +169,7 @@ fn merge(
 #[utoipa::path(tag = "events", params(FeedQuery), responses(
     (status = 200, description = "A page of the feed", body = FeedPage),
     (status = 400, description = "A parameter or the cursor is malformed (named in the problem)", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "`after` is not a cursor this feed gave out", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "The caller's role does not read events, or the district is not theirs", body = Problem, content_type = "application/problem+json"),
     (status = 503, description = "No service answered", body = Problem, content_type = "application/problem+json")))]
@@ -186,12 +191,13 @@ pub async fn feed(
     )
     .opt_text("district", q.district.as_deref(), 64);
     let types = events::parse_types(&mut v, "types", q.types.as_deref());
-    let cursor = match q.after.as_deref().filter(|a| !a.is_empty()) {
-        None => Some(Cursor::default()),
-        Some(a) => Cursor::decode(a),
-    };
-    v.check(
-        cursor.is_some(),
+    let after = q.after.as_deref().unwrap_or_default();
+    let shaped = xs_kit::pagination::cursor_shaped(after);
+    v.check(shaped, "after", "must be a next_cursor (base64url)");
+    let cursor = Cursor::decode(after);
+    // Shaped like one but not given out by this feed: schema-valid, so 422.
+    v.require(
+        !shaped || cursor.is_some(),
         "after",
         "is not a cursor this feed gave out",
     );

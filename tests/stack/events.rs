@@ -303,13 +303,16 @@ async fn the_feed_is_scoped_filtered_and_refuses_what_it_should() {
     }
     let r = t.client.get(t.url("/api/v1/events")).send().await.unwrap();
     assert_eq!(r.status(), 401);
-    // Malformed input names the field.
+    // Malformed input names the field: 400 where the document's schema refuses it...
     for (query, field) in [
-        ("after=not-a-cursor", "after"),
+        ("after=not%20a%20cursor!", "after"),
         ("limit=0", "limit"),
         ("limit=501", "limit"),
         ("types=Topic.Created", "types"),
         ("types=topic", "types"),
+        ("types=topic.created,", "types"),
+        ("types=%20topic.created", "types"),
+        ("types=topic.deleted", "types"),
     ] {
         let p = problem(
             t.get(&format!("/api/v1/events?{query}"), &admin()).await,
@@ -322,4 +325,62 @@ async fn the_feed_is_scoped_filtered_and_refuses_what_it_should() {
         );
     }
     problem(t.get("/api/v1/events?colour=red", &admin()).await, 400).await;
+    // ... and 422 where it admits it: a cursor of the right shape this feed did not give out.
+    let p = problem(
+        t.get("/api/v1/events?after=not-a-cursor", &admin()).await,
+        422,
+    )
+    .await;
+    assert_eq!(xs_testkit::fields(&p), ["after"], "{p}");
+}
+
+/// The feed's `types` and webhooks' `event_types` take the catalogue `xs_kit::events::TYPES`
+/// (an enum in the documents): every type a lifecycle or a handler raises must be in it.
+#[test]
+fn every_event_type_raised_is_in_the_catalogue() {
+    use xs_kit::lifecycle::event_types;
+    let mut raised = std::collections::BTreeSet::new();
+    raised.extend(
+        event_types::<xs_membership::domain::workroom::WorkroomStatus>(
+            "apply",
+            &[true, false].map(|passed| xs_membership::domain::workroom::Guards {
+                inspection_passed: passed,
+                missing_essentials: vec![],
+            }),
+        ),
+    );
+    raised.extend(event_types::<xs_consultation::domain::topic::TopicStatus>(
+        "raise",
+        &[(true, true), (true, false), (false, true), (false, false)].map(
+            |(by_consultation, has_claimants)| xs_consultation::domain::topic::Guards {
+                by_consultation,
+                has_claimants,
+            },
+        ),
+    ));
+    raised.extend(event_types::<
+        xs_consultation::domain::consultation::ConsultationStatus,
+    >("plan", &[()]));
+    raised.extend(event_types::<
+        xs_consultation::domain::mediation::MediationStatus,
+    >("receive", &[()]));
+    raised.extend(event_types::<xs_reports::domain::report::ReportStatus>(
+        "create",
+        &[xs_reports::domain::report::Guards { body_chars: 100 }],
+    ));
+    raised.extend(event_types::<xs_liaison::domain::event::EventStatus>(
+        "plan",
+        &[true, false].map(|started| xs_liaison::domain::event::Guards { started }),
+    ));
+    raised.extend(event_types::<xs_liaison::domain::request::RequestStatus>(
+        "receive",
+        &[()],
+    ));
+    // Raised by handlers with `xs_kit::events::emit`.
+    raised.extend(["member.created", "member.updated", "reception.recorded"].map(String::from));
+    let catalogue: std::collections::BTreeSet<String> = xs_kit::events::TYPES
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+    assert_eq!(raised, catalogue);
 }

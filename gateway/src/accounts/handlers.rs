@@ -411,6 +411,7 @@ pub struct UpdateAccount {
         (status = 200, description = "Updated", body = Account),
         (status = 403, description = "Not an admin", body = xs_kit::Problem),
         (status = 404, description = "No such account", body = xs_kit::Problem),
+        (status = 409, description = "An admin cannot disable their own account", body = xs_kit::Problem),
         (status = 412, description = "Stale version", body = xs_kit::Problem),
         (status = 428, description = "No version given", body = xs_kit::Problem)
     )

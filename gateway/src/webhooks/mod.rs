@@ -142,8 +142,9 @@ pub struct NewWebhook {
     /// URL the parser refuses, or one that does not resolve to a public address, is a 422).
     #[schema(max_length = 2000, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]")]
     pub url: String,
-    /// Event types to receive (e.g. `report.adopted`); absent or empty: every type.
+    /// Event types to receive (e.g. `report.adopted`), at most 50; absent or empty: every type.
     #[serde(default)]
+    #[schema(value_type = Vec<xs_kit::events::DomainEventType>, max_items = 50)]
     pub event_types: Vec<String>,
     /// Only this district's events.
     #[schema(pattern = "\\S", max_length = 64)]
@@ -159,6 +160,8 @@ pub struct WebhookPatch {
     pub version: Option<i64>,
     #[schema(max_length = 2000, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s]")]
     pub url: Option<String>,
+    /// Replaces the event types (empty: every type).
+    #[schema(value_type = Option<Vec<xs_kit::events::DomainEventType>>, max_items = 50)]
     pub event_types: Option<Vec<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     #[schema(pattern = "\\S", max_length = 64)]
@@ -293,15 +296,7 @@ fn scoped_district(caller: &Caller, requested: Option<String>) -> ApiResult<Opti
 }
 
 fn validate_types(v: &mut Validator, types: &[String]) {
-    let joined = types.join(",");
-    xs_kit::events::parse_types(v, "event_types", Some(&joined));
-    v.check(
-        types
-            .iter()
-            .all(|t| !t.trim().is_empty() && !t.contains(',')),
-        "event_types",
-        "each entry is one type",
-    );
+    xs_kit::events::check_types(v, "event_types", types);
 }
 
 /// The documented shape (`xs_kit::validate::URL_PATTERN`) or a 400; shaped but refused by the

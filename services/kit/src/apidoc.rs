@@ -107,6 +107,100 @@ pub fn complete(doc: &mut OpenApi) {
             complete_operation(op);
         }
     }
+    state_whitespace_exactly(doc);
+}
+
+/// What the server counts as whitespace (`char::is_whitespace`, Unicode's White_Space: what
+/// `trim` removes and [`crate::validate::Validator::text`] calls blank), as the body of a regex
+/// character class.
+pub const WHITESPACE_CLASS: &str =
+    r"\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+
+/// `pattern` with `\s` and `\S` spelled as the characters the server means. Readers of a
+/// pattern disagree on `\s`: ECMA-262 (what JSON Schema names) adds U+FEFF and leaves out
+/// U+0085, Python's `re` adds U+001C to U+001F, and fuzzers read it as ASCII whitespace only; an
+/// explicit class reads the same everywhere. Handlers and annotations keep writing `\S`
+/// ("not blank"); the documents state it exactly.
+pub fn spell_whitespace(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('s') if in_class => out.push_str(WHITESPACE_CLASS),
+                Some('s') => out.push_str(&format!("[{WHITESPACE_CLASS}]")),
+                Some('S') if !in_class => out.push_str(&format!("[^{WHITESPACE_CLASS}]")),
+                Some(e) => {
+                    out.push('\\');
+                    out.push(e);
+                }
+                None => out.push('\\'),
+            },
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Every `pattern` of the document (component schemas, parameters and bodies, at any depth)
+/// through [`spell_whitespace`].
+fn state_whitespace_exactly(doc: &mut OpenApi) {
+    fn spell<T: serde::Serialize + serde::de::DeserializeOwned>(item: &mut T, what: &str) {
+        let mut json = serde_json::to_value(&*item).expect("a schema serializes");
+        if !json.to_string().contains("\"pattern\"") {
+            return;
+        }
+        walk(&mut json);
+        *item = serde_json::from_value(json)
+            .unwrap_or_else(|e| panic!("{what} does not read back after spelling: {e}"));
+    }
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    match value {
+                        serde_json::Value::String(p) if key == "pattern" => {
+                            *p = spell_whitespace(p);
+                        }
+                        other => walk(other),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    if let Some(components) = doc.components.as_mut() {
+        for (name, schema) in components.schemas.iter_mut() {
+            spell(schema, name);
+        }
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            for param in op.parameters.iter_mut().flatten() {
+                spell(param, path);
+            }
+            if let Some(body) = op.request_body.as_mut() {
+                spell(body, path);
+            }
+        }
+    }
 }
 
 fn operations(item: &utoipa::openapi::PathItem) -> impl Iterator<Item = &Operation> {
@@ -132,7 +226,7 @@ const PARAMETER_RULES: [(&str, &str, &str); 3] = [
     // `PageRequest` (kit::pagination): the `next_cursor` of the previous page (base64url).
     (
         "cursor",
-        "^[A-Za-z0-9_-]{0,2048}$",
+        crate::pagination::CURSOR_PATTERN,
         "the next_cursor of the previous page",
     ),
 ];
@@ -244,6 +338,36 @@ fn complete_operation(op: &mut Operation) {
             };
             r.content.insert(key.to_string(), content);
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod whitespace_tests {
+    use super::*;
+
+    #[test]
+    fn spelled_patterns_mean_what_the_server_means() {
+        let not_blank = regex::Regex::new(&spell_whitespace("\\S")).unwrap();
+        let blank = regex::Regex::new(&format!("^{}*$", spell_whitespace("\\s"))).unwrap();
+        let url = regex::Regex::new(&spell_whitespace(crate::validate::URL_PATTERN)).unwrap();
+        for c in (0..0x3100)
+            .chain([0xfeff, 0x1_0000])
+            .filter_map(char::from_u32)
+        {
+            let s = c.to_string();
+            assert_eq!(not_blank.is_match(&s), !s.trim().is_empty(), "{c:?}");
+            assert_eq!(blank.is_match(&s), s.trim().is_empty(), "{c:?}");
+            let u = format!("http://{c}");
+            assert_eq!(url.is_match(&u), crate::validate::url_shaped(&u), "{c:?}");
+        }
+        // Inside a class `\s` joins it; other escapes stay; it is idempotent.
+        assert_eq!(
+            spell_whitespace(r"^[^/?#\s]\d\.$"),
+            format!(r"^[^/?#{WHITESPACE_CLASS}]\d\.$")
+        );
+        let once = spell_whitespace(r"^\s*[a-z]{3}\s*$|\S");
+        assert_eq!(spell_whitespace(&once), once);
     }
 }
 

@@ -57,6 +57,16 @@ impl FromRequest for Format {
     }
 }
 
+/// `limit` does not go with a CSV export, which holds the whole list. The schema cannot tie a
+/// parameter to the `Accept` header, so this is a 422 naming `limit`.
+pub fn no_limit(v: &mut crate::validate::Validator, format: Format, limit: Option<i64>) {
+    v.require(
+        format != Format::Csv || limit.is_none(),
+        "limit",
+        "does not apply to a CSV export, which holds the whole list",
+    );
+}
+
 /// Does this `Accept` value prefer CSV to JSON? `text/csv` must be listed by name with a
 /// quality above zero and at least as high as JSON's (`application/json`, `application/*`
 /// or `*/*`); at equal quality the one listed first wins. No header, or anything else, is JSON.

@@ -235,37 +235,135 @@ pub fn feed(
         .collect()
 }
 
-/// Split a comma-separated list of event types, checking each is `<resource>.<what happened>`;
-/// problems are named `field`.
-pub fn parse_types(v: &mut Validator, field: &str, types: Option<&str>) -> Vec<String> {
-    let types: Vec<String> = types
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect();
-    let well_formed = |t: &str| {
-        t.split_once('.').is_some_and(|(a, b)| {
-            [a, b].iter().all(|p| {
-                !p.is_empty()
-                    && p.len() <= 64
-                    && p.bytes().all(|c| c.is_ascii_lowercase() || c == b'_')
-            })
-        })
-    };
+/// Every event type the services raise, `<resource>.<what happened>` (docs/ARCHITECTURE.md
+/// lists them by service). The documents state them as an enum (the feed's `types`, a
+/// webhook's `event_types`), so a subscription to a misspelt type is refused, not silently
+/// empty; a test of the whole stack checks that every type a lifecycle or handler raises is
+/// here.
+pub const TYPES: &[&str] = &[
+    // membership
+    "member.created",
+    "member.updated",
+    "workroom.applied",
+    "workroom.inspected",
+    "workroom.approved",
+    "workroom.activated",
+    "workroom.suspended",
+    "workroom.resumed",
+    "workroom.closed",
+    // consultation
+    "topic.created",
+    "topic.status_changed",
+    "consultation.planned",
+    "consultation.held",
+    "consultation.submitted",
+    "consultation.following_up",
+    "consultation.implemented",
+    "consultation.closed_unresolved",
+    "consultation.cancelled",
+    "mediation_case.received",
+    "mediation_case.in_mediation",
+    "mediation_case.closed",
+    "reception.recorded",
+    // reports
+    "report.created",
+    "report.submitted",
+    "report.under_review",
+    "report.returned",
+    "report.rejected",
+    "report.accepted",
+    "report.forwarded",
+    "report.adopted",
+    "report.instructed",
+    // liaison
+    "liaison_event.planned",
+    "liaison_event.open_for_registration",
+    "liaison_event.held",
+    "liaison_event.cancelled",
+    "compatriot_request.received",
+    "compatriot_request.assigned",
+    "compatriot_request.in_progress",
+    "compatriot_request.resolved",
+    "compatriot_request.unresolvable",
+];
+
+const TYPES_MESSAGE: &str = "each entry must be an event type the services raise (see the enum)";
+
+/// A list of event types (a webhook's `event_types`): each one of [`TYPES`], at most
+/// [`MAX_TYPES`]; both are the schema's ([`DomainEventType`], `maxItems`), so 400s.
+pub fn check_types(v: &mut Validator, field: &str, types: &[String]) {
     v.check(
         types.len() <= MAX_TYPES,
         field,
         &format!("at most {MAX_TYPES} types"),
     );
+    for (i, t) in types.iter().enumerate() {
+        v.check(
+            TYPES.contains(&t.as_str()),
+            &format!("{field}[{i}]"),
+            TYPES_MESSAGE,
+        );
+    }
+}
+
+/// A comma-separated list of event types (the feed's `types`): empty or absent for every
+/// type, else one to [`MAX_TYPES`] of [`TYPES`] joined by commas, nothing else — exactly what
+/// [`types_param_pattern`] states, so anything else is a 400 naming `field`.
+pub fn parse_types(v: &mut Validator, field: &str, types: Option<&str>) -> Vec<String> {
+    let Some(text) = types.filter(|t| !t.is_empty()) else {
+        return Vec::new();
+    };
+    let types: Vec<String> = text.split(',').map(str::to_string).collect();
+    let known = types.iter().all(|t| TYPES.contains(&t.as_str()));
     v.check(
-        types.iter().all(|t| well_formed(t)),
+        types.len() <= MAX_TYPES && known,
         field,
-        "each type is <resource>.<what happened>: lowercase letters and _ on both sides of one dot",
+        &format!(
+            "must be up to {MAX_TYPES} event types the services raise, separated by commas \
+             (see the pattern)"
+        ),
     );
     types
 }
+
+/// The pattern of a comma-separated `types` parameter: what [`parse_types`] takes.
+pub fn types_param_pattern() -> String {
+    let one = format!(
+        "(?:{})",
+        TYPES
+            .iter()
+            .map(|t| t.replace('.', "\\."))
+            .collect::<Vec<_>>()
+            .join("|")
+    );
+    format!("^(?:{one}(?:,{one}){{0,{}}})?$", MAX_TYPES - 1)
+}
+
+/// The schema of a `types` query parameter (`#[param(schema_with = ...)]`).
+pub fn types_param_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(types_param_pattern()))
+        .build()
+}
+
+/// Schema only: one of [`TYPES`], the component `DomainEventType` (its display names are in
+/// the gateway's labels). A list states it as
+/// `#[schema(value_type = Vec<xs_kit::events::DomainEventType>, max_items = 50)]`.
+pub struct DomainEventType;
+
+impl utoipa::PartialSchema for DomainEventType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(TYPES.iter().copied()))
+            .into()
+    }
+}
+
+impl ToSchema for DomainEventType {}
 
 /// The query of the internal feed.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -390,6 +488,10 @@ pub fn emit(
     subject: String,
     data: &impl Serialize,
 ) -> ApiResult<String> {
+    debug_assert!(
+        TYPES.contains(&event_type),
+        "{event_type} is not in xs_kit::events::TYPES"
+    );
     let event = Event {
         id: crate::db::new_id(),
         event_type: event_type.to_string(),

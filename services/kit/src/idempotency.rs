@@ -86,7 +86,13 @@ impl FromRequest for Idempotency {
         let key = match req.headers().get("Idempotency-Key") {
             None => Ok(None),
             Some(v) => match v.to_str() {
-                Ok(s) if !s.is_empty() && s.len() <= 255 => Ok(Some(s.to_string())),
+                // What the documents state (`^[!-~]{1,255}$`): no spaces, no other bytes.
+                Ok(s)
+                    if (1..=255).contains(&s.len())
+                        && s.bytes().all(|b| (b'!'..=b'~').contains(&b)) =>
+                {
+                    Ok(Some(s.to_string()))
+                }
                 _ => Err(ApiError::field(
                     "Idempotency-Key",
                     "must be 1 to 255 visible ASCII characters",

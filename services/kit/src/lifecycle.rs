@@ -70,6 +70,29 @@ pub fn allowed<S: Lifecycle>(from: S, guards: &S::Guards) -> Vec<S::Action> {
         .collect()
 }
 
+/// Every event type a lifecycle can raise, to check against [`crate::events::TYPES`]: its
+/// creation (the word `create` names, into each state) and every move its table allows from
+/// each state under each of `guards`.
+pub fn event_types<S: Lifecycle>(
+    create: &str,
+    guards: &[S::Guards],
+) -> std::collections::BTreeSet<String> {
+    let mut types: std::collections::BTreeSet<String> = S::ALL
+        .iter()
+        .filter_map(|to| S::event_type(None, create, *to))
+        .collect();
+    for g in guards {
+        for from in S::ALL {
+            for action in S::Action::ALL {
+                if let Some(to) = from.target(*action, g) {
+                    types.extend(S::event_type(Some(*from), action.as_str(), to));
+                }
+            }
+        }
+    }
+    types
+}
+
 /// Apply `action`: the next state, or a 409 naming the actions allowed now.
 pub fn apply<S: Lifecycle>(from: S, action: S::Action, guards: &S::Guards) -> Result<S, ApiError> {
     let refuse = |detail: String| ApiError::IllegalTransition {

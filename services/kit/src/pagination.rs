@@ -13,6 +13,28 @@ use utoipa::ToSchema;
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 
+/// What a cursor looks like, as every document states it: up to 2048 base64url characters.
+pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]{0,2048}$";
+
+/// The schema of a cursor parameter (`#[param(schema_with = ...)]` where the parameter is not
+/// named `cursor`, which [`crate::apidoc`] states by itself).
+pub fn cursor_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(CURSOR_PATTERN))
+        .build()
+}
+
+/// Does `cursor` match [`CURSOR_PATTERN`]? Outside it the schema refuses the cursor (400);
+/// inside, one a list did not give out is a 422.
+pub fn cursor_shaped(cursor: &str) -> bool {
+    cursor.len() <= 2048
+        && cursor
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// The query of a list that has no filters: `?limit=&cursor=`.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -89,10 +111,7 @@ pub fn encode_cursor<K: Serialize>(key: &K) -> String {
 pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> ApiResult<K> {
     // Outside the documented alphabet the schema refuses it (400); inside, it is simply not one
     // this list gave out (422).
-    if !cursor
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
+    if !cursor_shaped(cursor) {
         return Err(ApiError::field(
             "cursor",
             "must be a next_cursor (base64url)",

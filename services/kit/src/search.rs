@@ -174,8 +174,8 @@ pub fn tokens(text: &str) -> Vec<String> {
 }
 
 /// The tokens a query needs (all of them), each once, at most [`MAX_QUERY_TOKENS`]. Empty when
-/// the query has no letter, digit or Chinese character: callers should refuse it (400), and
-/// [`matching`] matches nothing for it.
+/// the query has no letter, digit or Chinese character: callers refuse it ([`query_param`],
+/// 422), and [`matching`] matches nothing for it.
 pub fn query_tokens(query: &str) -> Vec<String> {
     let mut set = TokenSet::default();
     for (k, run) in runs_of(query) {
@@ -192,6 +192,35 @@ pub fn query_tokens(query: &str) -> Vec<String> {
     }
     set.list.truncate(MAX_QUERY_TOKENS);
     set.list
+}
+
+/// The longest search text (`q`) a list takes; every `q` parameter states it (`maxLength`).
+pub const QUERY_MAX_CHARS: usize = 100;
+
+/// A list's search text (`q`), checked the same way by every list: longer than
+/// [`QUERY_MAX_CHARS`] is a 400 (the schema's `maxLength`); blank is no filter (`None`); one
+/// without a letter, a digit or a Chinese character has nothing to search for, which no schema
+/// can state exactly ("letter" is Unicode's): a 422.
+pub fn query_param(
+    v: &mut crate::validate::Validator,
+    field: &str,
+    q: Option<String>,
+) -> Option<String> {
+    let q = q?;
+    v.check(
+        q.chars().count() <= QUERY_MAX_CHARS,
+        field,
+        &format!("must be at most {QUERY_MAX_CHARS} characters"),
+    );
+    if q.trim().is_empty() {
+        return None;
+    }
+    v.require(
+        !query_tokens(&q).is_empty(),
+        field,
+        "must contain a letter, a digit or a Chinese character",
+    );
+    Some(q)
 }
 
 /// A token's hash as PostgreSQL stores it: 64-bit FNV-1a of its UTF-8 bytes. Fixed forever:

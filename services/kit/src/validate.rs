@@ -26,7 +26,20 @@ pub fn url_shaped(s: &str) -> bool {
         .next()
         .is_some_and(|c| !matches!(c, '/' | '?' | '#') && !c.is_whitespace())
 }
+use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer};
+
+/// The earliest date of anything recorded on the platform (2000-01-01): activity credits,
+/// receptions, mediation, consultation and report steps.
+pub fn earliest_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN)
+}
+
+/// The latest date of something that happened: today (UTC) with a day's slack, so that a
+/// client ahead of UTC (China Standard Time is 8 hours ahead) may record its own today.
+pub fn latest_past_date() -> NaiveDate {
+    chrono::Utc::now().date_naive() + chrono::Days::new(1)
+}
 
 #[derive(Debug, Default)]
 pub struct Validator {
@@ -107,6 +120,79 @@ impl Validator {
             }
         }
         self
+    }
+
+    /// A list of non-blank texts of at most `max` characters each, with `items` entries and
+    /// no entry twice. The schema states all of it (`minItems`/`maxItems`, each item's `\S`
+    /// pattern and `maxLength`, `uniqueItems`: `#[schema(value_type =
+    /// BTreeSet<xs_kit::apidoc::Text64>, inline, max_items = 20)]`), so each is a 400. Two
+    /// entries that differ only in surrounding whitespace are distinct to the schema but the
+    /// same entry here (entries are stored trimmed): a 422.
+    pub fn texts(
+        &mut self,
+        field: &str,
+        list: &[String],
+        items: std::ops::RangeInclusive<usize>,
+        max: usize,
+    ) -> &mut Self {
+        let (min, most) = (*items.start(), *items.end());
+        if min > 0 {
+            self.check(
+                list.len() >= min,
+                field,
+                &format!("must have at least {min} entries"),
+            );
+        }
+        self.check(
+            list.len() <= most,
+            field,
+            &format!("must have at most {most} entries"),
+        );
+        for (i, s) in list.iter().enumerate() {
+            self.text(&format!("{field}[{i}]"), s, max);
+        }
+        let mut exact = std::collections::HashSet::new();
+        let unique = list.iter().all(|s| exact.insert(s.as_str()));
+        self.check(unique, field, "must not repeat an entry");
+        if unique {
+            let mut trimmed = std::collections::HashSet::new();
+            self.require(
+                list.iter().all(|s| trimmed.insert(s.trim())),
+                field,
+                "must not repeat an entry (entries are compared without surrounding spaces)",
+            );
+        }
+        self
+    }
+
+    /// A day something happened on: from [`earliest_date`] on and not after
+    /// [`latest_past_date`]. The schema states a date's format, not what today is: 422.
+    pub fn past_date(&mut self, field: &str, date: NaiveDate) -> &mut Self {
+        self.require(
+            (earliest_date()..=latest_past_date()).contains(&date),
+            field,
+            "must be a date from 2000 on, not in the future",
+        )
+    }
+
+    /// A dated step that cannot precede an earlier one (`what`, on `earliest`) nor lie in the
+    /// future: both depend on stored state or today, so 422.
+    pub fn step_date(
+        &mut self,
+        field: &str,
+        date: NaiveDate,
+        earliest: Option<(&str, NaiveDate)>,
+    ) -> &mut Self {
+        if let Some((what, day)) = earliest
+            && date < day
+        {
+            return self.refuse(field, &format!("must not be before {what} ({day})"));
+        }
+        self.require(
+            date <= latest_past_date(),
+            field,
+            "must not be in the future",
+        )
     }
 
     pub fn push(&mut self, field: &str, message: &str) -> &mut Self {

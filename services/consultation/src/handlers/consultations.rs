@@ -5,9 +5,7 @@
 //! unresolved; overdue replies oldest first. Residents' names among the participants are whole
 //! for the district's staff only.
 
-use super::{
-    bad_reference, check_ids, check_members, check_past_date, check_workroom, move_topic, trimmed,
-};
+use super::{bad_reference, check_members, check_workroom, move_topic, trimmed};
 use crate::domain::access::CONSULTATIONS;
 use crate::domain::consultation::days_between;
 use crate::domain::topic::{Guards as TopicGuards, TopicAction, TopicStatus};
@@ -175,7 +173,7 @@ fn validate_participants(
     departments: Option<&[String]>,
 ) {
     if let Some(m) = members {
-        check_ids(v, "members", m, 50);
+        v.texts("members", m, 0..=50, 64);
     }
     if let Some(n) = residents_count {
         v.check(
@@ -226,12 +224,7 @@ pub async fn create_consultation(
         .text("host", &b.host, 100)
         .code("district", &b.district)
         .opt_text("workroom", b.workroom.as_deref(), 64)
-        .check(
-            (1..=20).contains(&b.topics.len()),
-            "topics",
-            "take up 1 to 20 topics",
-        );
-    check_ids(&mut v, "topics", &b.topics, 20);
+        .texts("topics", &b.topics, 1..=20, 64);
     validate_participants(
         &mut v,
         Some(&b.members),
@@ -481,7 +474,7 @@ fn validate_transition(t: &ConsultationTransition) -> ApiResult<()> {
     v.opt_text("minutes", t.minutes.as_deref(), 10_000)
         .opt_text("note", t.note.as_deref(), 2000);
     if let Some(d) = t.date {
-        check_past_date(&mut v, "date", d);
+        v.past_date("date", d);
     }
     if let Some(list) = &t.opinions {
         v.check(
@@ -505,15 +498,17 @@ fn validate_transition(t: &ConsultationTransition) -> ApiResult<()> {
         );
         for (i, r) in list.iter().enumerate() {
             v.opt_text(&format!("recipients[{i}].name"), r.name.as_deref(), 100);
+            // Rules between fields (a department's name, a due date after the submission's)
+            // are not in the schema: 422.
             if r.body == RecipientBody::Department {
-                v.check(
+                v.require(
                     r.name.is_some(),
                     &format!("recipients[{i}].name"),
                     "is required for a department",
                 );
             }
             if let Some(d) = t.date {
-                v.check(
+                v.require(
                     r.due_on >= d,
                     &format!("recipients[{i}].due_on"),
                     "must not be before the submission",
@@ -616,7 +611,10 @@ pub async fn transition_consultation(
                 ConsultationAction::Hold => {
                     let earliest = row.scheduled_on.checked_sub_days(chrono::Days::new(365));
                     if earliest.is_some_and(|e| date < e) {
-                        return Err(ApiError::field("date", "is long before the planned date"));
+                        return Err(ApiError::unprocessable(
+                            "date",
+                            "is long before the planned date",
+                        ));
                     }
                     changes.held_on = Some(Some(date));
                     changes.minutes = Some(t.minutes.as_deref().map(|m| m.trim().to_string()));
@@ -644,7 +642,10 @@ pub async fn transition_consultation(
                 }
                 ConsultationAction::Submit => {
                     if row.held_on.is_some_and(|h| date < h) {
-                        return Err(ApiError::field("date", "must not be before it was held"));
+                        return Err(ApiError::unprocessable(
+                            "date",
+                            "must not be before it was held",
+                        ));
                     }
                     changes.submitted_on = Some(Some(date));
                     for r in t.recipients.iter().flatten() {
@@ -685,7 +686,10 @@ pub async fn transition_consultation(
                 | ConsultationAction::CloseUnresolved
                 | ConsultationAction::Cancel => {
                     if row.submitted_on.is_some_and(|s| date < s) {
-                        return Err(ApiError::field("date", "must not be before the submission"));
+                        return Err(ApiError::unprocessable(
+                            "date",
+                            "must not be before the submission",
+                        ));
                     }
                     changes.closed_on = Some(Some(date));
                     changes.closing_note = Some(t.note.as_deref().map(|n| n.trim().to_string()));
@@ -873,7 +877,7 @@ pub async fn create_follow_up(
             },
             "a reply comes with the recipient who gave it",
         );
-    check_past_date(&mut v, "date", b.date);
+    v.past_date("date", b.date);
     v.finish()?;
     let id = id.into_inner();
     let (input, who) = (b.clone(), caller.clone());

@@ -4,7 +4,7 @@
 //! the case's mediators, masked for everyone else, and never logged: the kit logs no request
 //! bodies, and history and events carry them masked or not at all.
 
-use super::{check_ids, check_members, check_past_date, check_workroom, trimmed};
+use super::{check_members, check_workroom, trimmed};
 use crate::domain::access::MEDIATION;
 use crate::domain::consultation::days_between;
 use crate::domain::mediation::{may_work_on, sees_parties};
@@ -89,12 +89,7 @@ fn validate_parties(v: &mut Validator, parties: &[Party]) {
 }
 
 fn validate_mediators(v: &mut Validator, mediators: &[String]) {
-    v.check(
-        (1..=10).contains(&mediators.len()),
-        "mediators",
-        "name 1 to 10 mediators",
-    );
-    check_ids(v, "mediators", mediators, 10);
+    v.texts("mediators", mediators, 1..=10, 64);
 }
 
 fn parties_json(parties: &[Party]) -> ApiResult<String> {
@@ -221,7 +216,7 @@ pub async fn create_case(
     v.code("district", &b.district)
         .text("summary", &b.summary, 2000)
         .opt_text("workroom", b.workroom.as_deref(), 64);
-    check_past_date(&mut v, "received_on", b.received_on);
+    v.past_date("received_on", b.received_on);
     validate_parties(&mut v, &b.parties);
     validate_mediators(&mut v, &b.mediators);
     v.finish()?;
@@ -418,7 +413,7 @@ fn validate_transition(t: &MediationTransition) -> ApiResult<()> {
     v.opt_text("summary", t.summary.as_deref(), 2000)
         .opt_text("note", t.note.as_deref(), 2000);
     if let Some(d) = t.date {
-        check_past_date(&mut v, "date", d);
+        v.past_date("date", d);
     }
     v.finish()
 }
@@ -511,7 +506,7 @@ pub async fn transition_case(
             let date = t.date.unwrap_or(row.received_on);
             let earliest = row.started_on.unwrap_or(row.received_on);
             if date < earliest {
-                return Err(ApiError::field(
+                return Err(ApiError::unprocessable(
                     "date",
                     format!("must not be before {earliest}"),
                 ));
@@ -605,7 +600,7 @@ pub async fn add_session(
     let b = body.0;
     let mut v = Validator::new();
     v.text("note", &b.note, 2000);
-    check_past_date(&mut v, "date", b.date);
+    v.past_date("date", b.date);
     v.finish()?;
     let id = id.into_inner();
     let reader = Reader::new(&caller, &rid);
@@ -627,7 +622,7 @@ pub async fn add_session(
             )));
         }
         if input.date < f.row.received_on {
-            return Err(ApiError::field(
+            return Err(ApiError::unprocessable(
                 "date",
                 "must not be before the case was received",
             ));

@@ -141,44 +141,9 @@ pub(crate) fn check_codes(v: &mut Validator, codes: &[(&str, Option<&str>)]) {
     }
 }
 
-/// Ids are opaque text of bounded length, checked before they reach another service.
-pub(crate) fn check_ids(v: &mut Validator, field: &str, ids: &[String], max: usize) {
-    v.check(ids.len() <= max, field, &format!("at most {max} entries"));
-    let mut seen = std::collections::HashSet::new();
-    for (i, id) in ids.iter().enumerate() {
-        v.text(&format!("{field}[{i}]"), id, 64);
-    }
-    v.check(
-        ids.iter().all(|id| seen.insert(id.trim())),
-        field,
-        "must not repeat",
-    );
-}
-
 /// Trimmed ids, in the order given.
 pub(crate) fn trimmed(ids: &[String]) -> Vec<String> {
     ids.iter().map(|s| s.trim().to_string()).collect()
-}
-
-/// The earliest date of anything recorded here: membership refuses activity credits dated
-/// before it, and a credit it refuses would never arrive.
-pub(crate) fn earliest_date() -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(chrono::NaiveDate::MIN)
-}
-
-/// A date something happened on: from 2000 on, and not in the future.
-pub(crate) fn check_past_date(v: &mut Validator, field: &str, date: chrono::NaiveDate) {
-    v.require(
-        (earliest_date()..=latest_past_date()).contains(&date),
-        field,
-        "must be a date from 2000 on, not in the future",
-    );
-}
-
-/// The latest acceptable date of something that happened: today, with a day's slack for time
-/// zones.
-pub(crate) fn latest_past_date() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive() + chrono::Days::new(1)
 }
 
 /// Move one topic through its lifecycle inside the caller's transaction (the topic row locked

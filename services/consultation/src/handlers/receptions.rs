@@ -4,7 +4,7 @@
 //! Each receiving member earns a `reception` credit through the outbox. Visitors are whole
 //! for the district's staff and the receiving members, masked for everyone else.
 
-use super::{bad_reference, check_ids, check_members, check_past_date, trimmed};
+use super::{bad_reference, check_members, trimmed};
 use crate::domain::access::RECEPTIONS;
 use crate::domain::reception::{may_record, sees_visitor};
 use crate::domain::topic::{Face, TopicOrigin, TopicStatus, raiser_role};
@@ -151,13 +151,8 @@ fn validate_new(b: &NewReception) -> ApiResult<()> {
     let mut v = Validator::new();
     v.text("workroom", &b.workroom, 64)
         .text("concern", &b.concern, 4000)
-        .check(
-            (1..=20).contains(&b.members.len()),
-            "members",
-            "name 1 to 20 receiving members",
-        );
-    check_ids(&mut v, "members", &b.members, 20);
-    check_past_date(&mut v, "date", b.date);
+        .texts("members", &b.members, 1..=20, 64);
+    v.past_date("date", b.date);
     if let Some(visitor) = &b.visitor {
         v.opt_text("visitor.name", visitor.name.as_deref(), 50)
             .phone("visitor.contact", visitor.contact.as_deref());

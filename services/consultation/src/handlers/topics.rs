@@ -5,8 +5,8 @@
 //! whole (audited), members and integrations masked.
 
 use super::{
-    active_workrooms, bad_reference, check_codes, check_ids, check_member, check_members,
-    check_place, check_workroom, latest_past_date, move_topic, trimmed,
+    active_workrooms, bad_reference, check_codes, check_member, check_members, check_place,
+    check_workroom, move_topic, trimmed,
 };
 use crate::domain::access::TOPICS;
 use crate::domain::consultation::days_between;
@@ -145,25 +145,6 @@ async fn readable(
     }
 }
 
-fn check_query_text(q: Option<String>) -> ApiResult<Option<String>> {
-    let q = q.filter(|s| !s.trim().is_empty());
-    if let Some(text) = &q {
-        let mut v = Validator::new();
-        v.check(
-            text.chars().count() <= 100,
-            "q",
-            "must be at most 100 characters",
-        )
-        .check(
-            !xs_kit::search::query_tokens(text).is_empty(),
-            "q",
-            "must contain a letter, a digit or a Chinese character",
-        )
-        .finish()?;
-    }
-    Ok(q)
-}
-
 /// List topics
 ///
 /// The district's office staff, coordinators and members see their district's topics;
@@ -191,7 +172,9 @@ pub async fn list_topics(
     let viewer = viewer(&caller)?;
     let q = q.0;
     let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
-    let text = check_query_text(q.q)?;
+    let mut v = Validator::new();
+    let text = xs_kit::search::query_param(&mut v, "q", q.q);
+    v.finish()?;
     let mut filter = TopicFilter {
         district: q.district,
         subdistrict: q.subdistrict,
@@ -326,7 +309,8 @@ fn validate_new(b: &NewTopic) -> ApiResult<()> {
         .opt_text("proposer_member", b.proposer_member.as_deref(), 64);
     check_codes(&mut v, &[("community", b.community.as_deref())]);
     if let Some(contact) = &b.contact {
-        v.check(
+        // Schema-valid on its own; only the origin rules it out: 422.
+        v.require(
             b.origin == TopicOrigin::Public,
             "contact",
             "is for public topics (a resident's contact details)",
@@ -611,10 +595,10 @@ fn validate_transition(t: &TopicTransition) -> ApiResult<()> {
         .opt_text("into", t.into.as_deref(), 64)
         .opt_text("workroom", t.workroom.as_deref(), 64);
     if let Some(m) = &t.members {
-        check_ids(&mut v, "members", m, 50);
+        v.texts("members", m, 0..=50, 64);
     }
     if let Some(d) = t.date {
-        v.check(d <= latest_past_date(), "date", "must not be in the future");
+        v.step_date("date", d, None);
     }
     v.finish()
 }
@@ -701,7 +685,7 @@ pub async fn transition_topic(
             None => Vec::new(),
         };
         if claimants.is_empty() && t.workroom.is_none() {
-            return Err(ApiError::field(
+            return Err(ApiError::unprocessable(
                 "members",
                 "name the members or the workroom that claim the topic",
             ));
@@ -818,7 +802,7 @@ pub async fn transition_topic(
             TopicAction::Resolve | TopicAction::LeaveUnresolved => {
                 let on = t.date.unwrap_or(now.date());
                 if on < row.raised_on {
-                    return Err(ApiError::field(
+                    return Err(ApiError::unprocessable(
                         "date",
                         "must not be before the topic was raised",
                     ));

@@ -170,7 +170,7 @@ pub struct NewConsultation {
     #[schema(pattern = "\\S", max_length = 64)]
     pub workroom: Option<String>,
     /// Topic ids (1 to 20, open or claimed, of the district); they become `scheduled`.
-    #[schema(value_type = Vec<xs_kit::apidoc::Text64>, inline, min_items = 1, max_items = 20)]
+    #[schema(value_type = std::collections::BTreeSet<xs_kit::apidoc::Text64>, inline, min_items = 1, max_items = 20)]
     pub topics: Vec<String>,
     pub scheduled_on: NaiveDate,
     #[schema(pattern = "\\S", max_length = 200)]
@@ -180,7 +180,7 @@ pub struct NewConsultation {
     pub host: String,
     /// Participating member ids (active members of the district; up to 50).
     #[serde(default)]
-    #[schema(value_type = Vec<xs_kit::apidoc::Text64>, inline, max_items = 50)]
+    #[schema(value_type = std::collections::BTreeSet<xs_kit::apidoc::Text64>, inline, max_items = 50)]
     pub members: Vec<String>,
     #[serde(default)]
     #[schema(minimum = 0, maximum = 100000)]
@@ -213,7 +213,7 @@ pub struct ConsultationPatch {
     #[schema(pattern = "\\S", max_length = 100)]
     pub host: Option<String>,
     /// Replaces the participating members.
-    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text64>>, inline, max_items = 50)]
+    #[schema(value_type = Option<std::collections::BTreeSet<xs_kit::apidoc::Text64>>, inline, max_items = 50)]
     pub members: Option<Vec<String>>,
     #[schema(minimum = 0, maximum = 100000)]
     pub residents_count: Option<i32>,

@@ -153,7 +153,7 @@ pub struct NewMediationCase {
     #[schema(min_items = 1, max_items = 20)]
     pub parties: Vec<Party>,
     /// Mediator member ids (1 to 10, active members of the district).
-    #[schema(value_type = Vec<xs_kit::apidoc::Text64>, inline, min_items = 1, max_items = 10)]
+    #[schema(value_type = std::collections::BTreeSet<xs_kit::apidoc::Text64>, inline, min_items = 1, max_items = 10)]
     pub mediators: Vec<String>,
     /// The day the case was received, not in the future.
     pub received_on: NaiveDate,
@@ -171,7 +171,7 @@ pub struct MediationPatch {
     #[schema(min_items = 1, max_items = 20)]
     pub parties: Option<Vec<Party>>,
     /// Replaces the mediators.
-    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text64>>, inline, min_items = 1, max_items = 10)]
+    #[schema(value_type = Option<std::collections::BTreeSet<xs_kit::apidoc::Text64>>, inline, min_items = 1, max_items = 10)]
     pub mediators: Option<Vec<String>>,
 }
 

@@ -117,7 +117,7 @@ pub struct NewReception {
     /// The day of the reception, not in the future.
     pub date: NaiveDate,
     /// Receiving member ids (1 to 20, active members of the workroom's district).
-    #[schema(value_type = Vec<xs_kit::apidoc::Text64>, inline, min_items = 1, max_items = 20)]
+    #[schema(value_type = std::collections::BTreeSet<xs_kit::apidoc::Text64>, inline, min_items = 1, max_items = 20)]
     pub members: Vec<String>,
     pub visitor: Option<Visitor>,
     pub channel: ReceptionChannel,

@@ -167,7 +167,9 @@ pub struct TopicPatch {
     #[schema(pattern = "\\S", max_length = 4000)]
     pub description: Option<String>,
     pub category: Option<TopicCategory>,
+    /// Community code (of the topic's subdistrict); `null` clears it.
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    #[schema(pattern = "^[a-z][a-z0-9_-]{1,39}$")]
     pub community: Option<Option<String>>,
 }
 
@@ -179,8 +181,8 @@ pub struct TopicTransition {
     /// consultations).
     pub action: TopicAction,
     pub version: Option<i64>,
-    /// `claim`: members who take it up (a member claiming alone may leave it out).
-    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text64>>, inline)]
+    /// `claim`: members who take it up, at most 50 (a member claiming alone may leave it out).
+    #[schema(value_type = Option<std::collections::BTreeSet<xs_kit::apidoc::Text64>>, inline, max_items = 50)]
     pub members: Option<Vec<String>>,
     /// `claim`: a workroom that takes it up.
     #[schema(pattern = "\\S", max_length = 64)]
@@ -211,7 +213,8 @@ pub struct TopicQuery {
     pub category: Option<TopicCategory>,
     /// Part of the title or description. Chinese characters match anywhere, two or more side
     /// by side (停车 finds 小区停车难); other words match from their start. Needs at least one
-    /// letter, digit or Chinese character.
+    /// letter, digit or Chinese character (else 422); at most 100 characters.
+    #[param(max_length = 100)]
     pub q: Option<String>,
     /// Residents: only the topics they raised (and those theirs were merged into).
     pub mine: Option<bool>,

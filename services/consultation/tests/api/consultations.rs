@@ -433,7 +433,8 @@ async fn transitions_check_their_fields_and_versions() {
         "recipients": [{"body": "department", "due_on": days_ago(2)}]}),
         )
         .await,
-        400,
+        // Rules between fields (a department's name, a due date after the submission): 422.
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["recipients[0].name", "recipients[0].due_on"]);

@@ -94,7 +94,8 @@ async fn a_work_injury_dispute_mediated_in_five_days() {
             &json!({"date": days_ago(9), "note": "x"}),
         )
         .await,
-        400,
+        // Before the case was received: a stored date decides, so 422.
+        422,
     )
     .await;
     // Agreement signed today: five days taken, each mediator credited once.
@@ -241,7 +242,7 @@ async fn every_illegal_mediation_transition_is_409() {
     assert_eq!(fields(&p), ["referred_to"]);
     problem(
         case_move(&t, &staff("siming"), &cid, action("start", &days_ago(4))).await,
-        400,
+        422,
     )
     .await;
     problem(

@@ -798,7 +798,11 @@ async fn chinese_substring_search_and_similar_topics() {
         ids(&t, "/api/v1/topics?q=居民反映&district=huli", &admin()).await,
         std::slice::from_ref(&huli_park)
     );
-    let p = problem(t.get("/api/v1/topics?q=%25%25", &admin()).await, 400).await;
+    // Nothing to search for is schema-valid (422); over 100 characters the schema refuses.
+    let p = problem(t.get("/api/v1/topics?q=%25%25", &admin()).await, 422).await;
+    assert_eq!(fields(&p), ["q"]);
+    let long = format!("/api/v1/topics?q={}", "a".repeat(101));
+    let p = problem(t.get(&long, &admin()).await, 400).await;
     assert_eq!(fields(&p), ["q"]);
 
     // Similar: open topics of the same subdistrict, most alike first, never itself.

@@ -1,7 +1,7 @@
 //! Taiwan-funded enterprises, youth bases (kind `youth_base`) and associations, with the
 //! members who visit them. The district's office writes; the register's readers read.
 
-use super::{Refs, no_repeats};
+use super::Refs;
 use crate::domain::access::ENTERPRISES;
 use crate::models::enterprise::{
     self as model, EnterpriseChanges, EnterpriseFilter, EnterpriseRow,
@@ -135,7 +135,7 @@ pub async fn create_enterprise(
         .text("address", &body.address, 200)
         .opt_text("sector", body.sector.as_deref(), 50)
         .opt_text("contact_person", body.contact_person.as_deref(), 50);
-    no_repeats(&mut v, "members", &body.members);
+    v.texts("members", &body.members, 0..=20, 64);
     v.finish()?;
     let members = trimmed(&body.members);
     let mut refs = Refs::new();
@@ -217,7 +217,7 @@ pub async fn update_enterprise(
             50,
         );
     if let Some(m) = &patch.members {
-        no_repeats(&mut v, "members", m);
+        v.texts("members", m, 0..=20, 64);
     }
     v.finish()?;
     let members = patch.members.as_deref().map(trimmed);

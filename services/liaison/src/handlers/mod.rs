@@ -131,30 +131,10 @@ pub(crate) fn micros(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
     t.with_nanosecond(t.nanosecond() / 1000 * 1000).unwrap_or(t)
 }
 
-/// Ids in a list must not repeat.
-pub(crate) fn no_repeats(v: &mut xs_kit::validate::Validator, field: &str, ids: &[String]) {
-    let mut seen = std::collections::HashSet::new();
-    v.check(
-        ids.iter().all(|i| seen.insert(i.trim())),
-        field,
-        "must not repeat",
-    );
-    v.check(ids.len() <= 20, field, "at most 20");
-    for (i, id) in ids.iter().enumerate() {
-        v.text(&format!("{field}[{i}]"), id, 64);
-    }
-}
-
-/// A name search (`q`): blank is no filter; one with nothing to search for is a 400.
+/// A name search (`q`): blank is no filter; see [`xs_kit::search::query_param`].
 pub(crate) fn name_query(q: Option<String>) -> xs_kit::ApiResult<Option<String>> {
-    let q = q.filter(|s| !s.trim().is_empty());
-    if q.as_deref()
-        .is_some_and(|n| xs_kit::search::query_tokens(n).is_empty())
-    {
-        return Err(xs_kit::ApiError::field(
-            "q",
-            "must contain a letter, a digit or a Chinese character",
-        ));
-    }
+    let mut v = xs_kit::validate::Validator::new();
+    let q = xs_kit::search::query_param(&mut v, "q", q);
+    v.finish()?;
     Ok(q)
 }

@@ -232,7 +232,7 @@ pub async fn create_request(
     .opt_text("enterprise", body.enterprise.as_deref(), 64)
     .text("description", &body.description, 4000);
     if let Some(d) = body.received_on {
-        v.check(d <= today(), "received_on", "must not be in the future");
+        v.step_date("received_on", d, None);
     }
     v.finish()?;
     let body = body.0;
@@ -408,7 +408,7 @@ fn validate_transition(t: &RequestTransition) -> ApiResult<()> {
         .opt_text("resolution", t.resolution.as_deref(), 2000)
         .opt_text("reason", t.reason.as_deref(), 2000);
     if let Some(d) = t.date {
-        v.check(d <= today(), "date", "must not be in the future");
+        v.step_date("date", d, None);
     }
     v.finish()
 }
@@ -499,7 +499,7 @@ pub async fn transition_request(
             RequestAction::Resolve | RequestAction::MarkUnresolvable => {
                 let day = t.date.unwrap_or_else(today);
                 if day < current.received_on {
-                    return Err(ApiError::field(
+                    return Err(ApiError::unprocessable(
                         "date",
                         format!("must not be before receipt ({})", current.received_on),
                     ));

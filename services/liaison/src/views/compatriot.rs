@@ -122,7 +122,8 @@ pub struct CompatriotQuery {
     pub origin: Option<Origin>,
     /// Part of the name. Chinese characters match anywhere in the name, two or more side by
     /// side; other words match from their start. Needs at least one letter, digit or Chinese
-    /// character.
+    /// character (else 422); at most 100 characters.
+    #[param(max_length = 100)]
     pub q: Option<String>,
     /// Page size, 1 to 200 (default 50).
     pub limit: Option<i64>,

@@ -61,7 +61,7 @@ pub struct NewEnterprise {
     pub contact_person: Option<String>,
     /// Member ids of the district's members who visit it; at most 20, no repeats.
     #[serde(default)]
-    #[schema(value_type = Vec<xs_kit::apidoc::Text64>, inline, max_items = 20)]
+    #[schema(value_type = std::collections::BTreeSet<xs_kit::apidoc::Text64>, inline, max_items = 20)]
     pub members: Vec<String>,
 }
 
@@ -82,7 +82,7 @@ pub struct EnterprisePatch {
     #[schema(pattern = "\\S", max_length = 50)]
     pub contact_person: Option<Option<String>>,
     /// Replaces the linked members.
-    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text64>>, inline, max_items = 20)]
+    #[schema(value_type = Option<std::collections::BTreeSet<xs_kit::apidoc::Text64>>, inline, max_items = 20)]
     pub members: Option<Vec<String>>,
 }
 
@@ -96,7 +96,8 @@ pub struct EnterpriseQuery {
     pub member: Option<String>,
     /// Part of the name. Chinese characters match anywhere in the name, two or more side by
     /// side; other words match from their start. Needs at least one letter, digit or Chinese
-    /// character.
+    /// character (else 422); at most 100 characters.
+    #[param(max_length = 100)]
     pub q: Option<String>,
     /// Page size, 1 to 200 (default 50).
     pub limit: Option<i64>,

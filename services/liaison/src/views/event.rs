@@ -107,7 +107,7 @@ pub struct NewEvent {
     pub enterprise: Option<String>,
     /// Member ids of the district's members who organise it; at most 20, no repeats.
     #[serde(default)]
-    #[schema(value_type = Vec<xs_kit::apidoc::Text64>, inline, max_items = 20)]
+    #[schema(value_type = std::collections::BTreeSet<xs_kit::apidoc::Text64>, inline, max_items = 20)]
     pub organisers: Vec<String>,
     /// Seats, 1 to 100000; absent for no limit.
     #[schema(minimum = 1, maximum = 100000)]
@@ -132,7 +132,7 @@ pub struct EventPatch {
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     pub enterprise: Option<Option<String>>,
     /// Replaces the organisers.
-    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text64>>, inline, max_items = 20)]
+    #[schema(value_type = Option<std::collections::BTreeSet<xs_kit::apidoc::Text64>>, inline, max_items = 20)]
     pub organisers: Option<Vec<String>>,
     /// Not below the seats already confirmed; raising it promotes waiting registrations in
     /// order.
@@ -149,7 +149,7 @@ pub struct EventTransition {
     pub action: EventAction,
     /// Optional: the version you read; stale is a 412.
     pub version: Option<i64>,
-    #[schema(minimum = 0, maximum = 10000000)]
+    #[schema(minimum = 0, maximum = 1000000)]
     pub people_served: Option<i32>,
     #[schema(minimum = 0, maximum = 100000)]
     pub volunteers: Option<i32>,

@@ -280,9 +280,10 @@ async fn compatriots_and_enterprises_are_found_by_name() {
     )
     .await;
     assert!(names(&found).is_empty());
+    // Nothing to search for: schema-valid, so 422.
     let p = problem(
         t.get("/api/v1/compatriots?q=%20-", &staff("huli")).await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["q"]);

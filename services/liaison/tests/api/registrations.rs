@@ -148,7 +148,7 @@ async fn over_capacity_waits_and_is_promoted_in_order_when_someone_cancels() {
         (v["confirmed"].as_i64(), v["waitlisted"].as_i64()),
         (Some(3), Some(0))
     );
-    // Not below the seats taken.
+    // Not below the seats taken (the event's state decides: 422).
     let p = problem(
         t.patch(
             &format!("/api/v1/liaison-events/{e}"),
@@ -157,7 +157,7 @@ async fn over_capacity_waits_and_is_promoted_in_order_when_someone_cancels() {
             &json!({"capacity": 2}),
         )
         .await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["capacity"]);

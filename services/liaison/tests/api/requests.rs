@@ -155,7 +155,8 @@ async fn a_request_is_followed_to_resolution() {
     )
     .await;
 
-    // Resolved on a day not before receipt; days open stop counting.
+    // Resolved on a day not before receipt (a stored date decides: 422); days open stop
+    // counting.
     let p = problem(
         move_request(
             &t,
@@ -164,7 +165,7 @@ async fn a_request_is_followed_to_resolution() {
             json!({"action": "resolve", "resolution": "已报销", "date": today_minus(11)}),
         )
         .await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["date"]);

@@ -175,6 +175,7 @@ impl Lifecycle for WorkroomStatus {
 pub struct Essential {
     pub met: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "\\S", max_length = 500)]
     pub note: Option<String>,
 }
 

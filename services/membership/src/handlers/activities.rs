@@ -52,14 +52,8 @@ fn validate_common(v: &mut Validator, f: &Common) {
             "problems_solved",
             "must be between 0 and 10000",
         );
-    // A record is of something done: no further ahead than tomorrow (time zones).
-    let latest = chrono::Utc::now().date_naive() + chrono::Days::new(1);
-    let earliest = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN);
-    v.check(
-        (earliest..=latest).contains(&f.date),
-        "date",
-        "must be a past date from 2000 on",
-    );
+    // A record is of something done: from 2000 on, not in the future.
+    v.past_date("date", f.date);
 }
 
 /// What a new record needs beyond its fields.
@@ -81,7 +75,7 @@ fn check_workroom(c: &mut DbConn, member: &MemberRow, workroom: Option<&str>) ->
     };
     match workroom_model::find(c, id)? {
         None => Err(ApiError::unprocessable("workroom", "no such workroom")),
-        Some(w) if w.district_code != member.district_code => Err(ApiError::field(
+        Some(w) if w.district_code != member.district_code => Err(ApiError::unprocessable(
             "workroom",
             "is not in the member's district",
         )),
@@ -156,13 +150,7 @@ pub async fn list_activities(
     let q = q.0;
     let mut v = Validator::new();
     check_range(&mut v, q.from, q.to);
-    if format == Format::Csv {
-        v.check(
-            q.limit.is_none(),
-            "limit",
-            "does not apply to a CSV export, which holds the whole list",
-        );
-    }
+    csv::no_limit(&mut v, format, q.limit);
     v.finish()?;
     let page = PageRequest::<(NaiveDate, String)>::parse(q.limit, q.cursor.as_deref())?;
     let scoped = scope.narrow(q.district, q.member)?;
@@ -347,7 +335,7 @@ pub async fn record_activity_event(
             "is reserved for records made by hand",
         )
         .text("source_event_id", &body.source_event_id, 200)
-        .check(
+        .require(
             body.level.is_none() || has_levels(body.activity_type),
             "level",
             "is given only for an activity type the rule table gives points by level (report_adopted)",

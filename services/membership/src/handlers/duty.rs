@@ -81,10 +81,13 @@ fn serving_member(c: &mut DbConn, w: &WorkroomRow, id: &str) -> ApiResult<member
     let m =
         members::find(c, id)?.ok_or_else(|| ApiError::unprocessable("member", "no such member"))?;
     if workrooms::assignment(c, &w.id, &m.id)?.is_none() {
-        return Err(ApiError::field("member", "does not serve in this workroom"));
+        return Err(ApiError::unprocessable(
+            "member",
+            "does not serve in this workroom",
+        ));
     }
     if m.status != "active" {
-        return Err(ApiError::field("member", "is not an active member"));
+        return Err(ApiError::unprocessable("member", "is not an active member"));
     }
     Ok(m)
 }
@@ -539,7 +542,7 @@ pub async fn check_in(
             )));
         }
         let m = match serving_member(c, &w, &member_id) {
-            Err(ApiError::Validation(_)) if for_self => {
+            Err(ApiError::UnprocessableFields(_)) if for_self => {
                 return Err(ApiError::Forbidden(
                     "you check in only at workrooms you serve".into(),
                 ));

@@ -38,20 +38,7 @@ fn validate_fields(
         );
     }
     if let Some(list) = specialties {
-        v.check(
-            list.len() <= MAX_SPECIALTIES,
-            "specialties",
-            "at most 20 specialties",
-        );
-        for (i, s) in list.iter().enumerate() {
-            v.text(&format!("specialties[{i}]"), s, 50);
-        }
-        let mut seen = std::collections::HashSet::new();
-        v.check(
-            list.iter().all(|s| seen.insert(s.trim())),
-            "specialties",
-            "must not repeat",
-        );
+        v.texts("specialties", list, 0..=MAX_SPECIALTIES, 50);
     }
     v.phone("phone", phone).url("photo_url", photo_url);
 }
@@ -145,23 +132,11 @@ pub async fn list_members(
         ));
     }
     let district = scope.narrow(q.district, None)?.district;
-    if format == Format::Csv && q.limit.is_some() {
-        return Err(ApiError::field(
-            "limit",
-            "does not apply to a CSV export, which holds the whole list",
-        ));
-    }
+    let mut v = Validator::new();
+    let name = xs_kit::search::query_param(&mut v, "q", q.q);
+    csv::no_limit(&mut v, format, q.limit);
+    v.finish()?;
     let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
-    let name = q.q.filter(|s| !s.trim().is_empty());
-    if name
-        .as_deref()
-        .is_some_and(|n| xs_kit::search::query_tokens(n).is_empty())
-    {
-        return Err(ApiError::field(
-            "q",
-            "must contain a letter, a digit or a Chinese character",
-        ));
-    }
     let filter = MemberFilter {
         district,
         subdistrict: q.subdistrict,

@@ -120,13 +120,18 @@ pub struct NewActivity {
     pub date: NaiveDate,
     #[schema(pattern = "\\S", max_length = 64)]
     pub workroom: Option<String>,
+    /// People served, 0 to 1000000.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000)]
     pub beneficiaries: i32,
+    /// 0 to 10000.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 10000)]
     pub problems_solved: i32,
     #[schema(pattern = "\\S", max_length = 2000)]
     pub note: Option<String>,
-    /// Admins only: points instead of the rule table's.
+    /// Admins only: points instead of the rule table's, 0 to 1000.
+    #[schema(minimum = 0, maximum = 1000)]
     pub points: Option<i32>,
 }
 

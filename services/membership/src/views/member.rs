@@ -171,8 +171,9 @@ pub struct NewMember {
     pub district: String,
     pub residence_subdistrict: Option<String>,
     pub workplace_subdistrict: Option<String>,
+    /// At most 20, each once.
     #[serde(default)]
-    #[schema(value_type = Vec<xs_kit::apidoc::Text50>, inline)]
+    #[schema(value_type = std::collections::BTreeSet<xs_kit::apidoc::Text50>, inline, max_items = 20)]
     pub specialties: Vec<String>,
     /// 7 to 15 digits, with an optional leading `+`, spaces or dashes.
     #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
@@ -208,7 +209,8 @@ pub struct MemberPatch {
     pub residence_subdistrict: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     pub workplace_subdistrict: Option<Option<String>>,
-    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text50>>, inline)]
+    /// Replaces the specialties: at most 20, each once.
+    #[schema(value_type = Option<std::collections::BTreeSet<xs_kit::apidoc::Text50>>, inline, max_items = 20)]
     pub specialties: Option<Vec<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
@@ -254,7 +256,9 @@ pub struct MemberQuery {
     pub status: Option<MemberStatus>,
     /// Part of the name. Chinese characters match anywhere in the name, two or more side by
     /// side (张伟 finds 张伟华, not 王伟); other words match from their start (`li` finds
-    /// `Lin`). Needs at least one letter, digit or Chinese character.
+    /// `Lin`). Needs at least one letter, digit or Chinese character (else 422); at most 100
+    /// characters.
+    #[param(max_length = 100)]
     pub q: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]

@@ -81,8 +81,10 @@ impl Plan {
 #[serde(deny_unknown_fields)]
 pub struct PlanInput {
     /// Target per activity type, by its name (e.g. `{"consultation": 12, "reception": 48,
-    /// "report_submitted": 6}`); each 0 to 100000, at least one above 0.
+    /// "report_submitted": 6}`); each 0 to 100000, at least one above 0 (all 0 is a 422).
+    #[schema(schema_with = targets_schema)]
     pub targets: BTreeMap<String, i64>,
+    #[schema(pattern = "\\S", max_length = 2000)]
     pub note: Option<String>,
     /// When replacing: the version you read (or send `If-Match`).
     pub version: Option<i64>,
@@ -156,4 +158,29 @@ pub struct Bulletin {
     pub items: Vec<BulletinEntry>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// `targets`: at least one activity type by name, each 0 to [`MAX_TARGET`], nothing else (what
+/// `check_targets` checks; that all of them are 0 is a 422 the schema does not state).
+fn targets_schema() -> utoipa::openapi::schema::Object {
+    use crate::domain::plan::MAX_TARGET;
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+    let mut b = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "Target per activity type, by its name (e.g. `{\"consultation\": 12, \"reception\": 48}`); \
+             each 0 to 100000, at least one above 0 (all 0 is a 422).",
+        ))
+        .min_properties(Some(1))
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for kind in ActivityType::ALL {
+        b = b.property(
+            kind.as_str(),
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(MAX_TARGET)),
+        );
+    }
+    b.build()
 }

@@ -165,11 +165,15 @@ pub struct NewWorkroom {
     pub host_organisation: Option<String>,
     #[schema(pattern = "\\S", max_length = 200)]
     pub address: String,
+    #[schema(minimum = -90, maximum = 90)]
     pub latitude: f64,
+    #[schema(minimum = -180, maximum = 180)]
     pub longitude: f64,
     #[schema(pattern = "\\S", max_length = 100)]
     pub opening_hours: Option<String>,
+    /// Each day once.
     #[serde(default)]
+    #[schema(value_type = std::collections::BTreeSet<Weekday>)]
     pub reception_days: Vec<Weekday>,
     /// A member of `district`.
     pub convener: Option<String>,
@@ -194,10 +198,14 @@ pub struct WorkroomPatch {
     pub host_organisation: Option<Option<String>>,
     #[schema(pattern = "\\S", max_length = 200)]
     pub address: Option<String>,
+    #[schema(minimum = -90, maximum = 90)]
     pub latitude: Option<f64>,
+    #[schema(minimum = -180, maximum = 180)]
     pub longitude: Option<f64>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     pub opening_hours: Option<Option<String>>,
+    /// Each day once.
+    #[schema(value_type = Option<std::collections::BTreeSet<Weekday>>)]
     pub reception_days: Option<Vec<Weekday>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
     pub convener: Option<Option<String>>,

@@ -331,11 +331,11 @@ async fn overlapping_and_unassigned_shifts_are_refused() {
         409,
     )
     .await;
-    // A member who does not serve in the workroom, or does not exist.
+    // A member who does not serve in the workroom, or does not exist (schema-valid: 422).
     let outsider = create_member(&t, "外人", "siming").await;
     let p = problem(
         add_shift(&t, &st, &w, &outsider, "2026-03-03", "09:00", "12:00").await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["member"]);
@@ -752,7 +752,8 @@ async fn staff_record_check_ins_for_members_of_their_district_only() {
     )
     .await;
     assert_eq!(fields(&p), ["member"]);
-    // Members check in only where they serve; staff naming a non-serving member get a 400.
+    // Members check in only where they serve; staff naming a non-serving member get a 422
+    // (schema-valid, not processable).
     let outsider = create_member(&t, "外人", "siming").await;
     problem(
         check_in(
@@ -771,7 +772,7 @@ async fn staff_record_check_ins_for_members_of_their_district_only() {
             json!({"workroom": w, "member": outsider}),
         )
         .await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["member"]);

@@ -686,7 +686,7 @@ async fn a_records_workroom_must_exist_in_the_members_district() {
     let p = problem(
         t.post("/api/v1/activities", &staff("siming"), &body(&huli))
             .await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["workroom"]);

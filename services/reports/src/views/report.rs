@@ -335,13 +335,14 @@ pub struct NewReport {
     pub district: String,
     pub source_channel: Channel,
     /// Member ids, at least one and at most 20, each once; members of `district`.
-    #[schema(value_type = Vec<xs_kit::apidoc::Text64>, inline, min_items = 1, max_items = 20)]
+    #[schema(value_type = std::collections::BTreeSet<xs_kit::apidoc::Text64>, inline, min_items = 1, max_items = 20)]
     pub authors: Vec<String>,
     /// The resident's name, for a resident channel only (reception, mailbox, hotline, wechat).
     #[schema(pattern = "\\S", max_length = 50)]
     pub resident_name: Option<String>,
-    /// The resident's phone, for a resident channel only.
-    #[schema(pattern = r"^\+?[0-9 -]{7,20}$")]
+    /// The resident's phone (7 to 15 digits, with an optional leading `+`, spaces or
+    /// dashes), for a resident channel only.
+    #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
     pub resident_phone: Option<String>,
     /// A consultation topic (consultation service) it came from, in `district`.
     #[schema(pattern = "\\S", max_length = 64)]
@@ -371,20 +372,26 @@ pub struct ReportPatch {
     pub body: Option<String>,
     pub category: Option<Category>,
     pub source_channel: Option<Channel>,
-    #[schema(value_type = Option<Vec<xs_kit::apidoc::Text64>>, inline, min_items = 1, max_items = 20)]
+    #[schema(value_type = Option<std::collections::BTreeSet<xs_kit::apidoc::Text64>>, inline, min_items = 1, max_items = 20)]
     pub authors: Option<Vec<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    #[schema(pattern = "\\S", max_length = 50)]
     pub resident_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    #[schema(pattern = r"^(?=(?:[^0-9]*[0-9]){7,15}[^0-9]*$)\+?[0-9 -]*$")]
     pub resident_phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    #[schema(pattern = "\\S", max_length = 64)]
     pub reception: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    #[schema(pattern = "\\S", max_length = 64)]
     pub liaison_suggestion: Option<Option<String>>,
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    #[schema(pattern = "\\S", max_length = 64)]
     pub liaison_event: Option<Option<String>>,
     /// The consultation topic it came from (`null` clears).
     #[serde(default, deserialize_with = "xs_kit::validate::present")]
+    #[schema(pattern = "\\S", max_length = 64)]
     pub topic: Option<Option<String>>,
 }
 
@@ -421,7 +428,8 @@ pub struct ReportQuery {
     /// Created on or before this day (UTC).
     pub to: Option<NaiveDate>,
     /// Words or Chinese text in the title or body (the kit's Chinese search: every pair of
-    /// neighbouring characters, words as prefixes), at most 100 characters.
+    /// neighbouring characters, words as prefixes), at most 100 characters. Needs at least one
+    /// letter, digit or Chinese character (else 422).
     #[param(max_length = 100)]
     pub q: Option<String>,
     /// Page size, 1 to 200 (default 50). Not with `Accept: text/csv`.
@@ -436,7 +444,8 @@ pub struct ReportQuery {
 #[serde(deny_unknown_fields)]
 pub struct ForwardTarget {
     pub level: Level,
-    /// Required with `level` = `department` (its name, up to 100 characters), else refused.
+    /// Required with `level` = `department` (its name, up to 100 characters), else refused
+    /// (422).
     #[schema(pattern = "\\S", max_length = 100)]
     pub department: Option<String>,
 }
@@ -446,7 +455,7 @@ pub struct ForwardTarget {
 #[serde(deny_unknown_fields)]
 pub struct AdoptionInput {
     pub level: Level,
-    /// Required with `level` = `department`, else refused.
+    /// Required with `level` = `department`, else refused (422).
     #[schema(pattern = "\\S", max_length = 100)]
     pub department: Option<String>,
     /// Not before the report was accepted, not in the future.
@@ -500,6 +509,7 @@ pub struct TransitionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(pattern = "\\S", max_length = 1500)]
     pub body: Option<String>,
+    /// `forward`: 1 to 10, each level or department once (a repeat is a 422).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(min_items = 1, max_items = 10)]
     pub targets: Option<Vec<ForwardTarget>>,

@@ -111,7 +111,8 @@ async fn a_report_goes_from_draft_to_several_adoptions_with_a_return_on_the_way(
         )
         .await;
     assert_eq!(v["forwards"][2]["department"], "区台港澳办");
-    // Forwarding twice to the same level is refused.
+    // Forwarding twice to the same level is refused (the report's state decides: 422), and so
+    // is naming one twice in a request.
     let p = problem(
         t.post(
             &format!("{path}/transitions"),
@@ -119,10 +120,22 @@ async fn a_report_goes_from_draft_to_several_adoptions_with_a_return_on_the_way(
             &json!({"action": "forward", "targets": [{"level": "municipal"}]}),
         )
         .await,
-        400,
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["targets[0]"]);
+    let p = problem(
+        t.post(
+            &format!("{path}/transitions"),
+            &office,
+            &json!({"action": "forward", "targets": [{"level": "national"},
+                {"level": "national", "department": null}]}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(fields(&p), ["targets"]);
 
     // Adopted by the provincial committee, then nationally: two adoptions.
     let v = t
@@ -381,7 +394,8 @@ async fn illegal_steps_are_409_with_the_allowed_actions_and_roles_are_checked() 
             "adoption": {"level": "department", "date": "2026-01-01"}}),
         )
         .await,
-        400,
+        // Which level needs a department is a rule between two fields: 422.
+        422,
     )
     .await;
     assert_eq!(fields(&p), ["adoption.department"]);

@@ -4,7 +4,7 @@ use super::{find_event, publish, status_of, view, views, with_etag};
 use crate::domain::access::EVENTS;
 use crate::domain::event::RegistrationStatus;
 use crate::domain::event::{EventStatus, promotions};
-use crate::handlers::{Refs, no_repeats};
+use crate::handlers::Refs;
 use crate::models::enterprise as enterprise_model;
 use crate::models::event::{self as model, EventChanges, EventFilter, EventRow};
 use crate::models::registration as reg_model;
@@ -51,7 +51,7 @@ fn validate(v: &mut Validator, f: &Fields) {
         );
     }
     if let Some(o) = f.organisers {
-        no_repeats(v, "organisers", o);
+        v.texts("organisers", o, 0..=20, 64);
     }
 }
 
@@ -370,7 +370,7 @@ pub async fn update_event(
             if let Some(cap) = changes.capacity
                 && cap.is_some_and(|n| i64::from(n) < confirmed)
             {
-                return Err(ApiError::field(
+                return Err(ApiError::unprocessable(
                     "capacity",
                     format!("must not be below the {confirmed} seats already confirmed"),
                 ));

@@ -103,7 +103,8 @@ fn validate_transition(t: &TransitionRequest) -> ApiResult<()> {
 ///
 /// Admins, and office staff of the workroom's district (another district is 403). `action` is
 /// inspect, approve, award_plaque, suspend, resume or close, each with its own fields (missing or
-/// foreign ones are 400); dated steps may not precede the step before them nor lie in the future.
+/// foreign ones are 400); dated steps may not precede the step before them nor lie in the future
+/// (422).
 /// An illegal move is a 409 whose `allowed_actions` lists what is possible. A version (`If-Match`
 /// or `version`) is optional but a stale one is a 412; accepts `Idempotency-Key`.
 #[utoipa::path(tag = "workrooms", request_body = TransitionRequest, params(
@@ -179,11 +180,11 @@ pub async fn transition_workroom(
                 applied: current.created_at.date(),
                 inspected: current.inspected_on,
                 approved: current.approved_on,
-                latest: chrono::Utc::now().date_naive() + chrono::Days::new(1),
+                latest: xs_kit::validate::latest_past_date(),
             };
             t.action
                 .check_date(date, &dates)
-                .map_err(|why| ApiError::field("date", why))?;
+                .map_err(|why| ApiError::unprocessable("date", why))?;
         }
         let mut changes = LifecycleChanges {
             status: to.as_str().into(),

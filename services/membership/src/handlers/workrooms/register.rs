@@ -51,7 +51,7 @@ pub async fn list_workrooms(
     };
     let Some(near) = q.near else {
         if q.radius_km.is_some() {
-            return Err(ApiError::field("radius_km", "needs `near`"));
+            return Err(ApiError::unprocessable("radius_km", "needs `near`"));
         }
         let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
         let (fetch, after) = (page.fetch(), page.after.clone());

@@ -176,30 +176,17 @@ pub(crate) fn validate_fields(v: &mut Validator, f: &Fields) {
         .opt_text("liaison_suggestion", f.liaison_suggestion, 64)
         .opt_text("topic", f.topic, 64);
     if let Some(authors) = f.authors {
-        v.check(!authors.is_empty(), "authors", "at least one author")
-            .check(
-                authors.len() <= MAX_AUTHORS,
-                "authors",
-                "at most 20 authors",
-            );
-        for (i, a) in authors.iter().enumerate() {
-            v.text(&format!("authors[{i}]"), a, 64);
-        }
-        let mut seen = std::collections::HashSet::new();
-        v.check(
-            authors.iter().all(|a| seen.insert(a.trim())),
-            "authors",
-            "must not repeat",
-        );
+        v.texts("authors", authors, 1..=MAX_AUTHORS, 64);
     }
     if let Some(channel) = f.channel
         && !channel.is_resident_channel()
     {
+        // Rules between fields are not in the schema: 422.
         for (field, given) in [
             ("resident_name", f.resident_name.is_some()),
             ("resident_phone", f.resident_phone.is_some()),
         ] {
-            v.check(
+            v.require(
                 !given,
                 field,
                 "only a report from a resident channel (reception, mailbox, hotline, wechat) names a resident",
@@ -207,7 +194,7 @@ pub(crate) fn validate_fields(v: &mut Validator, f: &Fields) {
         }
     }
     if f.liaison_event.is_some() {
-        v.check(
+        v.require(
             f.liaison_suggestion.is_some(),
             "liaison_event",
             "is given with liaison_suggestion",

@@ -22,9 +22,6 @@ use xs_kit::telemetry::RequestId;
 use xs_kit::validate::Validator;
 use xs_kit::{ApiError, ApiResult, Caller, Db, Page, PageRequest};
 
-/// The longest `q` accepted.
-const QUERY_MAX: usize = 100;
-
 /// List reports
 ///
 /// Newest first. The office of a district (office staff; admins citywide) reads every report
@@ -62,26 +59,8 @@ pub async fn list_reports(
     if let (Some(f), Some(t)) = (q.from, q.to) {
         v.require(f <= t, "to", "must not be before from");
     }
-    if format == Format::Csv {
-        v.check(
-            q.limit.is_none(),
-            "limit",
-            "does not apply to a CSV export, which holds the whole list",
-        );
-    }
-    let text = q.q.filter(|s| !s.trim().is_empty());
-    if let Some(t) = &text {
-        v.check(
-            t.chars().count() <= QUERY_MAX,
-            "q",
-            "must be at most 100 characters",
-        )
-        .check(
-            !xs_kit::search::query_tokens(t).is_empty(),
-            "q",
-            "must contain a letter, a digit or a Chinese character",
-        );
-    }
+    csv::no_limit(&mut v, format, q.limit);
+    let text = xs_kit::search::query_param(&mut v, "q", q.q);
     v.finish()?;
     let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref())?;
     let scoped = visibility.scope.narrow(q.district, q.author)?;
@@ -390,7 +369,7 @@ pub async fn update_report(
         };
         let event = patch.liaison_event.clone().flatten();
         if event.is_some() && suggestion.is_none() {
-            return Err(ApiError::field(
+            return Err(ApiError::unprocessable(
                 "liaison_event",
                 "is given with liaison_suggestion",
             ));
@@ -433,7 +412,7 @@ pub async fn update_report(
                 }
             };
             if names_resident && !resident_channel {
-                return Err(ApiError::field(
+                return Err(ApiError::unprocessable(
                     "source_channel",
                     "a report naming a resident comes from a resident channel (reception, mailbox, hotline, wechat)",
                 ));
@@ -442,7 +421,7 @@ pub async fn update_report(
                 && let Some(b) = &patch.body
                 && chars(b) > SUBMIT_MAX_CHARS
             {
-                return Err(ApiError::field(
+                return Err(ApiError::unprocessable(
                     "body",
                     "must be at most 1500 characters once submitted",
                 ));
