@@ -476,7 +476,7 @@ fn counts<T>(items: Vec<T>, f: impl Fn(T) -> (String, i64)) -> Vec<Count> {
     (status = 400, description = "A parameter is malformed (named in the problem)", body = Problem, content_type = "application/problem+json"),
     (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
     (status = 403, description = "The caller's role does not read the summary, or the district is not theirs", body = Problem, content_type = "application/problem+json"),
-    (status = 422, description = "`to` is before `from`, the period spans more than ten years, or the district does not exist", body = Problem, content_type = "application/problem+json")))]
+    (status = 422, description = "`to` is before `from`, the period spans more than ten years, a day falls outside the years 2000 to 2100, or the district does not exist", body = Problem, content_type = "application/problem+json")))]
 #[get("/api/v1/dashboard/summary")]
 pub async fn summary(
     req: HttpRequest,
@@ -493,6 +493,20 @@ pub async fn summary(
         v.code("district", d);
     }
     v.finish()?;
+    // The evaluation part asks for the year of `to`: a day outside the years the services keep
+    // is schema-valid (a date) but cannot be answered.
+    for (field, day) in [("from", q.from), ("to", q.to)] {
+        if day.is_some_and(|d| !xs_kit::validate::YEARS.contains(&d.year())) {
+            return Err(ApiError::unprocessable(
+                field,
+                format!(
+                    "must be a day of the years {} to {}",
+                    xs_kit::validate::YEARS.start(),
+                    xs_kit::validate::YEARS.end()
+                ),
+            ));
+        }
+    }
     if let (Some(f), Some(t)) = (q.from, q.to) {
         if f > t {
             return Err(ApiError::unprocessable("to", "must not be before from"));

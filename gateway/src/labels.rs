@@ -59,11 +59,12 @@ pub fn table() -> &'static (Table, String) {
 /// (workroom kinds and states, topic origins and states, report categories and levels, event
 /// kinds, ...), keyed by the schema name of the API document. Cacheable: an `ETag` (answer
 /// `If-None-Match` with 304) and `Cache-Control: public, max-age=3600`. A `lang` other than
-/// `zh-CN` is 422.
+/// `zh-CN` is 422. A token, when one is sent, must be valid (401 otherwise), as everywhere.
 #[utoipa::path(tag = "labels", params(LabelsQuery), security(()), responses(
     (status = 200, description = "Every enum's display names", body = Labels, headers(("ETag" = String), ("Cache-Control" = String))),
     (status = 304, description = "The client's copy (`If-None-Match`) is current"),
     (status = 400, description = "An unknown parameter", body = Problem, content_type = "application/problem+json"),
+    (status = 401, description = "A token was sent but is not valid (expired, revoked, or its account changed since it was issued): send none, or a valid one", body = Problem, content_type = "application/problem+json"),
     (status = 422, description = "`lang` is not served", body = Problem, content_type = "application/problem+json")))]
 #[get("/api/v1/labels")]
 pub async fn labels(

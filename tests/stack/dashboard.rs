@@ -271,6 +271,18 @@ async fn the_summary_is_read_in_the_callers_scope() {
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "from", "{p}");
+    // A day outside the years the services keep (the evaluation part asks for the year of
+    // `to`): schema-valid, so 422 naming the field, not the service's 400 about `year`.
+    for (query, field) in [("to=4005-09-04", "to"), ("from=1999-12-31", "from")] {
+        let p = get(
+            &t,
+            &format!("/api/v1/dashboard/summary?{query}"),
+            &dashboard(),
+            422,
+        )
+        .await;
+        assert_eq!(p["errors"][0]["field"], field, "{p}");
+    }
     let p = get(
         &t,
         "/api/v1/dashboard/summary?from=yesterday",

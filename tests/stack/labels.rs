@@ -113,6 +113,19 @@ async fn labels_are_public_and_cacheable() {
     assert_eq!(r.status(), 422);
     let p: Value = r.json().await.unwrap();
     assert_eq!(p["errors"][0]["field"], "lang", "{p}");
+    // Public, but a token that is sent must be valid, as everywhere (documented).
+    let r = t
+        .client
+        .get(t.url("/api/v1/labels"))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
     t.stop().await;
 }
 

@@ -29,6 +29,9 @@ pub fn url_shaped(s: &str) -> bool {
 use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer};
 
+/// The calendar years the platform keeps rules, plans and evaluations for (`year` parameters).
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
 /// The earliest date of anything recorded on the platform (2000-01-01): activity credits,
 /// receptions, mediation, consultation and report steps.
 pub fn earliest_date() -> NaiveDate {

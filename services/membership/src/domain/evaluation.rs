@@ -134,7 +134,7 @@ pub fn year_bounds(year: i32) -> Option<(NaiveDate, NaiveDate)> {
 }
 
 /// The years the API accepts for rules and evaluations.
-pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+pub const YEARS: std::ops::RangeInclusive<i32> = xs_kit::validate::YEARS;
 
 #[cfg(test)]
 mod tests {
