@@ -271,6 +271,46 @@ mod tests {
     }
 
     #[test]
+    fn text_lists_refuse_what_the_schema_states_with_400_and_trimmed_repeats_with_422() {
+        let list = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let status =
+            |items: &[&str]| match Validator::new().texts("l", &list(items), 1..=2, 4).finish() {
+                Ok(()) => 200,
+                Err(ApiError::Validation(_)) => 400,
+                Err(ApiError::UnprocessableFields(_)) => 422,
+                Err(other) => panic!("{other:?}"),
+            };
+        assert_eq!(status(&["a", "b"]), 200);
+        assert_eq!(status(&[]), 400, "minItems");
+        assert_eq!(status(&["a", "b", "c"]), 400, "maxItems");
+        assert_eq!(status(&["a", " "]), 400, "an item's pattern");
+        assert_eq!(status(&["a", "bbbbb"]), 400, "an item's maxLength");
+        assert_eq!(status(&["a", "a"]), 400, "uniqueItems");
+        assert_eq!(status(&["a", " a"]), 422, "the same once trimmed");
+    }
+
+    #[test]
+    fn past_dates_are_422() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let unprocessable = |d| {
+            matches!(
+                Validator::new().past_date("date", d).finish(),
+                Err(ApiError::UnprocessableFields(_))
+            )
+        };
+        assert!(unprocessable(day(1999, 12, 31)));
+        assert!(unprocessable(latest_past_date() + chrono::Days::new(1)));
+        assert!(!unprocessable(day(2000, 1, 1)));
+        assert!(!unprocessable(latest_past_date()));
+        assert!(matches!(
+            Validator::new()
+                .step_date("date", day(2026, 1, 1), Some(("receipt", day(2026, 1, 2))))
+                .finish(),
+            Err(ApiError::UnprocessableFields(_))
+        ));
+    }
+
+    #[test]
     fn url_shape_is_the_documented_pattern() {
         let pattern = regex::Regex::new(URL_PATTERN).unwrap();
         for s in [

@@ -41,6 +41,38 @@ async fn staff_write_only_within_their_district() {
 }
 
 #[actix_web::test]
+async fn specialties_are_at_most_twenty_each_once() {
+    let t = TestStack::start().await;
+    t.seed().await;
+    let a = admin();
+    let with = |list: Value| {
+        let mut m = new_member("李委员", "siming");
+        m["specialties"] = list;
+        m
+    };
+    // What the schema states (maxItems 20, uniqueItems, each non-blank) is a 400...
+    let many: Vec<String> = (0..21).map(|i| format!("专长{i}")).collect();
+    for (list, field) in [
+        (json!(many), "specialties"),
+        (json!(["法律", "法律"]), "specialties"),
+        (json!(["法律", " "]), "specialties[1]"),
+    ] {
+        let p = problem(t.post("/api/v1/members", &a, &with(list)).await, 400).await;
+        assert_eq!(fields(&p), [field]);
+    }
+    // ... entries the same once trimmed (as they are stored) are distinct to the schema: 422.
+    let p = problem(
+        t.post("/api/v1/members", &a, &with(json!(["法律", " 法律"])))
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(fields(&p), ["specialties"]);
+    create_ok(&t, &a, with(json!(many[..20]))).await;
+    t.stop().await;
+}
+
+#[actix_web::test]
 async fn phones_are_masked_outside_the_members_district() {
     let t = TestStack::start().await;
     t.seed().await;
