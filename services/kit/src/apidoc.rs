@@ -80,14 +80,7 @@ pub fn complete(doc: &mut OpenApi) {
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
-        let ops = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for op in ops.into_iter().flatten() {
+        for op in operations_mut(item) {
             if let Some(id) = &op.operation_id
                 && seen.get(id).is_some_and(|n| *n > 1)
             {
@@ -96,14 +89,7 @@ pub fn complete(doc: &mut OpenApi) {
         }
     }
     for item in doc.paths.paths.values_mut() {
-        let ops = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for op in ops.into_iter().flatten() {
+        for op in operations_mut(item) {
             complete_operation(op);
         }
     }
@@ -185,14 +171,7 @@ fn state_whitespace_exactly(doc: &mut OpenApi) {
         }
     }
     for (path, item) in doc.paths.paths.iter_mut() {
-        let ops = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for op in ops.into_iter().flatten() {
+        for op in operations_mut(item) {
             for param in op.parameters.iter_mut().flatten() {
                 spell(param, path);
             }
@@ -207,6 +186,19 @@ fn operations(item: &utoipa::openapi::PathItem) -> impl Iterator<Item = &Operati
     [&item.get, &item.put, &item.post, &item.delete, &item.patch]
         .into_iter()
         .flatten()
+}
+
+/// [`operations`], to change them.
+fn operations_mut(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// The rules the kit enforces on parameters every service shares, stated in their schemas.
