@@ -6,6 +6,8 @@
 #                 redis-server on a free port, so the Redis round trips per request show),
 #   haproxy-jwt   HAProxy verifying the same JWT with jwt_verify and routing to the same service,
 #   haproxy-plain HAProxy as a plain reverse proxy, no token check.
+# Each target's figures: throughput, latency, and the CPU time per request of every process
+# involved (cpu_us/req; the service's share is the direct figure).
 # Same upstream, same load tool (wrk) and concurrency for all, once per token count in TOKEN_SETS:
 # 1 (one token reused) and 20000 (wrk rotates through 20,000 distinct tokens, a city's app users
 # in one 15-minute window).
@@ -164,11 +166,26 @@ LUA
         || { echo "a generated token was refused"; exit 1; }
 }
 
-run() { # name target -> "rps p50_ms p99_ms"
+# CPU time (clock ticks) used so far by every process started here: the stacks, HAProxy, Redis.
+# Idle ones add next to nothing, so a run's difference is what serving its requests cost.
+cpu_ticks() {
+    local t=0 p f
+    for p in "${PIDS[@]}"; do
+        read -r -a f < "/proc/$p/stat" 2>/dev/null || continue
+        t=$((t + f[13] + f[14]))
+    done
+    echo "$t"
+}
+
+run() { # name target -> "rps p50_ms p99_ms cpu_us_per_request"
+    local before after
+    before=$(cpu_ticks)
     wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${AUTH[@]}" "http://$2$PATH_UNDER_TEST" > "$WORK/$1.wrk"
-    python3 - "$WORK/$1.wrk" <<'PY'
+    after=$(cpu_ticks)
+    python3 - "$WORK/$1.wrk" "$((after - before))" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
+ticks, per_second = int(sys.argv[2]), int(sys.argv[3])
 def ms(v):
     m = re.match(r"([\d.]+)(us|ms|s|m)$", v)
     if not m:
@@ -181,7 +198,8 @@ p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
 non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 if non2xx:
     sys.exit(f"{sys.argv[1]}: {non2xx.group(1)} non-2xx responses")
-print(f"{rps:.0f} {p50:.3f} {p99:.3f}")
+requests = int(re.search(r"(\d+) requests in", text).group(1))
+print(f"{rps:.0f} {p50:.3f} {p99:.3f} {ticks / per_second * 1e6 / requests:.1f}")
 PY
 }
 
@@ -208,10 +226,10 @@ for n in $TOKEN_SETS; do
     done
     echo
     echo "$n distinct token(s):"
-    printf '%-14s %10s %10s %10s\n' target req/s p50_ms p99_ms
+    printf '%-14s %10s %10s %10s %12s\n' target req/s p50_ms p99_ms cpu_us/req
     for name in "${TARGETS[@]}"; do
-        read -r rps p50 p99 <<<"${R[$name]}"
-        printf '%-14s %10s %10s %10s\n' "$name" "$rps" "$p50" "$p99"
+        read -r rps p50 p99 cpu <<<"${R[$name]}"
+        printf '%-14s %10s %10s %10s %12s\n' "$name" "$rps" "$p50" "$p99" "$cpu"
     done
     python3 - "${R[direct]}" "${R[gateway]}" "${R[haproxy-jwt]}" "${R[haproxy-plain]}" "${R[gateway-redis]:-}" <<'PY'
 import sys
@@ -219,6 +237,10 @@ d, g, h, p = (list(map(float, a.split())) for a in sys.argv[1:5])
 print(f"gateway/haproxy-jwt throughput:   {g[0]/h[0]:.2f}")
 print(f"gateway/haproxy-plain throughput: {g[0]/p[0]:.2f}")
 print(f"gateway/direct throughput:        {g[0]/d[0]:.2f}")
+# The service does the same work behind every target: what a target costs beyond direct is
+# the proxy's own CPU per request (steadier than throughput on a shared machine).
+print(f"proxy CPU per request (target - direct): gateway {g[3]-d[3]:.1f} us,"
+      f" haproxy-jwt {h[3]-d[3]:.1f} us, haproxy-plain {p[3]-d[3]:.1f} us")
 if sys.argv[5]:
     r = list(map(float, sys.argv[5].split()))
     print(f"gateway-redis/gateway throughput: {r[0]/g[0]:.2f} (p50 {r[1]-g[1]:+.3f} ms)")
