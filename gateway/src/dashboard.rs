@@ -524,7 +524,7 @@ pub async fn summary(
     let headers = req.headers();
     let calls = Calls {
         proxy: &proxy,
-        client: &client.0,
+        client: &client.http,
         authorization: headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok()),

@@ -103,10 +103,7 @@ pub async fn gate(
     let path = req.path();
     let is_api = path == "/api/v1" || path.starts_with("/api/v1/");
     let auth = match bearer(req.request()) {
-        Some(token) => {
-            let token = token.to_string();
-            Some(shared.authenticate(&token).await)
-        }
+        Some(token) => Some(shared.authenticate(token).await),
         None => None,
     };
     let key = match &auth {

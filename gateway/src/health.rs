@@ -79,7 +79,7 @@ pub async fn readyz(
     }
     let db_ok = shared.db.ping(Duration::from_secs(1)).await.is_ok();
     let checks = proxy.services.values().map(|pool| {
-        let client = client.0.clone();
+        let client = client.http.clone();
         let pool = pool.clone();
         async move {
             let bases: Vec<String> = pool.upstreams.iter().map(|u| u.base.clone()).collect();

@@ -270,11 +270,11 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
             .app_data(methods.clone())
             .app_data(drain_flag.clone())
             .app_data(proxy.clone())
-            .app_data(web::Data::new(proxy::WorkerClient(
+            .app_data(web::Data::new(
                 proxy
                     .new_client()
                     .expect("the client settings were checked at start"),
-            )))
+            ))
             .app_data(cors.clone())
             .app_data(metrics.clone())
             .app_data(db.clone())
@@ -287,14 +287,15 @@ pub async fn start(settings: GatewaySettings) -> anyhow::Result<Gateway> {
             .wrap(from_fn(limits::cors))
             .wrap(from_fn(telemetry::middleware))
             // A service's path goes to the proxy before the gateway's own routes are tried (each
-            // of those is a regular expression to run); the catch-all below takes the rest.
+            // of those is a regular expression to run): a scope's static prefix is matched
+            // without one. The catch-all below takes the rest.
             .service(
-                web::resource("/api/v1/{tail:.*}")
+                web::scope("/api/v1")
                     .guard(guard::fn_guard({
                         let proxy = proxy.clone();
                         move |ctx| proxy.serves(ctx.head().uri.path())
                     }))
-                    .to(proxy::forward),
+                    .default_service(web::to(proxy::forward)),
             )
             .configure(|cfg| {
                 let mut cfg = utoipa_actix_web::service_config::ServiceConfig::new(cfg);

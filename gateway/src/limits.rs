@@ -152,9 +152,7 @@ impl Decision {
             (RATELIMIT_REMAINING, u64::from(self.remaining)),
             (RATELIMIT_RESET, self.reset_secs),
         ] {
-            if let Ok(v) = HeaderValue::from_str(&value.to_string()) {
-                headers.insert(name, v);
-            }
+            headers.insert(name, HeaderValue::from(value));
         }
     }
 

@@ -119,8 +119,28 @@ impl FromRequest for RequestId {
     }
 }
 
+/// A new request id: a version-4 UUID in simple form. Its bits come from a per-thread
+/// generator seeded once from the operating system, not a system call per request: an id must
+/// be unique, not secret.
 pub fn new_request_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new(uuid::Uuid::new_v4().as_u64_pair().0);
+    }
+    // wyrand: 64 random bits per step, full period over the 64-bit state.
+    let next = || {
+        STATE.with(|s| {
+            let x = s.get().wrapping_add(0xa076_1d64_78bd_642f);
+            s.set(x);
+            let t = u128::from(x) * u128::from(x ^ 0xe703_7ed1_a0b4_28db);
+            ((t >> 64) as u64) ^ (t as u64)
+        })
+    };
+    let bits = (u128::from(next()) << 64) | u128::from(next());
+    uuid::Builder::from_random_bytes(bits.to_be_bytes())
+        .into_uuid()
+        .simple()
+        .to_string()
 }
 
 /// Up to 128 characters of `[A-Za-z0-9._:-]`: safe to log and to pass on.
@@ -223,9 +243,9 @@ impl Metrics {
         }
     }
 
-    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let status = status.to_string();
-        let labels = [method, route, status.as_str()];
+    /// Count one request: `status` is the three-digit code.
+    pub fn observe(&self, method: &str, route: &str, status: &str, elapsed: Duration) {
+        let labels = [method, route, status];
         self.requests.with_label_values(&labels).inc();
         self.latency
             .with_label_values(&labels)
@@ -311,36 +331,41 @@ pub async fn middleware(
     req.extensions_mut().insert(RequestId(rid.clone()));
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let routes = req.app_data::<web::Data<RouteMethods>>().cloned();
-    let method = req.method().to_string();
-    // The path as logged: a client may send personal data where an id belongs.
-    let path = crate::mask::request_path(req.path());
-    let span = tracing::info_span!("request", request_id = %rid, method = %method, path = %path);
+    let method = req.method().clone();
+    // The path as logged: a client may send personal data where an id belongs. (Masked only
+    // when the span is recorded: span fields are not evaluated when the level is off.)
+    let span = tracing::info_span!(
+        "request",
+        request_id = %rid,
+        method = %method,
+        path = %crate::mask::request_path(req.path())
+    );
     let started = Instant::now();
     let res = next.call(req).instrument(span.clone()).await?;
     let mut res = res.map_into_boxed_body();
     let status = res.status();
-    let route = match routes
+    let route: std::borrow::Cow<'_, str> = match routes
         .as_ref()
         .and_then(|r| r.template(res.request().path()))
     {
-        Some(template) => template.to_string(),
+        Some(template) => template.into(),
         None => res
             .request()
             .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_string()),
+            .map_or("unmatched".into(), Into::into),
     };
     let elapsed = started.elapsed();
     if let Some(m) = metrics {
-        m.observe(&method, &route, status.as_u16(), elapsed);
+        m.observe(method.as_str(), &route, status.as_str(), elapsed);
     }
     if let Ok(v) = HeaderValue::from_str(&rid) {
         res.headers_mut().insert(REQUEST_ID, v);
     }
     let ms = elapsed.as_secs_f64() * 1000.0;
     if status.is_server_error() {
-        tracing::warn!(parent: &span, status = status.as_u16(), ms, route, "request failed");
+        tracing::warn!(parent: &span, status = status.as_u16(), ms, route = &*route, "request failed");
     } else if access_logged() {
-        tracing::info!(parent: &span, status = status.as_u16(), ms, route, "request");
+        tracing::info!(parent: &span, status = status.as_u16(), ms, route = &*route, "request");
     }
     // An encoded body cannot be read here; the kit's own apps compress outside this middleware.
     if (status.is_client_error() || status.is_server_error())
