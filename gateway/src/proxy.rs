@@ -449,6 +449,8 @@ pub struct Proxy {
     attempt_timeout: Duration,
     trusted: Vec<IpAddr>,
     body_limit: usize,
+    /// For https upstreams: verified against the system's roots (read once, as reqwest does).
+    tls: rustls::ClientConfig,
 }
 
 /// Each HTTP worker's own clients. actix-web runs every worker on its own single-threaded
@@ -493,6 +495,10 @@ impl Proxy {
             attempt_timeout: settings.attempt_timeout,
             trusted: settings.trusted_proxies.clone(),
             body_limit: settings.body_limit,
+            tls: {
+                use rustls_platform_verifier::ConfigVerifierExt;
+                rustls::ClientConfig::with_platform_verifier()?
+            },
         };
         proxy.new_client()?;
         Ok(proxy)
@@ -517,13 +523,8 @@ impl Proxy {
         connector.set_connect_timeout(Some(self.connect_timeout));
         connector.set_nodelay(true);
         connector.enforce_http(false);
-        // https upstreams are verified against the system's roots, as reqwest does.
-        let tls = {
-            use rustls_platform_verifier::ConfigVerifierExt;
-            rustls::ClientConfig::with_platform_verifier()?
-        };
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
+            .with_tls_config(self.tls.clone())
             .https_or_http()
             .enable_http1()
             .wrap_connector(connector);
