@@ -1158,8 +1158,8 @@ struct UpstreamBody {
 }
 
 impl UpstreamBody {
-    /// The whole body, declared `length` bytes long (one allocation-free step in the common
-    /// case of a body that arrives in one chunk).
+    /// The whole body, declared `length` bytes long (not copied in the common case of a body
+    /// that arrives in one chunk).
     async fn read_whole(&mut self, length: u64) -> std::io::Result<Bytes> {
         let Some(first) = self.next().await.transpose()? else {
             return Ok(Bytes::new());
