@@ -557,7 +557,11 @@ impl Proxy {
 
     /// Phase 3: the headers the service gets.
     fn request_headers(&self, req: &HttpRequest) -> reqwest::header::HeaderMap {
-        let named = connection_tokens(req.headers().get_all(ax::CONNECTION));
+        let named = connection_tokens(
+            req.headers()
+                .get_all(ax::CONNECTION)
+                .filter_map(|v| v.to_str().ok()),
+        );
         let peer = req.peer_addr().map(|a| a.ip());
         let trusted = peer.is_some_and(|p| self.trusted.contains(&p));
         let mut out = reqwest::header::HeaderMap::new();
@@ -636,10 +640,9 @@ fn put(map: &mut reqwest::header::HeaderMap, name: &str, value: &[u8], append: b
     }
 }
 
-/// The header names a `Connection` header lists (they apply to one hop only).
-fn connection_tokens<'a>(values: impl Iterator<Item = &'a ax::HeaderValue>) -> Vec<String> {
+/// The header names the `Connection` header values list (they apply to one hop only).
+fn connection_tokens<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
     values
-        .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(|t| t.trim().to_ascii_lowercase())
         .filter(|t| !t.is_empty())
@@ -1091,14 +1094,12 @@ async fn respond(
     read_timeout: Duration,
 ) -> HttpResponse {
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-    let named: Vec<String> = resp
-        .headers()
-        .get_all(http::header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().to_ascii_lowercase())
-        .collect();
+    let named = connection_tokens(
+        resp.headers()
+            .get_all(http::header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    );
     let mut builder = HttpResponse::build(status);
     for (name, value) in resp.headers() {
         let n = name.as_str();
@@ -1137,9 +1138,7 @@ async fn respond(
             Ok(bytes) => builder.body(bytes),
             Err(e) => {
                 tracing::warn!(service, error = %e, "upstream response body failed");
-                actix_web::ResponseError::error_response(&ApiError::BadGateway(format!(
-                    "the {service} service failed to answer"
-                )))
+                actix_web::ResponseError::error_response(&failure_answer(service, Failure::Reset))
             }
         },
         Some(n) => builder.body(SizedStream::new(n, body)),
